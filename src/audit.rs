@@ -1,0 +1,281 @@
+//! Auditing an allowlist against a topology.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
+
+use crate::allowlist::Allowlist;
+use crate::classify::IpClass;
+use crate::topology::Topology;
+
+/// What a [`Finding`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// The entry covers addresses of this class (never `egress`).
+    Covers(IpClass),
+    /// The entry is too broad to mean anything (`0.0.0.0/0`, `::/0`, a whole
+    /// RFC 1918 block or wider).
+    TooBroad,
+    /// An egress IP that no entry covers; the finding's entry is its CIDR.
+    MissingEgress,
+}
+
+impl FindingKind {
+    /// The serialized name: a class name, `too-broad` or `missing-egress`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Covers(class) => class.as_str(),
+            Self::TooBroad => "too-broad",
+            Self::MissingEgress => "missing-egress",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FindingKind {
+    type Err = crate::classify::ParseIpClassError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "too-broad" => Ok(Self::TooBroad),
+            "missing-egress" => Ok(Self::MissingEgress),
+            class => class.parse().map(Self::Covers),
+        }
+    }
+}
+
+impl Serialize for FindingKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FindingKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Severity {
+    /// The allowlist is wrong: it lets in what it should not, or misses an
+    /// egress IP.
+    Error,
+    /// Worth knowing, normal in a partner's list (unknown public addresses).
+    Info,
+}
+
+/// One problem with one allowlist entry (or one missing egress IP).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Finding {
+    entry: String,
+    kind: FindingKind,
+    severity: Severity,
+    clusters: Vec<String>,
+    reason: String,
+}
+
+impl Finding {
+    /// The allowlist entry as written, or the missing egress CIDR.
+    #[must_use]
+    pub fn entry(&self) -> &str {
+        &self.entry
+    }
+
+    /// What the finding is about.
+    #[must_use]
+    pub const fn kind(&self) -> FindingKind {
+        self.kind
+    }
+
+    /// How much it matters.
+    #[must_use]
+    pub const fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The clusters concerned.
+    #[must_use]
+    pub fn clusters(&self) -> &[String] {
+        &self.clusters
+    }
+
+    /// What is wrong and what to do.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Info => "info",
+        };
+        write!(f, "{severity}: {} {}: {}", self.entry, self.kind, self.reason)
+    }
+}
+
+/// The outcome of [`audit`]. Serializes as `{"ok": bool, "findings": [...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "ReportShape", into = "ReportShape")]
+pub struct AuditReport {
+    findings: Vec<Finding>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReportShape {
+    #[serde(default)]
+    ok: bool,
+    findings: Vec<Finding>,
+}
+
+impl From<ReportShape> for AuditReport {
+    fn from(shape: ReportShape) -> Self {
+        // `ok` is derived from the findings, never trusted from input.
+        Self { findings: shape.findings }
+    }
+}
+
+impl From<AuditReport> for ReportShape {
+    fn from(report: AuditReport) -> Self {
+        Self { ok: report.is_ok(), findings: report.findings }
+    }
+}
+
+impl AuditReport {
+    /// True when no finding has severity [`Severity::Error`].
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.findings.iter().all(|f| f.severity != Severity::Error)
+    }
+
+    /// The findings: entries in file order, then missing egress IPs.
+    #[must_use]
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+}
+
+const RFC1918: [Ipv4Net; 3] = [
+    Ipv4Net::new_assert(Ipv4Addr::new(10, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(172, 16, 0, 0), 12),
+    Ipv4Net::new_assert(Ipv4Addr::new(192, 168, 0, 0), 16),
+];
+const ULA: Ipv6Net = Ipv6Net::new_assert(Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7);
+
+/// An entry is too broad when it is a /8 or wider (IPv4), a /16 or wider
+/// (IPv6), or holds a whole private block.
+fn is_too_broad(net: IpNet) -> bool {
+    match net {
+        IpNet::V4(n) => n.prefix_len() <= 8 || RFC1918.iter().any(|block| n.contains(block)),
+        IpNet::V6(n) => n.prefix_len() <= 16 || n.contains(&ULA),
+    }
+}
+
+/// Audits `allowlist` against `topology`: entries that let in pod, service,
+/// node, node-network, LoadBalancer, reserved, special or private addresses,
+/// entries too broad to mean anything, unknown public entries (as `info`),
+/// and every egress IP the list fails to cover (`missing-egress`).
+///
+/// ```
+/// use civo_egress::{audit, Allowlist, Severity, Topology};
+/// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
+/// let report = audit(&topology, &"10.42.0.0/16\n".parse::<Allowlist>()?);
+/// assert!(!report.is_ok());
+/// let kinds: Vec<_> = report.findings().iter().map(|f| f.kind().as_str()).collect();
+/// assert_eq!(kinds, ["pod", "missing-egress"]);
+/// assert!(audit(&topology, &topology.whitelist().cidrs().collect()).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn audit(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
+    let mut findings = Vec::new();
+    for entry in allowlist.entries() {
+        let net = entry.net();
+        if is_too_broad(net) {
+            findings.push(Finding {
+                entry: entry.text().to_owned(),
+                kind: FindingKind::TooBroad,
+                severity: Severity::Error,
+                clusters: Vec::new(),
+                reason: format!("{net} is too broad to restrict anything: allow the egress IPs alone, as /32 or /128"),
+            });
+        }
+        findings.extend(covered(topology, entry.text(), net));
+    }
+    let allowed = merged(allowlist);
+    for wanted in topology.whitelist().entries() {
+        if !covers(&allowed, wanted.cidr()) {
+            findings.push(Finding {
+                entry: wanted.cidr().to_string(),
+                kind: FindingKind::MissingEgress,
+                severity: Severity::Error,
+                clusters: wanted.clusters().to_vec(),
+                reason: format!("no entry allows egress IP {}: {}", wanted.ip(), wanted.reason()),
+            });
+        }
+    }
+    AuditReport { findings }
+}
+
+/// One finding per class (other than egress) that `net` covers.
+fn covered(topology: &Topology, entry: &str, net: IpNet) -> Vec<Finding> {
+    let mut by_class: Vec<Finding> = Vec::new();
+    for (example, answer) in topology.index().within(net) {
+        if answer.class == IpClass::Egress {
+            continue;
+        }
+        if let Some(existing) = by_class.iter_mut().find(|f| f.kind == FindingKind::Covers(answer.class)) {
+            for cluster in answer.clusters.iter() {
+                if !existing.clusters.contains(cluster) {
+                    existing.clusters.push(cluster.clone());
+                }
+            }
+            continue;
+        }
+        let (severity, reason) = match answer.class {
+            IpClass::Public => (
+                Severity::Info,
+                format!(
+                    "covers public address {example}, unknown to this topology: normal for other callers, but none of these clusters leaves from it"
+                ),
+            ),
+            class => (Severity::Error, format!("covers {class} address {example}: {}", answer.reason)),
+        };
+        by_class.push(Finding {
+            entry: entry.to_owned(),
+            kind: FindingKind::Covers(answer.class),
+            severity,
+            clusters: answer.clusters.to_vec(),
+            reason,
+        });
+    }
+    by_class.sort_by_key(|f| f.kind);
+    by_class
+}
+
+/// The allowlist as disjoint sorted networks.
+fn merged(allowlist: &Allowlist) -> Vec<IpNet> {
+    IpNet::aggregate(&allowlist.entries().iter().map(|e| e.net()).collect())
+}
+
+fn covers(allowed: &[IpNet], cidr: IpNet) -> bool {
+    let pos = allowed.partition_point(|net| net.network() <= cidr.network());
+    pos > 0 && allowed.get(pos - 1).is_some_and(|net| net.contains(&cidr))
+}

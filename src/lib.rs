@@ -1,0 +1,145 @@
+//! Which IP will your Civo Kubernetes cluster call a partner from?
+//!
+//! On Civo Kubernetes (K3s) worker nodes have no public IP: every pod leaves
+//! the cluster through one public IP, the one the Civo API calls `master_ip`
+//! (the *egress IP*). A partner who filters by source IP must whitelist that
+//! IP, plus the public IP of every node in a public-IP node pool, and never
+//! pod IPs, node IPs, LoadBalancer IPs or reserved IPs.
+//!
+//! `civo-egress` models that topology with types and answers two questions:
+//!
+//! - **What is this address?** [`classify_ip`]: egress (whitelist it), or a
+//!   LoadBalancer, reserved, node, node-network, pod, service,
+//!   special-purpose, private or unknown public address (and why not).
+//! - **What must a partner allow?** [`Topology::whitelist`], and
+//!   [`audit`] to check an existing allowlist against the topology.
+//!
+//! # A tour
+//!
+//! A [`Topology`] is read from the snapshot JSON (the format is below) or
+//! built with [`Cluster::builder`]:
+//!
+//! ```
+//! use civo_egress::{classify_ip, IpClass, Topology};
+//!
+//! let topology = Topology::from_json(r#"{
+//!   "clusters": [{
+//!     "name": "prod",
+//!     "egress_ip": "212.2.253.151",
+//!     "network_cidr": "192.168.1.0/24",
+//!     "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}],
+//!     "load_balancers": [{"name": "ingress", "public_ip": "212.2.251.1"}]
+//!   }]
+//! }"#)?;
+//!
+//! let answer = classify_ip(&topology, "212.2.253.151".parse()?);
+//! assert_eq!(answer.class(), IpClass::Egress);
+//! assert!(answer.is_whitelistable());
+//!
+//! for ip in ["10.42.0.7", "10.43.0.10", "192.168.1.4", "212.2.251.1", "127.0.0.1"] {
+//!     let answer = topology.classify_ip(ip.parse()?);
+//!     assert!(!answer.is_whitelistable(), "{answer}");
+//! }
+//! assert_eq!(topology.classify_ip("10.42.0.7".parse()?).class(), IpClass::Pod);
+//!
+//! // What the partner should allow:
+//! assert_eq!(topology.whitelist().to_string(), "212.2.253.151/32\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Auditing what a partner actually allows:
+//!
+//! ```
+//! # use civo_egress::Topology;
+//! use civo_egress::{audit, Allowlist};
+//! # let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+//! #   "load_balancers": [{"name": "ingress", "public_ip": "212.2.251.1"}]}]}"#)?;
+//! let allowlist: Allowlist = "212.2.251.1  # someone whitelisted the ingress\n".parse()?;
+//! let report = audit(&topology, &allowlist);
+//! assert!(!report.is_ok());
+//! for finding in report.findings() {
+//!     println!("{finding}"); // load-balancer, then missing-egress 212.2.253.151/32
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! And noticing that the gateway node was replaced, by comparing snapshots
+//! with [`diff`].
+//!
+//! # Classes and precedence
+//!
+//! When an address is several things, the first [`IpClass`] wins: egress >
+//! load-balancer > reserved > node > node-network > pod > service > special >
+//! private > public. The topology's own membership beats the IANA tables (a
+//! lab may use 203.0.113.0/24). IPv4-mapped IPv6 addresses classify as their
+//! IPv4 address. Every K3s cluster shares 10.42.0.0/16 and 10.43.0.0/16, so a
+//! pod or service address names every cluster that matches.
+//!
+//! # The snapshot format
+//!
+//! ```json
+//! {
+//!   "clusters": [{
+//!     "name": "prod", "id": "5e0c6a3e-…", "region": "LON1",
+//!     "egress_ip": "74.220.24.10",
+//!     "network_cidr": "192.168.10.0/24",
+//!     "pod_cidr": "10.42.0.0/16", "service_cidr": "10.43.0.0/16",
+//!     "nodes": [{"name": "gw", "private_ip": "192.168.10.3", "public_ip": "74.220.24.10"},
+//!               {"name": "w-1", "private_ip": "192.168.10.4"}],
+//!     "load_balancers": [{"name": "prod-ingress", "public_ip": "74.220.25.1", "private_ip": "192.168.10.2"}]
+//!   }],
+//!   "load_balancers": [],
+//!   "reserved_ips": [{"name": "spare", "ip": "74.220.27.5",
+//!                     "assigned_to": {"type": "loadbalancer", "name": "prod-api"}}]
+//! }
+//! ```
+//!
+//! Only a cluster's `name` and `egress_ip` are required. CIDR fields take one
+//! CIDR or a list (dual stack); `pod_cidr` and `service_cidr` default to
+//! K3s's [`K3S_POD_CIDR`] and [`K3S_SERVICE_CIDR`]. A node with a
+//! `public_ip` egresses from it. Unknown fields are ignored. Validation
+//! rejects, naming the field and the value: unparsable addresses and CIDRs
+//! (placeholders such as `"your.cluster.ip.address"` included), CIDRs with
+//! host bits, networks that cover everything (`0.0.0.0/0`), duplicate cluster
+//! names, and egress IPs that are not global unicast unless
+//! [`Validation::allow_non_global`] says otherwise.
+//!
+//! # Optional features
+//!
+//! The network layers are additive features, all on by default:
+//! `civo-api`, `kubeconfig`, `dns` and `http-probe`. With
+//! `default-features = false` the crate is the pure core above, with no
+//! tokio, reqwest or hickory in the dependency tree.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod allowlist;
+mod audit;
+mod classify;
+mod cluster;
+mod diff;
+mod error;
+mod index;
+mod node;
+mod parse;
+mod reason;
+mod snapshot;
+mod special;
+mod topology;
+mod validation;
+mod whitelist;
+
+pub use allowlist::{Allowlist, AllowlistEntry};
+pub use audit::{AuditReport, Finding, FindingKind, Severity, audit};
+pub use classify::{Classification, IpClass, ParseIpClassError, classify_ip};
+pub use cluster::{
+    Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,
+};
+pub use diff::{Change, TopologyDiff, diff};
+pub use error::{AllowlistError, TopologyError};
+pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
+pub use topology::Topology;
+pub use validation::Validation;
+pub use whitelist::{Whitelist, WhitelistEntry};

@@ -1,0 +1,246 @@
+//! Nodes, LoadBalancers and reserved IPs: the addresses a cluster owns.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// A cluster node: its private IP in the cluster network and, for nodes of a
+/// public-IP node pool (and the gateway node), a public IP.
+///
+/// A node with a public IP sends its pods' traffic from that IP, so the
+/// public IP belongs to the cluster's egress set.
+///
+/// ```
+/// use civo_egress::Node;
+/// let node = Node::new("w-1", "192.168.1.4".parse()?).with_public_ip("212.2.253.151".parse()?);
+/// assert_eq!(node.public_ip(), Some("212.2.253.151".parse()?));
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Node {
+    name: String,
+    private_ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    public_ip: Option<IpAddr>,
+}
+
+impl Node {
+    /// A node with a private IP only (the usual Civo worker).
+    #[must_use]
+    pub fn new(name: impl Into<String>, private_ip: IpAddr) -> Self {
+        Self { name: name.into(), private_ip: private_ip.to_canonical(), public_ip: None }
+    }
+
+    /// Gives the node a public IP (the gateway node, or a public-IP pool node).
+    #[must_use]
+    pub fn with_public_ip(mut self, public_ip: IpAddr) -> Self {
+        self.public_ip = Some(public_ip.to_canonical());
+        self
+    }
+
+    /// The node's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The node's address in the cluster network.
+    #[must_use]
+    pub const fn private_ip(&self) -> IpAddr {
+        self.private_ip
+    }
+
+    /// The node's own public IP, if it has one.
+    #[must_use]
+    pub const fn public_ip(&self) -> Option<IpAddr> {
+        self.public_ip
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Node({} {}", self.name, self.private_ip)?;
+        if let Some(public) = self.public_ip {
+            write!(f, " public {public}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// A Civo LoadBalancer: a public IP for inbound traffic, never a source of
+/// pod egress.
+///
+/// ```
+/// use civo_egress::LoadBalancer;
+/// let lb = LoadBalancer::new("ingress", "212.2.251.1".parse()?);
+/// assert_eq!(lb.private_ip(), None);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    name: String,
+    public_ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private_ip: Option<IpAddr>,
+}
+
+impl LoadBalancer {
+    /// A LoadBalancer with its public IP.
+    #[must_use]
+    pub fn new(name: impl Into<String>, public_ip: IpAddr) -> Self {
+        Self { name: name.into(), public_ip: public_ip.to_canonical(), private_ip: None }
+    }
+
+    /// Sets the LoadBalancer's address in the cluster network.
+    #[must_use]
+    pub fn with_private_ip(mut self, private_ip: IpAddr) -> Self {
+        self.private_ip = Some(private_ip.to_canonical());
+        self
+    }
+
+    /// The LoadBalancer's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The public IP clients connect to.
+    #[must_use]
+    pub const fn public_ip(&self) -> IpAddr {
+        self.public_ip
+    }
+
+    /// The LoadBalancer's address in the cluster network, if known.
+    #[must_use]
+    pub const fn private_ip(&self) -> Option<IpAddr> {
+        self.private_ip
+    }
+}
+
+impl fmt::Debug for LoadBalancer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LoadBalancer({} {}", self.name, self.public_ip)?;
+        if let Some(private) = self.private_ip {
+            write!(f, " private {private}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// What a reserved IP is assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum AssignmentKind {
+    /// A LoadBalancer (inbound traffic).
+    #[serde(rename = "loadbalancer")]
+    LoadBalancer,
+    /// An instance (not a Kubernetes node's egress).
+    Instance,
+}
+
+impl AssignmentKind {
+    /// The name used in the snapshot JSON and by the Civo API.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::LoadBalancer => "loadbalancer",
+            Self::Instance => "instance",
+        }
+    }
+}
+
+impl fmt::Display for AssignmentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The resource a reserved IP is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Assignment {
+    #[serde(rename = "type")]
+    kind: AssignmentKind,
+    name: String,
+}
+
+impl Assignment {
+    /// An assignment to the resource `name` of kind `kind`.
+    #[must_use]
+    pub fn new(kind: AssignmentKind, name: impl Into<String>) -> Self {
+        Self { kind, name: name.into() }
+    }
+
+    /// What kind of resource holds the IP.
+    #[must_use]
+    pub const fn kind(&self) -> AssignmentKind {
+        self.kind
+    }
+
+    /// The name of the resource holding the IP.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// An account-level reserved IP: pinned to an instance or a LoadBalancer,
+/// never the source of a cluster's pod egress.
+///
+/// ```
+/// use civo_egress::ReservedIp;
+/// let spare = ReservedIp::new("spare", "74.220.27.5".parse()?);
+/// assert!(spare.assigned_to().is_none());
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ReservedIp {
+    name: String,
+    ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assigned_to: Option<Assignment>,
+}
+
+impl ReservedIp {
+    /// An unassigned reserved IP.
+    #[must_use]
+    pub fn new(name: impl Into<String>, ip: IpAddr) -> Self {
+        Self { name: name.into(), ip: ip.to_canonical(), assigned_to: None }
+    }
+
+    /// Records what the IP is assigned to.
+    #[must_use]
+    pub fn with_assignment(mut self, assignment: Assignment) -> Self {
+        self.assigned_to = Some(assignment);
+        self
+    }
+
+    /// The reserved IP's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The address.
+    #[must_use]
+    pub const fn ip(&self) -> IpAddr {
+        self.ip
+    }
+
+    /// What holds the IP, if anything.
+    #[must_use]
+    pub const fn assigned_to(&self) -> Option<&Assignment> {
+        self.assigned_to.as_ref()
+    }
+}
+
+impl fmt::Debug for ReservedIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ReservedIp({} {}", self.name, self.ip)?;
+        if let Some(a) = &self.assigned_to {
+            write!(f, " -> {} {}", a.kind, a.name)?;
+        }
+        f.write_str(")")
+    }
+}
