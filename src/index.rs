@@ -71,7 +71,7 @@ pub(crate) struct Family<K> {
     intervals: Vec<u32>,
 }
 
-impl<K: Copy + Ord + Hash> Family<K> {
+impl<K: Copy + Ord + Hash + Into<u128> + TryFrom<u128>> Family<K> {
     #[inline]
     fn lookup(&self, key: K) -> u32 {
         if let Some(&answer) = self.hosts.get(&key) {
@@ -81,18 +81,38 @@ impl<K: Copy + Ord + Hash> Family<K> {
         self.intervals.get(pos.wrapping_sub(1)).copied().unwrap_or(PUBLIC)
     }
 
-    /// Answers of every host and interval in `lo..=hi`, each with one
-    /// address that has it.
-    fn within(&self, lo: K, hi: K) -> impl Iterator<Item = (K, u32)> + '_ {
-        let first = self.sorted_hosts.partition_point(|&(k, _)| k < lo);
-        let hosts = self.sorted_hosts[first..].iter().take_while(move |&&(k, _)| k <= hi).copied();
+    /// Answers of every host in `lo..=hi`, and of every interval with an
+    /// address there that is not a host, each with one address that has it.
+    fn within(&self, lo: K, hi: K) -> Vec<(K, u32)> {
+        let (lo_wide, hi_wide) = (lo.into(), hi.into());
+        let host_range = |a: u128, b: u128| {
+            let first = self.sorted_hosts.partition_point(|&(k, _)| k.into() < a);
+            let last = self.sorted_hosts.partition_point(|&(k, _)| k.into() <= b);
+            &self.sorted_hosts[first..last.max(first)]
+        };
+        let mut found: Vec<(K, u32)> = host_range(lo_wide, hi_wide).to_vec();
         let from = self.starts.partition_point(|&s| s <= lo).saturating_sub(1);
-        let ranges = self.starts[from..]
-            .iter()
-            .zip(&self.intervals[from..])
-            .take_while(move |&(&s, _)| s <= hi)
-            .map(move |(&s, &a)| (s.max(lo), a));
-        hosts.chain(ranges)
+        for (i, (&start, &answer)) in self.starts.iter().zip(&self.intervals).enumerate().skip(from) {
+            if start > hi {
+                break;
+            }
+            let a = start.into().max(lo_wide);
+            let b = self.starts.get(i + 1).map_or(hi_wide, |&next| (next.into() - 1).min(hi_wide));
+            // The first address of a..=b that is not a host, if any.
+            let mut example = Some(a);
+            for &(host, _) in host_range(a, b) {
+                if Some(host.into()) != example {
+                    break;
+                }
+                example = example.and_then(|e| e.checked_add(1));
+            }
+            if let Some(example) = example.filter(|&e| e <= b)
+                && let Ok(example) = K::try_from(example)
+            {
+                found.push((example, answer));
+            }
+        }
+        found
     }
 }
 
@@ -130,11 +150,13 @@ impl Index {
             IpNet::V4(n) => self
                 .v4
                 .within(u32::from(n.network()), u32::from(n.broadcast()))
+                .into_iter()
                 .map(|(k, a)| (IpAddr::from(std::net::Ipv4Addr::from(k)), a))
                 .collect(),
             IpNet::V6(n) => self
                 .v6
                 .within(u128::from(n.network()), u128::from(n.broadcast()))
+                .into_iter()
                 .map(|(k, a)| (IpAddr::from(std::net::Ipv6Addr::from(k)), a))
                 .collect(),
         };
@@ -380,3 +402,7 @@ fn with_more(subject: &str, count: usize) -> String {
         n => format!("{subject} (and {} more)", n - 1),
     }
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod tests;

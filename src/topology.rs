@@ -80,6 +80,10 @@ impl Topology {
     ///
     /// As [`from_json`](Self::from_json).
     pub fn from_json_with(json: &str, validation: Validation) -> Result<Self, TopologyError> {
+        // serde would also read a struct from a JSON array; a snapshot is an object.
+        if !json.trim_start().starts_with('{') {
+            return Err(TopologyError::Json { message: "expected a JSON object".into(), line: 1, column: 1 });
+        }
         let raw: RawTopology = serde_json::from_str(json).map_err(|e| TopologyError::Json {
             message: e.to_string(),
             line: e.line(),

@@ -1,0 +1,177 @@
+//! `civo-egress`: which IP will your Civo cluster call a partner from?
+//!
+//! ```text
+//! cargo run --example civo-egress -- classify 10.42.0.7 212.2.253.151
+//! cargo run --example civo-egress -- whitelist --format json
+//! cargo run --example civo-egress -- audit partner-allowlist.txt
+//! cargo run --example civo-egress -- diff old.json new.json
+//! ```
+//!
+//! Exit codes: 0 success, 1 a finding (audit errors, egress drift), 2 bad
+//! input (one line on stderr).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use civo_egress::{Allowlist, Topology, audit, diff};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The article's cluster, used when no `--topology` is given.
+const EXAMPLE_TOPOLOGY: &str = include_str!("topology.json");
+
+#[derive(Parser)]
+#[command(name = "civo-egress", version, about = "Which IP will your Civo Kubernetes cluster call a partner from?")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Say what each address is, and whether to whitelist it.
+    Classify {
+        /// Topology snapshot JSON (default: the embedded example cluster).
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Addresses to classify.
+        #[arg(required = true)]
+        ips: Vec<String>,
+    },
+    /// Print every egress IP a partner must allow.
+    Whitelist {
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        /// Only these clusters (repeatable).
+        #[arg(long = "cluster")]
+        clusters: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check an allowlist (one IP or CIDR per line) against the topology.
+    Audit {
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        allowlist: PathBuf,
+    },
+    /// Compare two snapshots; exit 1 when an egress IP changed or disappeared.
+    Diff {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        old: PathBuf,
+        new: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Bad input: reported as one line on stderr, exit code 2.
+struct BadInput(String);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: invalid arguments"));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(BadInput(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, BadInput> {
+    match command {
+        Command::Classify { topology, format, ips } => {
+            let topology = load(topology.as_deref())?;
+            let ips = ips
+                .iter()
+                .map(|s| s.trim().parse::<IpAddr>().map_err(|_| BadInput(format!("{s:?} is not an IP address"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let answers: Vec<_> = ips.iter().map(|&ip| topology.classify_ip(ip)).collect();
+            match format {
+                Format::Json => print_json(&answers),
+                Format::Text => answers.iter().for_each(|a| println!("{a}")),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Whitelist { topology, clusters, format } => {
+            let topology = load(topology.as_deref())?;
+            let whitelist = if clusters.is_empty() {
+                topology.whitelist()
+            } else {
+                topology.whitelist_for(&clusters).map_err(|e| BadInput(e.to_string()))?
+            };
+            match format {
+                Format::Json => print_json(&whitelist),
+                Format::Text => print!("{whitelist}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { topology, format, allowlist } => {
+            let topology = load(topology.as_deref())?;
+            let text = read(&allowlist)?;
+            let allowlist = Allowlist::parse(&text).map_err(|e| BadInput(format!("{}: {e}", allowlist.display())))?;
+            let report = audit(&topology, &allowlist);
+            match format {
+                Format::Json => print_json(&report),
+                Format::Text => {
+                    report.findings().iter().for_each(|f| println!("{f}"));
+                    let errors = report.findings().iter().filter(|f| f.severity() == civo_egress::Severity::Error);
+                    match errors.count() {
+                        0 => println!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
+                        n => println!("{n} error(s)"),
+                    }
+                }
+            }
+            Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Diff { format, old, new } => {
+            let (old, new) = (load(Some(&old))?, load(Some(&new))?);
+            let changes = diff(&old, &new);
+            match format {
+                Format::Json => print_json(&changes),
+                Format::Text if changes.is_empty() => println!("no changes"),
+                Format::Text => changes.changes().iter().for_each(|c| println!("{c}")),
+            }
+            Ok(if changes.has_egress_drift() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, BadInput> {
+    std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))
+}
+
+fn load(path: Option<&Path>) -> Result<Topology, BadInput> {
+    match path {
+        None => Topology::from_json(EXAMPLE_TOPOLOGY).map_err(|e| BadInput(format!("embedded topology: {e}"))),
+        Some(path) => Topology::from_json(&read(path)?).map_err(|e| BadInput(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => println!("{json}"),
+        Err(e) => eprintln!("error: cannot write JSON: {e}"),
+    }
+}

@@ -1,0 +1,204 @@
+//! The compiled index against a naive scan of the same facts.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use proptest::prelude::*;
+
+use crate::special::{self, Builtin};
+use crate::{Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Validation};
+
+/// What a reader of architecture.md would write: collect every fact about
+/// `ip`, keep the highest-precedence class, name its clusters.
+fn naive(topology: &Topology, ip: IpAddr) -> (IpClass, Vec<String>) {
+    let ip = ip.to_canonical();
+    let mut facts: Vec<(IpClass, Option<String>)> = Vec::new();
+    for c in topology.clusters() {
+        let name = Some(c.name().to_owned());
+        if c.egress_ips().contains(&ip) {
+            facts.push((IpClass::Egress, name.clone()));
+        }
+        for lb in c.load_balancers() {
+            if lb.public_ip() == ip || lb.private_ip() == Some(ip) {
+                facts.push((IpClass::LoadBalancer, name.clone()));
+            }
+        }
+        if c.nodes().iter().any(|n| n.private_ip() == ip) {
+            facts.push((IpClass::Node, name.clone()));
+        }
+        for (class, nets) in [
+            (IpClass::NodeNetwork, c.network_cidrs()),
+            (IpClass::Pod, c.pod_cidrs()),
+            (IpClass::Service, c.service_cidrs()),
+        ] {
+            if nets.iter().any(|n| n.contains(&ip)) {
+                facts.push((class, name.clone()));
+            }
+        }
+    }
+    for lb in topology.load_balancers() {
+        if lb.public_ip() == ip || lb.private_ip() == Some(ip) {
+            facts.push((IpClass::LoadBalancer, None));
+        }
+    }
+    if topology.reserved_ips().iter().any(|r| r.ip() == ip) {
+        facts.push((IpClass::Reserved, None));
+    }
+    if let Some(hit) = special::lookup(ip) {
+        let class = if hit.builtin == Builtin::Private { IpClass::Private } else { IpClass::Special };
+        facts.push((class, None));
+    }
+    let Some(best) = facts.iter().map(|f| f.0).min() else { return (IpClass::Public, vec![]) };
+    let mut clusters: Vec<String> = Vec::new();
+    for c in topology.clusters() {
+        if facts.iter().any(|(class, name)| *class == best && name.as_deref() == Some(c.name())) {
+            clusters.push(c.name().to_owned());
+        }
+    }
+    (best, clusters)
+}
+
+fn check(topology: &Topology, ip: IpAddr) {
+    let fast = topology.classify_ip(ip);
+    let (class, clusters) = naive(topology, ip);
+    assert_eq!((fast.class(), fast.clusters()), (class, clusters.as_slice()), "{ip}: {fast}");
+}
+
+#[test]
+fn special_table_edges_agree_with_the_scan() {
+    let empty = Topology::new(vec![], vec![], vec![]).unwrap();
+    for hit in special::all() {
+        let (lo, hi) = (hit.net.network(), hit.net.broadcast());
+        let mut probes = vec![lo, hi];
+        match (lo, hi) {
+            (IpAddr::V4(lo), IpAddr::V4(hi)) => {
+                probes.extend(u32::from(lo).checked_sub(1).map(|n| IpAddr::from(Ipv4Addr::from(n))));
+                probes.extend(u32::from(hi).checked_add(1).map(|n| IpAddr::from(Ipv4Addr::from(n))));
+            }
+            (IpAddr::V6(lo), IpAddr::V6(hi)) => {
+                probes.extend(u128::from(lo).checked_sub(1).map(|n| IpAddr::from(Ipv6Addr::from(n))));
+                probes.extend(u128::from(hi).checked_add(1).map(|n| IpAddr::from(Ipv6Addr::from(n))));
+            }
+            _ => unreachable!(),
+        }
+        for ip in probes {
+            check(&empty, ip);
+        }
+        // The range's own first and last addresses are never public.
+        assert_ne!(empty.classify_ip(lo).class(), IpClass::Public, "{}", hit.net);
+        assert_ne!(empty.classify_ip(hi).class(), IpClass::Public, "{}", hit.net);
+    }
+}
+
+#[test]
+fn within_lists_each_answer_once() {
+    let topology = Topology::from_json(
+        r#"{"clusters": [{"name": "a", "egress_ip": "74.220.24.10", "network_cidr": "192.168.1.0/24",
+            "nodes": [{"name": "n", "private_ip": "192.168.1.4"}]}]}"#,
+    )
+    .unwrap();
+    let found = topology.index().within("192.168.0.0/16".parse().unwrap());
+    let classes: Vec<IpClass> = found.iter().map(|(_, a)| a.class).collect();
+    assert_eq!(classes, [IpClass::Node, IpClass::Private, IpClass::NodeNetwork]);
+    assert_eq!(found[0].0, "192.168.1.4".parse::<IpAddr>().unwrap());
+}
+
+/// Addresses from a small universe, so that random facts overlap often:
+/// 74.220.0.0/22 (public), 10.0.0.0/22 (private), 203.0.113.0/24 (special)
+/// and 2a00::/118 (IPv6 public).
+fn addr() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![
+        (0u32..1024).prop_map(|n| IpAddr::from(Ipv4Addr::from(0x4adc_0000 + n))),
+        (0u32..1024).prop_map(|n| IpAddr::from(Ipv4Addr::from(0x0a00_0000 + n))),
+        (0u32..256).prop_map(|n| IpAddr::from(Ipv4Addr::from(0xcb00_7100 + n))),
+        (0u128..1024).prop_map(|n| IpAddr::from(Ipv6Addr::from((0x2a00u128 << 112) + n))),
+    ]
+}
+
+fn net() -> impl Strategy<Value = ipnet::IpNet> {
+    (addr(), 0u8..10).prop_map(|(ip, shrink)| {
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        ipnet::IpNet::new(ip, max - shrink).unwrap().trunc()
+    })
+}
+
+fn cluster(i: usize) -> impl Strategy<Value = Cluster> {
+    let nodes = prop::collection::vec((addr(), prop::option::of(addr())), 0..4);
+    let lbs = prop::collection::vec((addr(), prop::option::of(addr())), 0..3);
+    let cidrs = || prop::collection::vec(net(), 0..3);
+    (addr(), cidrs(), cidrs(), cidrs(), nodes, lbs).prop_map(move |(egress, nets, pods, svcs, nodes, lbs)| {
+        let mut b =
+            Cluster::builder(format!("c{i}")).validation(Validation::strict().allow_non_global(true)).egress_ip(egress);
+        for n in nets {
+            b = b.network_cidr(n);
+        }
+        for n in pods {
+            b = b.pod_cidr(n);
+        }
+        for n in svcs {
+            b = b.service_cidr(n);
+        }
+        for (j, (private, public)) in nodes.into_iter().enumerate() {
+            let node = Node::new(format!("n{j}"), private);
+            b = b.node(match public {
+                Some(p) => node.with_public_ip(p),
+                None => node,
+            });
+        }
+        for (j, (public, private)) in lbs.into_iter().enumerate() {
+            let lb = LoadBalancer::new(format!("lb{j}"), public);
+            b = b.load_balancer(match private {
+                Some(p) => lb.with_private_ip(p),
+                None => lb,
+            });
+        }
+        b.build().unwrap()
+    })
+}
+
+fn topology() -> impl Strategy<Value = Topology> {
+    let clusters = (0usize..4).prop_flat_map(|n| (0..n).map(cluster).collect::<Vec<_>>());
+    let lbs = prop::collection::vec(addr(), 0..3);
+    let reserved = prop::collection::vec(addr(), 0..3);
+    (clusters, lbs, reserved).prop_map(|(clusters, lbs, reserved)| {
+        let lbs = lbs.into_iter().enumerate().map(|(i, ip)| LoadBalancer::new(format!("top{i}"), ip)).collect();
+        let reserved = reserved.into_iter().enumerate().map(|(i, ip)| ReservedIp::new(format!("r{i}"), ip)).collect();
+        Topology::new(clusters, lbs, reserved).unwrap()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn index_agrees_with_the_naive_scan(topology in topology(), ips in prop::collection::vec(addr(), 1..16)) {
+        for ip in ips {
+            check(&topology, ip);
+        }
+        for c in topology.clusters() {
+            for net in c.network_cidrs().iter().chain(c.pod_cidrs()).chain(c.service_cidrs()) {
+                check(&topology, net.network());
+                check(&topology, net.broadcast());
+            }
+        }
+    }
+
+    #[test]
+    fn within_finds_exactly_the_answers_inside(topology in topology(), net in net()) {
+        let found: std::collections::BTreeSet<(IpClass, Vec<String>)> = topology
+            .index()
+            .within(net)
+            .into_iter()
+            .map(|(ip, answer)| {
+                prop_assert!(net.contains(&ip));
+                prop_assert_eq!(topology.classify_ip(ip).class(), answer.class);
+                Ok((answer.class, answer.clusters.to_vec()))
+            })
+            .collect::<Result<_, TestCaseError>>()?;
+        let scanned: std::collections::BTreeSet<(IpClass, Vec<String>)> =
+            net.hosts().chain([net.network(), net.broadcast()]).map(|ip| {
+                let answer = topology.classify_ip(ip);
+                (answer.class(), answer.clusters().to_vec())
+            }).collect();
+        prop_assert_eq!(found, scanned);
+    }
+}

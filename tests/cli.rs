@@ -1,0 +1,173 @@
+//! The example CLI, run as a user runs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The example binary, built by `cargo test` (or built here when a single
+/// test target was selected).
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let debug_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = debug_dir.join("examples").join(format!("civo-egress{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo).args(["build", "--example", "civo-egress"]).status().unwrap();
+        assert!(status.success());
+    }
+    path
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(binary()).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn tmp(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("civo-egress-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// One line on stderr, exit 2, no panic or backtrace.
+fn assert_bad_input(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(out).is_empty());
+}
+
+#[test]
+fn classify_json_answers_each_ip_in_order() {
+    let out = run(&["classify", "--format", "json", "10.42.0.7", "212.2.253.151", "212.2.251.1", "192.168.1.4"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = json.as_array().unwrap();
+    let got: Vec<(&str, &str, bool)> = rows
+        .iter()
+        .map(|r| (r["ip"].as_str().unwrap(), r["class"].as_str().unwrap(), r["whitelistable"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("10.42.0.7", "pod", false),
+            ("212.2.253.151", "egress", true),
+            ("212.2.251.1", "load-balancer", false),
+            ("192.168.1.4", "node", false)
+        ]
+    );
+    assert_eq!(rows[0]["clusters"], serde_json::json!(["my-cluster"]));
+    assert!(rows.iter().all(|r| r["reason"].as_str().is_some_and(|s| !s.is_empty())));
+}
+
+#[test]
+fn classify_text_prints_one_line_per_ip() {
+    let out = run(&["classify", "212.2.253.14", "8.8.8.8"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("212.2.253.14 load-balancer [my-cluster]: "), "{text}");
+    assert!(lines[1].starts_with("8.8.8.8 public: "), "{text}");
+}
+
+#[test]
+fn whitelist_text_and_json() {
+    let out = run(&["whitelist"]);
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "212.2.253.151/32\n"));
+    let out = run(&["whitelist", "--format", "json", "--cluster", "my-cluster"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json[0]["cidr"], "212.2.253.151/32");
+    assert_eq!(json[0]["clusters"], serde_json::json!(["my-cluster"]));
+    assert!(json[0]["reason"].is_string());
+    let topology = tmp("two.json", include_str!("fixtures/architecture-snapshot.json"));
+    let out = run(&["whitelist", "--topology", topology.to_str().unwrap()]);
+    assert_eq!(stdout(&out), "74.220.24.10/32\n74.220.24.77/32\n");
+}
+
+#[test]
+fn audit_exit_codes_and_json() {
+    let good = tmp("good.txt", "# partner\n212.2.253.151/32 # my-cluster egress\n");
+    let out = run(&["audit", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let bad = tmp("bad.txt", "212.2.251.1\n10.0.0.0/8\n1.1.1.1\n");
+    let out = run(&["audit", "--format", "json", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["ok"], false);
+    let findings = json["findings"].as_array().unwrap();
+    let kinds: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| (f["entry"].as_str().unwrap(), f["kind"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("212.2.251.1", "load-balancer", "error")), "{kinds:?}");
+    assert!(kinds.contains(&("10.0.0.0/8", "too-broad", "error")), "{kinds:?}");
+    assert!(kinds.contains(&("10.0.0.0/8", "pod", "error")), "{kinds:?}");
+    assert!(kinds.contains(&("1.1.1.1", "public", "info")), "{kinds:?}");
+    assert!(kinds.contains(&("212.2.253.151/32", "missing-egress", "error")), "{kinds:?}");
+    assert!(findings.iter().all(|f| f["clusters"].is_array() && f["reason"].is_string()));
+}
+
+#[test]
+fn diff_exit_codes() {
+    let old = tmp("old.json", include_str!("../examples/topology.json"));
+    let same = run(&["diff", old.to_str().unwrap(), old.to_str().unwrap()]);
+    assert_eq!((same.status.code(), stdout(&same).as_str()), (Some(0), "no changes\n"));
+    let new = tmp("new.json", &include_str!("../examples/topology.json").replace("212.2.253.151", "212.2.253.160"));
+    let out = run(&["diff", "--format", "json", old.to_str().unwrap(), new.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["drift"], true);
+    assert_eq!(json["changes"][0]["change"], "egress-changed");
+    assert_eq!(json["changes"][0]["old"], "212.2.253.151");
+    assert_eq!(json["changes"][0]["new"], "212.2.253.160");
+    let grown = tmp(
+        "grown.json",
+        &include_str!("../examples/topology.json").replace(r#""reserved_ips""#, "x").replacen(
+            '{',
+            r#"{"reserved_ips": [{"name": "r", "ip": "74.220.27.5"}],"#,
+            1,
+        ),
+    );
+    let out = run(&["diff", old.to_str().unwrap(), grown.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "an added reserved IP is not drift: {}", stdout(&out));
+    assert_eq!(stdout(&out), "reserved IP r added (74.220.27.5)\n");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    assert_bad_input(&run(&["classify", "10.42.0.300"]), "\"10.42.0.300\" is not an IP address");
+    assert_bad_input(&run(&["classify", "--bogus", "1.2.3.4"]), "--bogus");
+    assert_bad_input(&run(&["classify"]), "required");
+    assert_bad_input(&run(&["frobnicate"]), "frobnicate");
+    assert_bad_input(&run(&["classify", "--format", "yaml", "1.2.3.4"]), "yaml");
+    assert_bad_input(&run(&["whitelist", "--topology", "/nonexistent/t.json"]), "cannot read /nonexistent/t.json");
+    assert_bad_input(&run(&["whitelist", "--cluster", "nope"]), "no cluster named \"nope\"");
+    let broken = tmp("broken.json", r#"{"clusters": [{"name": "p", "egress_ip": "your.cluster.ip.address"}]}"#);
+    assert_bad_input(
+        &run(&["whitelist", "--topology", broken.to_str().unwrap()]),
+        "clusters[0].egress_ip: invalid IP address",
+    );
+    let list = tmp("list.txt", "1.2.3.4\nnot-an-ip\n");
+    assert_bad_input(&run(&["audit", list.to_str().unwrap()]), "line 2");
+    assert_bad_input(&run(&["diff", "/nonexistent/a.json", "/nonexistent/b.json"]), "cannot read");
+}
+
+#[test]
+fn help_exits_0() {
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("classify"));
+}

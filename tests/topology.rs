@@ -1,0 +1,185 @@
+//! The snapshot format and its validation, through the public API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use civo_egress::{Cluster, K3S_POD_CIDR, K3S_SERVICE_CIDR, Node, Topology, TopologyError, Validation};
+
+fn err(json: &str) -> TopologyError {
+    Topology::from_json(json).unwrap_err()
+}
+
+fn cluster(fields: &str) -> String {
+    format!(r#"{{"clusters": [{{"name": "prod", {fields}}}]}}"#)
+}
+
+#[test]
+fn the_binding_example_parses_with_its_defaults() {
+    let json = include_str!("fixtures/architecture-snapshot.json");
+    let topology = Topology::from_json(json).unwrap();
+    let prod = topology.cluster("prod").unwrap();
+    assert_eq!(prod.id(), Some("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11"));
+    assert_eq!(prod.region(), Some("LON1"));
+    assert_eq!(
+        prod.egress_ips(),
+        ["74.220.24.10".parse::<std::net::IpAddr>().unwrap(), "74.220.24.77".parse().unwrap()]
+    );
+    assert_eq!(prod.nodes().len(), 3);
+    assert_eq!(prod.public_ip_nodes().map(Node::name).collect::<Vec<_>>(), ["edge-1"]);
+    assert_eq!(topology.reserved_ips().len(), 2);
+    assert_eq!(topology.reserved_ips()[0].assigned_to().unwrap().name(), "prod-api");
+    let minimal = Topology::from_json(&cluster(r#""egress_ip": "74.220.24.10""#)).unwrap();
+    assert_eq!(minimal.clusters()[0].pod_cidrs(), [K3S_POD_CIDR]);
+    assert_eq!(minimal.clusters()[0].service_cidrs(), [K3S_SERVICE_CIDR]);
+}
+
+#[test]
+fn snapshots_round_trip_through_json() {
+    let json = include_str!("fixtures/architecture-snapshot.json");
+    let topology = Topology::from_json(json).unwrap();
+    let again = Topology::from_json(&topology.to_json()).unwrap();
+    assert_eq!(again, topology);
+    let via_serde: Topology = serde_json::from_str(&serde_json::to_string(&topology).unwrap()).unwrap();
+    assert_eq!(via_serde, topology);
+    assert_eq!(json.parse::<Topology>().unwrap(), topology);
+}
+
+#[test]
+fn cidr_fields_take_one_or_a_list() {
+    let t = Topology::from_json(&cluster(
+        r#""egress_ip": "74.220.24.10", "pod_cidr": ["10.42.0.0/16", "fd00:42::/56"], "service_cidr": null"#,
+    ))
+    .unwrap();
+    assert_eq!(t.clusters()[0].pod_cidrs().len(), 2);
+    assert_eq!(t.clusters()[0].service_cidrs(), [K3S_SERVICE_CIDR]);
+    let out = t.to_json();
+    assert!(out.contains(r#""fd00:42::/56""#), "{out}");
+}
+
+#[test]
+fn unknown_fields_and_nulls_are_tolerated() {
+    let t = Topology::from_json(
+        r#"{"version": 3, "clusters": [{"name": "prod", "egress_ip": "74.220.24.10", "colour": "blue",
+             "nodes": null, "load_balancers": null, "id": null}], "reserved_ips": null}"#,
+    )
+    .unwrap();
+    assert!(t.clusters()[0].nodes().is_empty());
+    assert_eq!(t.clusters()[0].id(), None);
+}
+
+#[test]
+fn placeholders_and_typos_name_the_field_and_value() {
+    let e = err(&cluster(r#""egress_ip": "your.cluster.ip.address""#));
+    assert_eq!(
+        e,
+        TopologyError::InvalidIp { field: "clusters[0].egress_ip".into(), value: "your.cluster.ip.address".into() }
+    );
+    assert_eq!(e.to_string(), r#"clusters[0].egress_ip: invalid IP address "your.cluster.ip.address""#);
+
+    let e = err(&cluster(r#""egress_ip": "74.220.24.10", "nodes": [{"name": "n", "private_ip": "192.168.1.300"}]"#));
+    assert!(matches!(&e, TopologyError::InvalidIp { field, .. } if field == "clusters[0].nodes[0].private_ip"), "{e}");
+
+    let e = err(&cluster(r#""egress_ip": "74.220.24.10", "network_cidr": "192.168.1.0/33""#));
+    assert!(
+        matches!(&e, TopologyError::InvalidCidr { field, value } if field == "clusters[0].network_cidr[0]" && value == "192.168.1.0/33"),
+        "{e}"
+    );
+
+    let e = err(&cluster(r#""egress_ip": "74.220.24.10", "pod_cidr": ["10.42.0.0/16", "bogus"]"#));
+    assert!(matches!(&e, TopologyError::InvalidCidr { field, .. } if field == "clusters[0].pod_cidr[1]"), "{e}");
+}
+
+#[test]
+fn host_bits_are_rejected_with_the_fix() {
+    let e = err(&cluster(r#""egress_ip": "74.220.24.10", "network_cidr": "192.168.1.7/24""#));
+    assert_eq!(
+        e.to_string(),
+        "clusters[0].network_cidr[0]: CIDR 192.168.1.7/24 has host bits set (did you mean 192.168.1.0/24?)"
+    );
+}
+
+#[test]
+fn catch_all_networks_are_rejected() {
+    for cidr in ["0.0.0.0/0", "::/0"] {
+        let e = err(&cluster(&format!(r#""egress_ip": "74.220.24.10", "network_cidr": "{cidr}""#)));
+        assert!(matches!(e, TopologyError::CatchAll { .. }), "{e}");
+        assert!(e.to_string().contains("covers every address"));
+    }
+}
+
+#[test]
+fn non_global_egress_needs_an_opt_in() {
+    for ip in
+        ["10.0.0.1", "100.64.1.1", "127.0.0.1", "169.254.1.1", "192.0.2.1", "::1", "fd00::1", "2001:db8::1", "0.0.0.0"]
+    {
+        let json = cluster(&format!(r#""egress_ip": "{ip}""#));
+        let e = err(&json);
+        assert!(matches!(&e, TopologyError::NonGlobalEgress { value, .. } if value == ip), "{ip}: {e}");
+        assert!(e.to_string().contains("RFC"), "{e}");
+        let lab = Topology::from_json_with(&json, Validation::strict().allow_non_global(true)).unwrap();
+        assert_eq!(lab.clusters()[0].egress_ip(), ip.parse::<std::net::IpAddr>().unwrap());
+    }
+    let e = err(&cluster(
+        r#""egress_ip": "74.220.24.10", "nodes": [{"name": "n", "private_ip": "192.168.1.4", "public_ip": "10.0.0.9"}]"#,
+    ));
+    assert!(
+        matches!(&e, TopologyError::NonGlobalEgress { field, .. } if field == "clusters[0].nodes[0].public_ip"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_and_duplicate_fields_are_errors() {
+    assert_eq!(
+        err(r#"{"clusters": [{"name": "prod"}]}"#),
+        TopologyError::Missing { field: "clusters[0].egress_ip".into() }
+    );
+    assert_eq!(
+        err(r#"{"clusters": [{"egress_ip": "74.220.24.10"}]}"#),
+        TopologyError::Missing { field: "clusters[0].name".into() }
+    );
+    let dup =
+        r#"{"clusters": [{"name": "a", "egress_ip": "74.220.24.10"}, {"name": "a", "egress_ip": "74.220.24.11"}]}"#;
+    assert_eq!(err(dup), TopologyError::DuplicateCluster { name: "a".into() });
+    let e = err(
+        r#"{"reserved_ips": [{"name": "r", "ip": "74.220.27.5", "assigned_to": {"type": "firewall", "name": "x"}}]}"#,
+    );
+    assert!(
+        matches!(&e, TopologyError::InvalidAssignment { field, .. } if field == "reserved_ips[0].assigned_to.type"),
+        "{e}"
+    );
+}
+
+#[test]
+fn malformed_json_reports_where() {
+    let e = err("{\"clusters\": [\n  {\"name\": \"prod\",,}\n]}");
+    assert!(matches!(e, TopologyError::Json { line: 2, .. }), "{e}");
+    assert!(matches!(err(r#"{"clusters": {"name": "prod"}}"#), TopologyError::Json { .. }));
+    assert!(matches!(err(r#"{"clusters": [{"name": "p", "egress_ip": 7}]}"#), TopologyError::Json { .. }));
+    assert!(matches!(err(""), TopologyError::Json { .. }));
+    assert!(matches!(err("[]"), TopologyError::Json { .. }));
+}
+
+#[test]
+fn the_builder_reports_its_first_error_at_build() {
+    let e = Cluster::builder("prod")
+        .egress_ip("74.220.24.10")
+        .network_cidr("nope")
+        .pod_cidr("also nope")
+        .build()
+        .unwrap_err();
+    assert_eq!(e, TopologyError::InvalidCidr { field: "network_cidr[0]".into(), value: "nope".into() });
+    let e = Cluster::builder("").egress_ip("74.220.24.10").build().unwrap_err();
+    assert_eq!(e, TopologyError::Missing { field: "name".into() });
+    let ok = Cluster::builder("prod")
+        .id("5e0c")
+        .region("LON1")
+        .egress_ip("::ffff:74.220.24.10")
+        .pod_cidr("10.42.0.0/16")
+        .pod_cidr("fd00:42::/56")
+        .build()
+        .unwrap();
+    assert_eq!(ok.egress_ip(), "74.220.24.10".parse::<std::net::IpAddr>().unwrap(), "mapped addresses fold to IPv4");
+    assert_eq!(ok.pod_cidrs().len(), 2);
+    let debug = format!("{ok:?}");
+    assert!(debug.contains("74.220.24.10") && debug.len() < 200, "{debug}");
+}
