@@ -5,16 +5,18 @@
 //! cargo run --example civo-egress -- whitelist --format json
 //! cargo run --example civo-egress -- audit partner-allowlist.txt
 //! cargo run --example civo-egress -- diff old.json new.json
+//! CIVO_TOKEN=... cargo run --example civo-egress -- discover > account.json
 //! ```
 //!
-//! Exit codes: 0 success, 1 a finding (audit errors, egress drift), 2 bad
-//! input (one line on stderr).
+//! Exit codes: 0 success, 1 a finding (audit errors, egress drift) or a
+//! failure of the Civo API, 2 bad input (one line on stderr).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use civo_egress::{Allowlist, Topology, audit, diff};
+use civo_egress::{Allowlist, CivoClient, CivoConfig, CivoError, Selection, Topology, audit, diff};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// The article's cluster, used when no `--topology` is given.
@@ -58,6 +60,21 @@ enum Command {
         format: Format,
         allowlist: PathBuf,
     },
+    /// Build the topology snapshot of a Civo account from its API.
+    Discover {
+        /// Only these clusters, by name or id (repeatable).
+        #[arg(long = "cluster")]
+        clusters: Vec<String>,
+        /// Region code (default: the Civo CLI's, else LON1).
+        #[arg(long)]
+        region: Option<String>,
+        /// API URL (default: CIVO_API_URL, the Civo CLI's, else https://api.civo.com).
+        #[arg(long)]
+        api_url: Option<String>,
+        /// Overall deadline in seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
     /// Compare two snapshots; exit 1 when an egress IP changed or disappeared.
     Diff {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -73,8 +90,13 @@ enum Format {
     Json,
 }
 
-/// Bad input: reported as one line on stderr, exit code 2.
-struct BadInput(String);
+/// A failure, reported as one line on stderr: bad input exits 2, a failure
+/// of a remote service exits 1.
+enum Failure {
+    BadInput(String),
+    Remote(String),
+}
+use Failure::BadInput;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -96,10 +118,14 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+        Err(Failure::Remote(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, BadInput> {
+fn run(command: Command) -> Result<ExitCode, Failure> {
     match command {
         Command::Classify { topology, format, ips } => {
             let topology = load(topology.as_deref())?;
@@ -145,6 +171,26 @@ fn run(command: Command) -> Result<ExitCode, BadInput> {
             }
             Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Discover { clusters, region, api_url, timeout } => {
+            let deadline = Duration::from_secs(timeout.max(1));
+            let mut builder =
+                CivoClient::builder().deadline(deadline).request_timeout(deadline.min(Duration::from_secs(10)));
+            if let Some(url) = api_url {
+                builder = builder.api_url(url);
+            }
+            if let Some(region) = region {
+                builder = builder.region(region);
+            }
+            let config = CivoConfig::from_env().map_err(civo_failure)?;
+            let client = builder.config(config).build().map_err(civo_failure)?;
+            let selection = clusters.into_iter().fold(Selection::all(), Selection::cluster);
+            let discovery = runtime()?.block_on(Topology::discover(&client, &selection)).map_err(civo_failure)?;
+            for warning in discovery.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            println!("{}", discovery.topology().to_json());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff { format, old, new } => {
             let (old, new) = (load(Some(&old))?, load(Some(&new))?);
             let changes = diff(&old, &new);
@@ -158,11 +204,30 @@ fn run(command: Command) -> Result<ExitCode, BadInput> {
     }
 }
 
-fn read(path: &Path) -> Result<String, BadInput> {
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Remote(format!("cannot start the async runtime: {e}")))
+}
+
+/// Configuration mistakes are bad input; what the API answered is not.
+fn civo_failure(error: CivoError) -> Failure {
+    match error {
+        CivoError::MissingApiKey
+        | CivoError::Config { .. }
+        | CivoError::InvalidUrl { .. }
+        | CivoError::ClusterNotFound { .. }
+        | CivoError::AmbiguousCluster { .. } => BadInput(error.to_string()),
+        other => Failure::Remote(other.to_string()),
+    }
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))
 }
 
-fn load(path: Option<&Path>) -> Result<Topology, BadInput> {
+fn load(path: Option<&Path>) -> Result<Topology, Failure> {
     match path {
         None => Topology::from_json(EXAMPLE_TOPOLOGY).map_err(|e| BadInput(format!("embedded topology: {e}"))),
         Some(path) => Topology::from_json(&read(path)?).map_err(|e| BadInput(format!("{}: {e}", path.display()))),

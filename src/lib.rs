@@ -117,10 +117,14 @@
 
 mod allowlist;
 mod audit;
+#[cfg(feature = "civo-api")]
+mod civo;
 mod classify;
 mod cluster;
 mod diff;
 mod error;
+#[cfg(feature = "http")]
+mod http;
 mod index;
 mod node;
 mod parse;
@@ -133,6 +137,12 @@ mod whitelist;
 
 pub use allowlist::{Allowlist, AllowlistEntry};
 pub use audit::{AuditReport, Finding, FindingKind, Severity, audit};
+#[cfg(feature = "civo-api")]
+pub use civo::{
+    ApiAssignment, ApiCluster, ApiInstance, ApiKey, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiRegionFeatures,
+    ApiReservedIp, CivoClient, CivoClientBuilder, CivoConfig, CivoError, DEFAULT_API_URL, DEFAULT_REGION, Discovery,
+    DiscoveryWarning, Selection, WarningKind,
+};
 pub use classify::{Classification, IpClass, ParseIpClassError, classify_ip};
 pub use cluster::{
     Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,

@@ -59,8 +59,17 @@ impl Topology {
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(TopologyError::DuplicateCluster { name: pair[0].to_owned() });
         }
+        Ok(Self::assemble(clusters, load_balancers, reserved_ips))
+    }
+
+    /// Builds the index; the caller has made cluster names unique.
+    pub(crate) fn assemble(
+        clusters: Vec<Cluster>,
+        load_balancers: Vec<LoadBalancer>,
+        reserved_ips: Vec<ReservedIp>,
+    ) -> Self {
         let index = Arc::new(Index::build(&clusters, &load_balancers, &reserved_ips));
-        Ok(Self { clusters, load_balancers, reserved_ips, index })
+        Self { clusters, load_balancers, reserved_ips, index }
     }
 
     /// Reads a snapshot (the binding JSON format), strictly validated.

@@ -1,6 +1,9 @@
 //! The example CLI, run as a user runs it.
 
+#![cfg(feature = "civo-api")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -20,7 +23,32 @@ fn binary() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(binary()).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
+    run_with(args, &[])
+}
+
+/// Runs with a clean environment: no Civo key or config but what is given.
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// Runs the CLI on a blocking thread while the test's runtime serves.
+async fn run_async(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_with(&args, &env)
+    })
+    .await
+    .unwrap()
 }
 
 fn stdout(out: &Output) -> String {
@@ -170,4 +198,59 @@ fn help_exits_0() {
     let out = run(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("classify"));
+}
+
+#[tokio::test]
+async fn discover_prints_the_snapshot_ready_for_whitelist() {
+    let fake = common::civo_api::FakeCivo::account().await;
+    let url = fake.url();
+    let out = run_async(&["discover", "--api-url", &url], &[("CIVO_TOKEN", common::civo_api::KEY)]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let discovered = civo_egress::Topology::from_json(&stdout(&out)).unwrap();
+    let expected = civo_egress::Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap();
+    assert_eq!(discovered, expected);
+    let warnings = stderr(&out);
+    assert!(
+        warnings.starts_with("warning: cluster prod: pods on k3s-prod-8e1c-4b2a1f-node-pool-e7b2-h5j6k"),
+        "{warnings}"
+    );
+    let snapshot = tmp("discovered.json", &stdout(&out));
+    let whitelist = run(&["whitelist", "--topology", snapshot.to_str().unwrap()]);
+    assert_eq!(stdout(&whitelist), "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n");
+}
+
+#[tokio::test]
+async fn discover_takes_the_key_and_url_from_the_civo_cli_config() {
+    let fake = common::civo_api::FakeCivo::account().await;
+    let config = tmp(
+        "civo.json",
+        &format!(
+            r#"{{"apikeys": {{"ci": "{}"}}, "meta": {{"current_apikey": "ci", "default_region": "LON1", "url": "{}"}}}}"#,
+            common::civo_api::KEY,
+            fake.url()
+        ),
+    );
+    let out = run_async(&["discover", "--cluster", "staging"], &[("CIVO_CONFIG", config.to_str().unwrap())]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let discovered = civo_egress::Topology::from_json(&stdout(&out)).unwrap();
+    assert_eq!(discovered.clusters().len(), 1);
+    assert_eq!(discovered.whitelist().to_string(), "74.220.26.44/32\n");
+}
+
+#[tokio::test]
+async fn discover_failures_are_one_line() {
+    let fake = common::civo_api::FakeCivo::account().await;
+    let url = fake.url();
+    assert_bad_input(&run_async(&["discover", "--api-url", &url], &[]).await, "no Civo API key");
+    let insecure = run_async(&["discover", "--api-url", "http://api.civo.com"], &[("CIVO_TOKEN", "k")]).await;
+    assert_bad_input(&insecure, "only https://");
+    let unknown =
+        run_async(&["discover", "--api-url", &url, "--cluster", "nope"], &[("CIVO_TOKEN", common::civo_api::KEY)])
+            .await;
+    assert_bad_input(&unknown, "no cluster matches \"nope\"");
+    let wrong = run_async(&["discover", "--api-url", &url], &[("CIVO_TOKEN", "wrong-key-4242")]).await;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("unauthorized"), "{}", stderr(&wrong));
+    assert!(!stderr(&wrong).contains("wrong-key-4242"));
+    assert_eq!(stderr(&wrong).lines().count(), 1);
 }

@@ -1,0 +1,516 @@
+//! [`CivoClient`]: a small, strict client of the Civo API.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use url::Url;
+
+use super::config::{ApiKey, CivoConfig};
+use super::error::CivoError;
+use super::models::{
+    ApiCluster, ApiErrorBody, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiRegion, ApiReservedIp, Page,
+};
+use crate::http::{self, BodyError, UrlProblem};
+
+/// The public Civo API.
+pub const DEFAULT_API_URL: &str = "https://api.civo.com";
+/// The region used when neither the caller nor the Civo CLI config names one.
+pub const DEFAULT_REGION: &str = "LON1";
+
+/// Pages of a list fetched at once, so a large account does not trip the
+/// rate limit with a burst.
+const CONCURRENT_PAGES: usize = 8;
+/// A hostile or broken `pages` value must not make us loop for ever.
+const MAX_PAGES: u32 = 1000;
+
+/// A client of the Civo API: cheap to clone (an `Arc` inside), safe to share
+/// between tasks. Requires a tokio runtime.
+///
+/// Every request carries the key as a bearer token and the region as
+/// `?region=`; every request has a timeout, and every public call a
+/// deadline covering its retries. 429 and 5xx answers are retried with
+/// backoff, honouring `Retry-After` and `x-ratelimit-reset`, within the
+/// deadline.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), civo_egress::CivoError> {
+/// use civo_egress::CivoClient;
+/// let client = CivoClient::builder().api_key("my-key").region("LON1").build()?;
+/// for cluster in client.list_clusters().await? {
+///     println!("{} leaves from {}", cluster.name, cluster.master_ip);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct CivoClient {
+    shared: Arc<Shared>,
+    region: Arc<str>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    base: Url,
+    key: ApiKey,
+    request_timeout: Duration,
+    deadline: Duration,
+    max_body_bytes: usize,
+    max_retries: u32,
+    page_size: u32,
+}
+
+impl fmt::Debug for CivoClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CivoClient")
+            .field("api_url", &self.shared.base.as_str())
+            .field("region", &&*self.region)
+            .field("api_key", &self.shared.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`CivoClient`]. Unset values come from a [`CivoConfig`] if one
+/// is given, else the defaults.
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct CivoClientBuilder {
+    api_key: Option<ApiKey>,
+    api_url: Option<String>,
+    region: Option<String>,
+    request_timeout: Duration,
+    deadline: Duration,
+    max_body_bytes: usize,
+    max_retries: u32,
+    page_size: u32,
+}
+
+impl Default for CivoClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            api_url: None,
+            region: None,
+            request_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(30),
+            max_body_bytes: 16 << 20,
+            max_retries: 3,
+            page_size: 100,
+        }
+    }
+}
+
+impl CivoClientBuilder {
+    /// Fills what is not set yet from `config` (the environment and the
+    /// Civo CLI config).
+    pub fn config(mut self, config: CivoConfig) -> Self {
+        self.api_key = self.api_key.or(config.api_key);
+        self.api_url = self.api_url.or(config.api_url);
+        self.region = self.region.or(config.region);
+        self
+    }
+
+    /// The API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// The API base URL (default [`DEFAULT_API_URL`]). `https://` only,
+    /// except `http://` to a loopback host.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// The region sent with every request (default [`DEFAULT_REGION`]).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The timeout of one HTTP request, body included (default 10 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The deadline of one public call or one discovery, retries included
+    /// (default 30 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The largest body accepted (default 16 MiB).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// How often a 429 or 5xx answer is retried (default 3).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Items asked for per page of a list (default 100).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Checks the settings and builds the client. Makes no connection.
+    ///
+    /// # Errors
+    ///
+    /// [`CivoError::MissingApiKey`] without a key;
+    /// [`CivoError::InvalidUrl`] for an unparsable URL, or plain `http://` to
+    /// a host that is not loopback.
+    pub fn build(self) -> Result<CivoClient, CivoError> {
+        let key = self.api_key.filter(|k| !k.expose().is_empty()).ok_or(CivoError::MissingApiKey)?;
+        let url_text = self.api_url.unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        let invalid = |reason: String| CivoError::InvalidUrl { url: url_text.clone(), reason };
+        let mut base = http::secure_url(&url_text).map_err(|problem| match problem {
+            UrlProblem::Unparsable(e) => invalid(e),
+            UrlProblem::Insecure => invalid(
+                "only https:// is allowed (plain http:// only to a loopback host): the API key would cross the network in clear text".into(),
+            ),
+        })?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = http::client(self.request_timeout).map_err(|e| CivoError::Connect { message: e })?;
+        let region = self.region.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        Ok(CivoClient {
+            shared: Arc::new(Shared {
+                http,
+                base,
+                key,
+                request_timeout: self.request_timeout,
+                deadline: self.deadline,
+                max_body_bytes: self.max_body_bytes,
+                max_retries: self.max_retries,
+                page_size: self.page_size,
+            }),
+            region: region.into(),
+        })
+    }
+}
+
+/// One attempt's failure: worth retrying after `wait`, or final.
+enum Failure {
+    Retry { error: CivoError, wait: Duration },
+    Final(CivoError),
+}
+
+impl CivoClient {
+    /// Starts a builder.
+    pub fn builder() -> CivoClientBuilder {
+        CivoClientBuilder::default()
+    }
+
+    /// A client configured from `CIVO_TOKEN`, `CIVO_API_URL` and the Civo
+    /// CLI config, as the `civo` command is.
+    ///
+    /// # Errors
+    ///
+    /// As [`CivoConfig::from_env`] and [`CivoClientBuilder::build`].
+    pub fn from_env() -> Result<Self, CivoError> {
+        Self::builder().config(CivoConfig::from_env()?).build()
+    }
+
+    /// The same client, asking about another region.
+    #[must_use]
+    pub fn with_region(&self, region: &str) -> Self {
+        Self { shared: Arc::clone(&self.shared), region: region.into() }
+    }
+
+    /// The region this client asks about.
+    #[must_use]
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub(crate) fn new_deadline(&self) -> Instant {
+        Instant::now() + self.shared.deadline
+    }
+
+    pub(crate) fn deadline_length(&self) -> Duration {
+        self.shared.deadline
+    }
+
+    /// Every Kubernetes cluster of the region, all pages.
+    ///
+    /// # Errors
+    ///
+    /// Any [`CivoError`] of a request, or [`CivoError::Timeout`] at the
+    /// deadline.
+    pub async fn list_clusters(&self) -> Result<Vec<ApiCluster>, CivoError> {
+        self.clusters_by(self.new_deadline()).await
+    }
+
+    /// One cluster by id.
+    ///
+    /// # Errors
+    ///
+    /// [`CivoError::NotFound`] for an unknown id; as
+    /// [`list_clusters`](Self::list_clusters) otherwise.
+    pub async fn get_cluster(&self, id: &str) -> Result<ApiCluster, CivoError> {
+        self.get(&["kubernetes", "clusters", id], &[], self.new_deadline()).await
+    }
+
+    /// The cluster named `name_or_id`, with the Civo CLI's rules: an exact
+    /// (case-insensitive) name or an exact id wins; else the one cluster whose
+    /// name or id contains it.
+    ///
+    /// # Errors
+    ///
+    /// [`CivoError::ClusterNotFound`], [`CivoError::AmbiguousCluster`] (with
+    /// the names that match), or as [`list_clusters`](Self::list_clusters).
+    pub async fn find_cluster(&self, name_or_id: &str) -> Result<ApiCluster, CivoError> {
+        let clusters = self.list_clusters().await?;
+        pick_cluster(&clusters, name_or_id).cloned()
+    }
+
+    /// The nodes of a cluster, with their private IPs.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_cluster`](Self::get_cluster).
+    pub async fn cluster_instances(&self, cluster_id: &str) -> Result<Vec<ApiInstance>, CivoError> {
+        self.instances_by(cluster_id, self.new_deadline()).await
+    }
+
+    /// Every LoadBalancer of the region.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_clusters`](Self::list_clusters).
+    pub async fn load_balancers(&self) -> Result<Vec<ApiLoadBalancer>, CivoError> {
+        self.load_balancers_by(self.new_deadline()).await
+    }
+
+    /// Every reserved IP of the region, all pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_clusters`](Self::list_clusters).
+    pub async fn reserved_ips(&self) -> Result<Vec<ApiReservedIp>, CivoError> {
+        self.reserved_ips_by(self.new_deadline()).await
+    }
+
+    /// Every private network of the region.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_clusters`](Self::list_clusters).
+    pub async fn networks(&self) -> Result<Vec<ApiNetwork>, CivoError> {
+        self.networks_by(self.new_deadline()).await
+    }
+
+    /// Every region, with its features.
+    ///
+    /// # Errors
+    ///
+    /// As [`list_clusters`](Self::list_clusters).
+    pub async fn regions(&self) -> Result<Vec<ApiRegion>, CivoError> {
+        self.get_list(&["regions"], self.new_deadline()).await
+    }
+
+    pub(crate) async fn clusters_by(&self, deadline: Instant) -> Result<Vec<ApiCluster>, CivoError> {
+        self.get_all(&["kubernetes", "clusters"], deadline).await
+    }
+
+    pub(crate) async fn instances_by(&self, id: &str, deadline: Instant) -> Result<Vec<ApiInstance>, CivoError> {
+        self.get_list(&["kubernetes", "clusters", id, "instances"], deadline).await
+    }
+
+    pub(crate) async fn load_balancers_by(&self, deadline: Instant) -> Result<Vec<ApiLoadBalancer>, CivoError> {
+        self.get_list(&["loadbalancers"], deadline).await
+    }
+
+    pub(crate) async fn reserved_ips_by(&self, deadline: Instant) -> Result<Vec<ApiReservedIp>, CivoError> {
+        self.get_all(&["ips"], deadline).await
+    }
+
+    pub(crate) async fn networks_by(&self, deadline: Instant) -> Result<Vec<ApiNetwork>, CivoError> {
+        self.get_list(&["networks"], deadline).await
+    }
+
+    /// A plain-array endpoint; `null` is an empty list.
+    async fn get_list<T: DeserializeOwned>(&self, path: &[&str], deadline: Instant) -> Result<Vec<T>, CivoError> {
+        Ok(self.get::<Option<Vec<T>>>(path, &[], deadline).await?.unwrap_or_default())
+    }
+
+    /// Every item of a paginated list: the first page says how many pages
+    /// there are, the rest are fetched concurrently.
+    async fn get_all<T: DeserializeOwned + Default>(
+        &self,
+        path: &[&str],
+        deadline: Instant,
+    ) -> Result<Vec<T>, CivoError> {
+        let per_page = self.shared.page_size.to_string();
+        let page_query = |page: u32| [("page", page.to_string()), ("per_page", per_page.clone())];
+        let first: Page<T> = self.get(path, &page_query(1), deadline).await?;
+        if first.pages > MAX_PAGES {
+            return Err(CivoError::Decode {
+                endpoint: endpoint(path),
+                path: "pages".into(),
+                message: format!("{} pages is more than the {MAX_PAGES} this client reads", first.pages),
+            });
+        }
+        let rest: Vec<Page<T>> = stream::iter(2..=first.pages)
+            .map(|page| {
+                let query = page_query(page);
+                async move { self.get::<Page<T>>(path, &query, deadline).await }
+            })
+            .buffered(CONCURRENT_PAGES)
+            .try_collect()
+            .await?;
+        Ok(first.items.into_iter().chain(rest.into_iter().flat_map(|p| p.items)).collect())
+    }
+
+    /// GETs `/v2/{path}` with the region and `query`, retrying 429 and 5xx
+    /// until `deadline`.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        query: &[(&str, String)],
+        deadline: Instant,
+    ) -> Result<T, CivoError> {
+        let mut url = self.shared.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("v2").extend(path);
+        }
+        url.query_pairs_mut().append_pair("region", &self.region).extend_pairs(query.iter().map(|(k, v)| (*k, v)));
+        let mut retries = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(CivoError::Timeout { after: self.shared.deadline });
+            }
+            match self.attempt(url.clone(), path, remaining).await {
+                Ok(value) => return Ok(value),
+                Err(Failure::Retry { error, wait })
+                    if retries < self.shared.max_retries && Instant::now() + wait < deadline =>
+                {
+                    drop(error);
+                    retries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Err(Failure::Retry { error, .. } | Failure::Final(error)) => return Err(error),
+            }
+        }
+    }
+
+    async fn attempt<T: DeserializeOwned>(&self, url: Url, path: &[&str], remaining: Duration) -> Result<T, Failure> {
+        let timeout = self.shared.request_timeout.min(remaining);
+        let request = self.shared.http.get(url).bearer_auth(self.shared.key.expose()).timeout(timeout).send();
+        let response = match tokio::time::timeout(timeout, request).await {
+            Err(_) => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
+            Ok(Err(e)) if e.is_timeout() => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
+            Ok(Err(e)) => return Err(Failure::Final(CivoError::Connect { message: self.redact(&http::describe(&e)) })),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match tokio::time::timeout(timeout, http::read_capped(response, self.shared.max_body_bytes)).await {
+            Err(_) | Ok(Err(BodyError::Timeout)) => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
+            Ok(Err(BodyError::TooLarge)) => {
+                return Err(Failure::Final(CivoError::TooLarge {
+                    endpoint: endpoint(path),
+                    limit: self.shared.max_body_bytes,
+                }));
+            }
+            Ok(Err(BodyError::Broken(message))) => {
+                return Err(Failure::Final(CivoError::Connect { message: self.redact(&message) }));
+            }
+            Ok(Ok(body)) => body,
+        };
+        if (200..300).contains(&status) {
+            return self.decode(path, &body).map_err(Failure::Final);
+        }
+        Err(self.status_error(status, &headers, &body, path))
+    }
+
+    fn decode<T: DeserializeOwned>(&self, path: &[&str], body: &[u8]) -> Result<T, CivoError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| CivoError::Decode {
+            endpoint: endpoint(path),
+            path: e.path().to_string(),
+            message: self.redact(&e.inner().to_string()),
+        })
+    }
+
+    fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8], path: &[&str]) -> Failure {
+        let parsed: ApiErrorBody = serde_json::from_slice(body).unwrap_or_default();
+        let said = |fallback: &str| {
+            let text = [&parsed.reason, &parsed.result, &parsed.code].into_iter().find(|s| !s.is_empty());
+            self.redact(text.map_or(fallback, |s| s.as_str()))
+        };
+        let error = match status {
+            401 => CivoError::Unauthorized { message: said("requires_authentication") },
+            403 => CivoError::Forbidden { message: said("forbidden") },
+            404 => CivoError::NotFound { path: endpoint(path) },
+            429 => {
+                let wait = retry_wait(headers, 0);
+                return Failure::Retry { error: CivoError::RateLimited { retry_after: Some(wait) }, wait };
+            }
+            _ if !parsed.code.is_empty() => {
+                CivoError::Api { status, code: self.redact(&parsed.code), reason: said("") }
+            }
+            _ => CivoError::Status { status, excerpt: self.redact(&http::excerpt(body, 200)) },
+        };
+        if status >= 500 { Failure::Retry { error, wait: retry_wait(headers, 1) } } else { Failure::Final(error) }
+    }
+
+    /// Removes the key from text that came from a server or a library.
+    fn redact(&self, text: &str) -> String {
+        let key = self.shared.key.expose();
+        if key.is_empty() { text.to_owned() } else { text.replace(key, "***") }
+    }
+}
+
+fn endpoint(path: &[&str]) -> String {
+    format!("/v2/{}", path.join("/"))
+}
+
+/// How long to wait before retrying: `Retry-After` (seconds), else
+/// `x-ratelimit-reset` (epoch seconds), else a short backoff; never more
+/// than a minute.
+fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let wait = if let Some(seconds) = header(RETRY_AFTER.as_str()) {
+        Duration::from_secs(seconds)
+    } else if let Some(reset) = header("x-ratelimit-reset") {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        Duration::from_secs(reset).saturating_sub(now)
+    } else {
+        Duration::from_millis(250) * 2u32.saturating_pow(attempt.min(4))
+    };
+    wait.min(Duration::from_secs(60))
+}
+
+/// The Civo CLI's rules for finding a cluster by name or id.
+pub(crate) fn pick_cluster<'a>(clusters: &'a [ApiCluster], query: &str) -> Result<&'a ApiCluster, CivoError> {
+    let wanted = query.trim();
+    if let Some(exact) = clusters.iter().find(|c| c.id == wanted || c.name.eq_ignore_ascii_case(wanted)) {
+        return Ok(exact);
+    }
+    let lower = wanted.to_lowercase();
+    let partial: Vec<&ApiCluster> =
+        clusters.iter().filter(|c| c.id.contains(wanted) || c.name.to_lowercase().contains(&lower)).collect();
+    match partial.as_slice() {
+        [one] => Ok(one),
+        [] => Err(CivoError::ClusterNotFound { query: query.to_owned() }),
+        many => Err(CivoError::AmbiguousCluster {
+            query: query.to_owned(),
+            matches: many.iter().map(|c| c.name.clone()).collect(),
+        }),
+    }
+}

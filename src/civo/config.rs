@@ -1,0 +1,146 @@
+//! The API key and the settings Civo CLI users already have: `CIVO_TOKEN`,
+//! `CIVO_API_URL`, and `~/.civo.json` (or the file `CIVO_CONFIG` names).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::error::CivoError;
+
+/// A Civo API key. It shows as `ApiKey(***)` in `Debug` and `Display`, so it
+/// cannot leak into a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    #[must_use]
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into().trim().to_owned())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where to reach the Civo API, as the Civo CLI's users have it configured.
+///
+/// ```no_run
+/// # fn main() -> Result<(), civo_egress::CivoError> {
+/// let config = civo_egress::CivoConfig::from_env()?;
+/// let client = civo_egress::CivoClient::builder().config(config).build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CivoConfig {
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) region: Option<String>,
+    pub(crate) api_url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CliConfig {
+    apikeys: BTreeMap<String, String>,
+    meta: CliMeta,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CliMeta {
+    current_apikey: String,
+    default_region: String,
+    url: String,
+}
+
+impl CivoConfig {
+    /// Reads the environment and the Civo CLI config file.
+    ///
+    /// # Errors
+    ///
+    /// [`CivoError::Config`] when `CIVO_CONFIG` names a file that cannot be
+    /// read, or a config file is not the Civo CLI's JSON. A missing
+    /// `~/.civo.json` is not an error.
+    pub fn from_env() -> Result<Self, CivoError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), with the variables looked up by
+    /// `var` (for tests and for callers with their own environment).
+    ///
+    /// The key is `CIVO_TOKEN`, else the config file's
+    /// `apikeys[meta.current_apikey]`; the region is `meta.default_region`;
+    /// the API URL is `CIVO_API_URL`, else `meta.url`. The file is
+    /// `CIVO_CONFIG`, else `$HOME/.civo.json`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, CivoError> {
+        let nonempty = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let (file, required) = match nonempty("CIVO_CONFIG") {
+            Some(path) => (Some(PathBuf::from(path)), true),
+            None => (nonempty("HOME").map(|home| PathBuf::from(home).join(".civo.json")), false),
+        };
+        let cli = match file {
+            Some(path) => read_cli_config(&path, required)?,
+            None => CliConfig::default(),
+        };
+        let file_key = cli.apikeys.get(&cli.meta.current_apikey).cloned();
+        Ok(Self {
+            api_key: nonempty("CIVO_TOKEN").or(file_key).filter(|k| !k.trim().is_empty()).map(ApiKey::new),
+            region: Some(cli.meta.default_region).filter(|r| !r.trim().is_empty()),
+            api_url: nonempty("CIVO_API_URL").or(Some(cli.meta.url).filter(|u| !u.trim().is_empty())),
+        })
+    }
+
+    /// The API key found, if any.
+    #[must_use]
+    pub const fn api_key(&self) -> Option<&ApiKey> {
+        self.api_key.as_ref()
+    }
+
+    /// The default region found, if any.
+    #[must_use]
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The API URL found, if any.
+    #[must_use]
+    pub fn api_url(&self) -> Option<&str> {
+        self.api_url.as_deref()
+    }
+}
+
+fn read_cli_config(path: &std::path::Path, required: bool) -> Result<CliConfig, CivoError> {
+    let config_error = |message: String| CivoError::Config { path: path.display().to_string(), message };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(CliConfig::default()),
+        Err(e) => return Err(config_error(e.to_string())),
+    };
+    // serde_json's message may quote a value (a key, say): report where, not what.
+    serde_json::from_str(&text).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "unexpected value",
+            _ => "malformed JSON",
+        };
+        config_error(format!("not a Civo CLI config: {what} at line {}, column {}", e.line(), e.column()))
+    })
+}

@@ -1,0 +1,150 @@
+//! What can go wrong talking to the Civo API.
+
+use std::time::Duration;
+
+/// An error of the Civo API client or of discovery.
+///
+/// The API key never appears in it: not in `Display`, not in `Debug`, not in
+/// a body excerpt (a server that echoes the key has it redacted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CivoError {
+    /// No API key in `CIVO_TOKEN`, the Civo CLI config, or the builder.
+    #[error("no Civo API key: set CIVO_TOKEN, or add one with `civo apikey add`")]
+    MissingApiKey,
+    /// The Civo CLI config file could not be read or parsed.
+    #[error("civo config {path}: {message}")]
+    Config {
+        /// The file.
+        path: String,
+        /// What is wrong (never the file's content).
+        message: String,
+    },
+    /// The API URL is unparsable, or plain `http://` to a non-loopback host
+    /// (refused before any connection: the key would cross the network in
+    /// clear text).
+    #[error("invalid Civo API URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// 401: the key is missing, wrong or revoked.
+    #[error("unauthorized (HTTP 401): {message}; check CIVO_TOKEN or the Civo CLI's current API key")]
+    Unauthorized {
+        /// What the API said (`requires_authentication`).
+        message: String,
+    },
+    /// 403: the key may not do this.
+    #[error("forbidden (HTTP 403): {message}")]
+    Forbidden {
+        /// What the API said.
+        message: String,
+    },
+    /// 404 (also when the body is an HTML page).
+    #[error("not found (HTTP 404): {path}")]
+    NotFound {
+        /// The path asked for.
+        path: String,
+    },
+    /// 429 and still limited when retries or the deadline ran out.
+    #[error("rate limited by the Civo API (HTTP 429){}", retry_hint(*.retry_after))]
+    RateLimited {
+        /// When the API said to retry, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// An error status with Civo's `{"code", "reason"}` body.
+    #[error("Civo API error (HTTP {status}): {code}: {reason}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// Civo's error code, e.g. `database_duplicate_cluster_name_not_allowed`.
+        code: String,
+        /// Civo's explanation.
+        reason: String,
+    },
+    /// Another unexpected status, with the start of the body.
+    #[error("unexpected HTTP {status} from the Civo API: {excerpt}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// At most 200 characters of the body.
+        excerpt: String,
+    },
+    /// A request, or the whole operation, ran out of time.
+    #[error("timed out after {} ms waiting for the Civo API", .after.as_millis())]
+    Timeout {
+        /// The limit that was hit.
+        after: Duration,
+    },
+    /// The connection failed (refused, reset, DNS, TLS).
+    #[error("cannot reach the Civo API: {message}")]
+    Connect {
+        /// What failed.
+        message: String,
+    },
+    /// The body is not the JSON expected.
+    #[error("cannot decode {endpoint} at {path}: {message}")]
+    Decode {
+        /// The endpoint, e.g. `/v2/kubernetes/clusters`.
+        endpoint: String,
+        /// The JSON path that failed, e.g. `items[0].pools`.
+        path: String,
+        /// What serde said.
+        message: String,
+    },
+    /// The body is larger than the cap.
+    #[error("response from {endpoint} is larger than {limit} bytes")]
+    TooLarge {
+        /// The endpoint.
+        endpoint: String,
+        /// The cap.
+        limit: usize,
+    },
+    /// No cluster matches the name or id.
+    #[error("no cluster matches {query:?}")]
+    ClusterNotFound {
+        /// What was asked for.
+        query: String,
+    },
+    /// Several clusters match a partial name.
+    #[error("{query:?} matches several clusters: {}", .matches.join(", "))]
+    AmbiguousCluster {
+        /// What was asked for.
+        query: String,
+        /// The names that match.
+        matches: Vec<String>,
+    },
+}
+
+fn retry_hint(after: Option<Duration>) -> String {
+    after.map(|d| format!(", retry in {} s", d.as_secs().max(1))).unwrap_or_default()
+}
+
+impl CivoError {
+    /// Whether the error is a timeout (of one request or of the deadline).
+    #[must_use]
+    pub const fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// Whether the key was refused (401 or 403).
+    #[must_use]
+    pub const fn is_auth(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. } | Self::Forbidden { .. })
+    }
+
+    /// The HTTP status the API answered, if the error comes from one.
+    #[must_use]
+    pub const fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Forbidden { .. } => Some(403),
+            Self::NotFound { .. } => Some(404),
+            Self::RateLimited { .. } => Some(429),
+            Self::Api { status, .. } | Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Unit tests of the pieces that need no server.
+
+use serde::Deserialize;
+
+use super::client::pick_cluster;
+use super::lenient;
+use super::models::ApiCluster;
+use super::{CivoClient, CivoError};
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Probe {
+    #[serde(default, deserialize_with = "lenient::string")]
+    s: String,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    b: bool,
+    #[serde(default, deserialize_with = "lenient::count")]
+    n: u32,
+    #[serde(default, deserialize_with = "lenient::list")]
+    l: Vec<String>,
+}
+
+#[test]
+fn lenient_fields_take_what_the_api_sends() {
+    let probe: Probe = serde_json::from_str(r#"{"s": null, "b": "TRUE", "n": "7", "l": null}"#).unwrap();
+    assert_eq!(probe, Probe { s: String::new(), b: true, n: 7, l: vec![] });
+    let probe: Probe = serde_json::from_str(r#"{"s": 42, "b": 0, "n": null, "l": ["x"]}"#).unwrap();
+    assert_eq!(probe, Probe { s: "42".into(), b: false, n: 0, l: vec!["x".into()] });
+    let probe: Probe = serde_json::from_str(r#"{"b": "false", "unknown": {"deep": [1]}}"#).unwrap();
+    assert!(!probe.b);
+    assert!(serde_json::from_str::<Probe>(r#"{"b": "perhaps"}"#).is_err());
+    assert!(serde_json::from_str::<Probe>(r#"{"n": -1}"#).is_err());
+    assert!(serde_json::from_str::<Probe>(r#"{"n": 99999999999}"#).is_err());
+}
+
+fn cluster(id: &str, name: &str) -> ApiCluster {
+    ApiCluster { id: id.into(), name: name.into(), ..ApiCluster::default() }
+}
+
+#[test]
+fn clusters_are_found_with_the_cli_rules() {
+    let all = [cluster("aaa-111", "prod"), cluster("bbb-222", "prod-eu"), cluster("ccc-333", "staging")];
+    assert_eq!(pick_cluster(&all, "prod").unwrap().id, "aaa-111", "an exact name beats partial matches");
+    assert_eq!(pick_cluster(&all, "PROD-EU").unwrap().id, "bbb-222", "names match without case");
+    assert_eq!(pick_cluster(&all, "ccc-333").unwrap().name, "staging");
+    assert_eq!(pick_cluster(&all, "stag").unwrap().name, "staging");
+    assert_eq!(pick_cluster(&all, "222").unwrap().name, "prod-eu");
+    assert!(
+        matches!(pick_cluster(&all, "pro"), Err(CivoError::AmbiguousCluster { matches, .. }) if matches == ["prod", "prod-eu"])
+    );
+    assert!(matches!(pick_cluster(&all, "dev"), Err(CivoError::ClusterNotFound { .. })));
+}
+
+#[test]
+fn debug_output_hides_the_key() {
+    let builder = CivoClient::builder().api_key("sekrit-123");
+    assert!(!format!("{builder:?}").contains("sekrit-123"));
+    let client = builder.build().unwrap();
+    let debug = format!("{client:?}");
+    assert!(!debug.contains("sekrit-123") && debug.contains("***"), "{debug}");
+}

@@ -1,0 +1,130 @@
+//! HTTP plumbing shared by the Civo client and the HTTP echo source.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::{Host, Url};
+
+/// The User-Agent every request carries.
+pub(crate) const USER_AGENT: &str = concat!("civo-egress/", env!("CARGO_PKG_VERSION"));
+
+/// Why a URL was refused before any connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UrlProblem {
+    Unparsable(String),
+    /// Not `https://`, and not `http://` to a loopback host.
+    Insecure,
+}
+
+/// Parses `text` and allows `https://`, or `http://` to a loopback host only
+/// (tests and local proxies): an API key or an egress answer must never cross
+/// a network in clear text.
+pub(crate) fn secure_url(text: &str) -> Result<Url, UrlProblem> {
+    let url = Url::parse(text.trim()).map_err(|e| UrlProblem::Unparsable(e.to_string()))?;
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if is_loopback(url.host()) => Ok(url),
+        "https" | "http" => Err(UrlProblem::Insecure),
+        _ => Err(UrlProblem::Insecure),
+    }
+}
+
+fn is_loopback(host: Option<Host<&str>>) -> bool {
+    match host {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A reqwest client configured the way both layers need it: our User-Agent,
+/// no redirects (an echo service or API that redirects is misbehaving), no
+/// proxy from the environment (a proxy would change the egress we observe),
+/// a connect timeout.
+pub(crate) fn client(connect_timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    TooLarge,
+    Timeout,
+    Broken(String),
+}
+
+/// Reads a body, never holding more than `limit` bytes: a hostile server
+/// cannot make us buffer 64 MiB.
+pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(BodyError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(BodyError::Timeout),
+            Err(e) => return Err(BodyError::Broken(describe(&e))),
+        }
+    }
+}
+
+/// A reqwest error as one line, with its innermost cause (which says
+/// "connection refused" where the outer one only says "error sending request").
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let outer = error.to_string();
+    let inner = cause.to_string();
+    if inner == outer { outer } else { format!("{outer}: {inner}") }
+}
+
+/// The first `max` characters of a body, on one line, for an error message.
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        assert!(secure_url("https://api.civo.com").is_ok());
+        assert!(secure_url("http://127.0.0.1:8080/").is_ok());
+        assert!(secure_url("http://127.9.9.9/").is_ok());
+        assert!(secure_url("http://[::1]:80/").is_ok());
+        assert!(secure_url("http://localhost:3000").is_ok());
+        assert_eq!(secure_url("http://api.civo.com"), Err(UrlProblem::Insecure));
+        assert_eq!(secure_url("http://10.0.0.1"), Err(UrlProblem::Insecure));
+        assert_eq!(secure_url("http://localhost.evil.com"), Err(UrlProblem::Insecure));
+        assert_eq!(secure_url("ftp://127.0.0.1"), Err(UrlProblem::Insecure));
+        assert!(matches!(secure_url("not a url"), Err(UrlProblem::Unparsable(_))));
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_flat() {
+        assert_eq!(excerpt(b"<html>\n  <body>Not Found</body>\n</html>", 100), "<html> <body>Not Found</body> </html>");
+        assert_eq!(excerpt("ééééé".as_bytes(), 3), "ééé…");
+    }
+}

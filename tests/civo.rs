@@ -1,0 +1,369 @@
+//! The Civo API client and discovery against a fake Civo API on loopback.
+
+#![cfg(feature = "civo-api")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use civo_egress::{CivoClient, CivoError, IpClass, Selection, Topology, WarningKind};
+use common::civo_api::{Account, FakeCivo, KEY, fixture, not_found_html};
+use common::server::Reply;
+
+fn client(fake: &FakeCivo) -> CivoClient {
+    CivoClient::builder().api_key(KEY).api_url(fake.url()).region("LON1").build().unwrap()
+}
+
+fn expected_account() -> Topology {
+    Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap()
+}
+
+/// The key must not show in any rendering of an error.
+fn assert_no_key(error: &CivoError) {
+    for text in [error.to_string(), format!("{error:?}"), format!("{error:#?}")] {
+        assert!(!text.contains(KEY), "key leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn discovers_the_fixture_account_exactly() {
+    let fake = FakeCivo::account().await;
+    let discovery = Topology::discover(&client(&fake), &Selection::all()).await.unwrap();
+    assert_eq!(discovery.topology(), &expected_account(), "{}", discovery.topology().to_json());
+    assert_eq!(discovery.topology().whitelist().to_string(), "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n");
+    let warnings = discovery.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].kind(), WarningKind::PublicIpNodePool);
+    assert_eq!(warnings[0].cluster(), Some("prod"));
+    assert!(warnings[0].message().contains("74.220.24.77"), "{}", warnings[0]);
+    let t = discovery.topology();
+    assert_eq!(t.classify_ip("74.220.25.9".parse().unwrap()).class(), IpClass::LoadBalancer);
+    assert_eq!(t.classify_ip("74.220.27.5".parse().unwrap()).class(), IpClass::Reserved);
+    assert_eq!(t.classify_ip("192.168.1.9".parse().unwrap()).class(), IpClass::LoadBalancer);
+}
+
+#[tokio::test]
+async fn reads_every_page_and_sends_key_and_region_on_each_request() {
+    let fake = FakeCivo::account().await;
+    Topology::discover(&client(&fake), &Selection::all()).await.unwrap();
+    let requests = fake.requests();
+    assert_eq!(fake.count("/v2/kubernetes/clusters?"), 2, "{requests:?}");
+    assert!(requests.iter().any(|r| r.contains("page=2")), "{requests:?}");
+    assert_eq!(fake.count("/v2/kubernetes/clusters/"), 2, "one instances request per cluster");
+    assert_eq!(fake.count("/v2/ips?"), 3, "three reserved IPs, one a page: {requests:?}");
+    assert_eq!(requests.len(), 2 + 2 + 3 + 1 + 1, "{requests:?}");
+    assert!(requests.iter().all(|r| r.contains("region=LON1")), "{requests:?}");
+}
+
+#[tokio::test]
+async fn selection_by_name_partial_name_and_id() {
+    let fake = FakeCivo::account().await;
+    let client = client(&fake);
+    let prod = Topology::discover(&client, &Selection::all().cluster("PROD")).await.unwrap();
+    let names: Vec<&str> = prod.topology().clusters().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["prod"]);
+    assert_eq!(prod.topology().load_balancers().len(), 1, "standalone LBs stay known");
+    assert_eq!(fake.count("/v2/kubernetes/clusters/"), 1, "nodes fetched only for the chosen cluster");
+
+    let staging = Topology::discover(&client, &Selection::all().cluster("stag")).await.unwrap();
+    assert_eq!(staging.topology().clusters()[0].name(), "staging");
+    let by_id = client.find_cluster("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d").await.unwrap();
+    assert_eq!(by_id.name, "staging");
+
+    match client.find_cluster("4").await.unwrap_err() {
+        CivoError::AmbiguousCluster { matches, .. } => assert_eq!(matches, ["prod", "staging"]),
+        other => panic!("{other}"),
+    }
+    let missing = Topology::discover(&client, &Selection::all().cluster("nope")).await.unwrap_err();
+    assert_eq!(missing, CivoError::ClusterNotFound { query: "nope".into() });
+}
+
+#[tokio::test]
+async fn single_endpoints_parse() {
+    let fake = FakeCivo::account().await;
+    let client = client(&fake);
+    let cluster = client.get_cluster("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11").await.unwrap();
+    assert_eq!(cluster.master_ip, "74.220.24.10");
+    assert!(cluster.pools.iter().any(|p| p.public_ip_node_pool));
+    let regions = client.regions().await.unwrap();
+    assert!(regions.iter().any(|r| r.code == "LON1" && r.features.public_ip_node_pools));
+    assert_eq!(client.reserved_ips().await.unwrap().len(), 3);
+    assert_eq!(client.networks().await.unwrap().len(), 2);
+    assert_eq!(client.load_balancers().await.unwrap().len(), 4);
+    assert_eq!(client.cluster_instances("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d").await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_unauthorized_and_never_shown() {
+    let fake = FakeCivo::account().await;
+    let wrong = format!("{KEY}-revoked");
+    let client = CivoClient::builder().api_key(&wrong).api_url(fake.url()).build().unwrap();
+    let error = client.list_clusters().await.unwrap_err();
+    assert!(matches!(&error, CivoError::Unauthorized { message } if message == "requires_authentication"), "{error}");
+    assert!(error.is_auth());
+    assert_eq!(error.status(), Some(401));
+    assert!(!error.to_string().contains(&wrong) && !format!("{error:?}").contains(&wrong));
+    assert!(!format!("{client:?}").contains(&wrong), "{client:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_region_is_an_api_error() {
+    let fake = FakeCivo::account().await;
+    let error = client(&fake).with_region("NYC9").networks().await.unwrap_err();
+    assert!(matches!(&error, CivoError::Api { status: 400, code, .. } if code == "region_not_found"), "{error}");
+}
+
+#[tokio::test]
+async fn each_failure_is_a_typed_error() {
+    let fake = FakeCivo::account().await;
+    let client = client(&fake);
+    type Check = fn(&CivoError) -> bool;
+    let cases: Vec<(Reply, Check)> = vec![
+        (not_found_html(), |e| matches!(e, CivoError::NotFound { path } if path == "/v2/networks")),
+        (
+            Reply::json(403, r#"{"code":"forbidden","reason":"key lacks permission"}"#),
+            |e| matches!(e, CivoError::Forbidden { message } if message == "key lacks permission"),
+        ),
+        (
+            Reply::json(409, fixture("civogo/error_409.json")),
+            |e| matches!(e, CivoError::Api { status: 409, code, .. } if code == "database_duplicate_cluster_name_not_allowed"),
+        ),
+        (
+            Reply::text(418, "text/plain", "I'm a teapot ".repeat(100)),
+            |e| matches!(e, CivoError::Status { status: 418, excerpt } if excerpt.chars().count() <= 201),
+        ),
+        (
+            Reply::json(200, r#"[{"id": "n1", "default": "maybe"}]"#),
+            |e| matches!(e, CivoError::Decode { path, endpoint, .. } if path == "[0].default" && endpoint == "/v2/networks"),
+        ),
+        (Reply::json(200, r#"[{"id": "n1", "cidr": "#), |e| matches!(e, CivoError::Decode { .. })),
+        (Reply::CloseMidBody { declared: 500, sent: br#"[{"id": "n1""#.to_vec() }, |e| {
+            matches!(e, CivoError::Connect { .. })
+        }),
+        (Reply::json(200, r#"{"not": "a list"}"#), |e| matches!(e, CivoError::Decode { path, .. } if path == ".")),
+    ];
+    for (reply, check) in cases {
+        let description = format!("{reply:?}");
+        fake.fail_next("/v2/networks", reply);
+        let error = client.networks().await.unwrap_err();
+        assert!(check(&error), "{description:.80}: {error:?}");
+        assert_no_key(&error);
+    }
+}
+
+#[tokio::test]
+async fn too_large_bodies_are_refused() {
+    let fake = FakeCivo::account().await;
+    let client = CivoClient::builder().api_key(KEY).api_url(fake.url()).max_body_bytes(1 << 20).build().unwrap();
+    fake.fail_next("/v2/networks", Reply::Huge { total: 64 << 20 });
+    let error = client.networks().await.unwrap_err();
+    assert!(matches!(&error, CivoError::TooLarge { limit, .. } if *limit == 1 << 20), "{error}");
+    fake.fail_next("/v2/networks", Reply::HugeChunked { total: 4 << 20 });
+    assert!(matches!(client.networks().await.unwrap_err(), CivoError::TooLarge { .. }));
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_are_retried() {
+    let fake = FakeCivo::account().await;
+    let client = client(&fake);
+    fake.fail_next("/v2/networks", Reply::json(429, "{}").with_header("Retry-After", "1"));
+    let started = Instant::now();
+    assert_eq!(client.networks().await.unwrap().len(), 2);
+    assert!(started.elapsed() >= Duration::from_millis(900), "Retry-After honoured: {:?}", started.elapsed());
+    assert_eq!(fake.count("/v2/networks"), 2);
+
+    fake.fail_next("/v2/networks", Reply::json(500, r#"{"code":"internal","reason":"oops"}"#));
+    fake.fail_next("/v2/networks", Reply::text(502, "text/html", "<html>bad gateway</html>"));
+    assert_eq!(client.networks().await.unwrap().len(), 2);
+    assert_eq!(fake.count("/v2/networks"), 5);
+
+    let reset = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1;
+    fake.fail_next("/v2/ips", Reply::json(429, "{}").with_header("x-ratelimit-reset", &reset.to_string()));
+    assert_eq!(client.reserved_ips().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_deadline_and_say_when_to_retry() {
+    let fake = FakeCivo::account().await;
+    let client =
+        CivoClient::builder().api_key(KEY).api_url(fake.url()).deadline(Duration::from_secs(2)).build().unwrap();
+    fake.fail_next("/v2/networks", Reply::json(429, "{}").with_header("Retry-After", "30"));
+    let started = Instant::now();
+    let error = client.networks().await.unwrap_err();
+    assert_eq!(error, CivoError::RateLimited { retry_after: Some(Duration::from_secs(30)) });
+    assert!(error.to_string().contains("retry in 30 s"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(1), "no sleep past the deadline");
+
+    for _ in 0..4 {
+        fake.fail_next("/v2/networks", Reply::json(503, "{}"));
+    }
+    let error = client.networks().await.unwrap_err();
+    assert!(matches!(error, CivoError::Status { status: 503, .. }), "{error}");
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_within_the_deadline() {
+    let fake = FakeCivo::account().await;
+    let client = CivoClient::builder()
+        .api_key(KEY)
+        .api_url(fake.url())
+        .request_timeout(Duration::from_millis(300))
+        .deadline(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    fake.fail_next("/v2/networks", Reply::Silence);
+    let started = Instant::now();
+    let error = client.networks().await.unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+
+    fake.fail_next("/v2/loadbalancers", Reply::Silence);
+    let started = Instant::now();
+    let error = Topology::discover(&client, &Selection::all()).await.unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connect_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = CivoClient::builder().api_key(KEY).api_url(url).build().unwrap();
+    let error = client.networks().await.unwrap_err();
+    assert!(matches!(error, CivoError::Connect { .. }), "{error}");
+    assert_no_key(&error);
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_before_connecting() {
+    for url in ["http://api.civo.com", "http://74.220.24.10:8080", "ftp://127.0.0.1", "https//api.civo.com", ""] {
+        let error = CivoClient::builder().api_key(KEY).api_url(url).build().unwrap_err();
+        assert!(matches!(error, CivoError::InvalidUrl { .. }), "{url}: {error}");
+        assert_no_key(&error);
+    }
+    assert!(CivoClient::builder().api_key(KEY).api_url("https://api.civo.com").build().is_ok());
+    assert_eq!(CivoClient::builder().api_url("https://api.civo.com").build().unwrap_err(), CivoError::MissingApiKey);
+    assert_eq!(CivoClient::builder().api_key("  ").build().unwrap_err(), CivoError::MissingApiKey);
+}
+
+#[tokio::test]
+async fn civogo_fixtures_parse_and_their_placeholders_become_warnings() {
+    let fake = FakeCivo::start(Account::civogo(), 20).await;
+    let client = client(&fake);
+    let clusters = client.list_clusters().await.unwrap();
+    assert_eq!(clusters[0].master_ip, "your.cluster.ip.address");
+    let discovery = Topology::discover(&client, &Selection::all()).await.unwrap();
+    assert!(discovery.topology().clusters().is_empty(), "a placeholder egress IP is no egress IP");
+    let kinds: Vec<WarningKind> = discovery.warnings().iter().map(|w| w.kind()).collect();
+    assert!(kinds.contains(&WarningKind::InvalidValue), "{:?}", discovery.warnings());
+    let placeholder = discovery.warnings().iter().find(|w| w.message().contains("your.cluster.ip.address"));
+    assert!(placeholder.is_some(), "{:?}", discovery.warnings());
+    // 0.0.0.0/0 never becomes a network that swallows every address.
+    assert_eq!(discovery.topology().classify_ip("8.8.8.8".parse().unwrap()).class(), IpClass::Public);
+
+    for (file, parse) in [
+        (
+            "civogo/kubernetes_cluster_get.json",
+            (|s| serde_json::from_str::<civo_egress::ApiCluster>(s).map(|_| ())) as fn(&str) -> _,
+        ),
+        ("civogo/kubernetes_pool_get.json", |s| serde_json::from_str::<civo_egress::ApiPool>(s).map(|_| ())),
+        ("civogo/loadbalancer_get.json", |s| serde_json::from_str::<civo_egress::ApiLoadBalancer>(s).map(|_| ())),
+        ("civogo/instance_create.json", |s| serde_json::from_str::<civo_egress::ApiInstance>(s).map(|_| ())),
+        ("civogo/networks_list.json", |s| serde_json::from_str::<Vec<civo_egress::ApiNetwork>>(s).map(|_| ())),
+        ("civogo/ips_list.json", |s| serde_json::from_str::<serde_json::Value>(s).map(|_| ())),
+    ] {
+        parse(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    let pool: civo_egress::ApiPool = serde_json::from_str(&fixture("civogo/kubernetes_pool_get.json")).unwrap();
+    assert_eq!(pool.instances[0].private_ip, "192.168.1.16");
+}
+
+#[tokio::test]
+async fn discovery_warns_about_clusters_it_cannot_trust() {
+    let mut account = Account::fixture();
+    account.clusters[0]["status"] = "BUILDING".into();
+    account.clusters[0]["cni_plugin"] = "cilium".into();
+    account.clusters[0]["legacy"] = "true".into();
+    account.clusters[1]["master_ip"] = serde_json::Value::Null;
+    account.networks[1]["cidr"] = "0.0.0.0/0".into();
+    let fake = FakeCivo::start(account, 1).await;
+    let discovery = Topology::discover(&client(&fake), &Selection::all()).await.unwrap();
+    let kinds: Vec<(Option<&str>, WarningKind)> =
+        discovery.warnings().iter().map(|w| (w.cluster(), w.kind())).collect();
+    for expected in [
+        (Some("prod"), WarningKind::NotActive),
+        (Some("prod"), WarningKind::EgressUnmeasured),
+        (Some("prod"), WarningKind::Legacy),
+        (Some("prod"), WarningKind::Network),
+        (Some("staging"), WarningKind::NoEgressIp),
+    ] {
+        assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
+    }
+    let t = discovery.topology();
+    assert_eq!(t.clusters().len(), 1);
+    assert!(t.clusters()[0].network_cidrs().is_empty());
+    assert_eq!(t.classify_ip("1.1.1.1".parse().unwrap()).class(), IpClass::Public);
+    assert!(
+        t.load_balancers().iter().any(|lb| lb.name() == "staging-traefik-traefik"),
+        "LBs of a left-out cluster stay known"
+    );
+}
+
+#[test]
+fn config_comes_from_the_environment_and_the_cli_file() {
+    use civo_egress::CivoConfig;
+    let dir = std::env::temp_dir().join(format!("civo-egress-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(".civo.json");
+    std::fs::write(
+        &file,
+        r#"{"apikeys": {"work": "file-key", "home": "other"}, "meta": {"current_apikey": "work", "default_region": "FRA1", "url": "https://api.example.test"}}"#,
+    )
+    .unwrap();
+    let home = dir.to_str().unwrap().to_owned();
+    let vars = |pairs: Vec<(&'static str, String)>| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+    };
+
+    let from_file = CivoConfig::from_vars(vars(vec![("HOME", home.clone())])).unwrap();
+    assert_eq!(from_file.api_key(), Some(&civo_egress::ApiKey::new("file-key")));
+    assert_eq!((from_file.region(), from_file.api_url()), (Some("FRA1"), Some("https://api.example.test")));
+    assert!(!format!("{from_file:?}").contains("file-key"));
+
+    let from_env = CivoConfig::from_vars(vars(vec![
+        ("HOME", home.clone()),
+        ("CIVO_TOKEN", "env-key".into()),
+        ("CIVO_API_URL", "http://127.0.0.1:9".into()),
+    ]))
+    .unwrap();
+    assert_eq!(from_env.api_key(), Some(&civo_egress::ApiKey::new("env-key")));
+    assert_eq!(from_env.api_url(), Some("http://127.0.0.1:9"));
+
+    let named = CivoConfig::from_vars(vars(vec![("CIVO_CONFIG", file.to_str().unwrap().into())])).unwrap();
+    assert_eq!(named.api_key(), Some(&civo_egress::ApiKey::new("file-key")));
+
+    let nothing = CivoConfig::from_vars(vars(vec![("HOME", "/nonexistent".into())])).unwrap();
+    assert_eq!(nothing.api_key(), None);
+    assert_eq!(CivoClient::builder().config(nothing).build().unwrap_err(), CivoError::MissingApiKey);
+
+    let missing = CivoConfig::from_vars(vars(vec![("CIVO_CONFIG", "/nonexistent/civo.json".into())])).unwrap_err();
+    assert!(matches!(missing, CivoError::Config { .. }), "{missing}");
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, r#"{"apikeys": "secret-in-the-wrong-place"}"#).unwrap();
+    let error = CivoConfig::from_vars(vars(vec![("CIVO_CONFIG", broken.to_str().unwrap().into())])).unwrap_err();
+    assert!(!error.to_string().contains("secret-in-the-wrong-place"), "{error}");
+}
+
+#[test]
+fn clients_and_errors_are_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<CivoClient>();
+    assert_send_sync::<CivoError>();
+    assert_send_sync::<civo_egress::Discovery>();
+    fn assert_send<T: Send>(_: &T) {}
+    let client = CivoClient::builder().api_key(KEY).build().unwrap();
+    assert_send(&Topology::discover(&client, &Selection::all()));
+    assert_send(&client.list_clusters());
+}

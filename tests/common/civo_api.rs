@@ -1,0 +1,218 @@
+//! A fake Civo API on 127.0.0.1: serves the fixtures in
+//! `tests/fixtures/civo-api/` with real pagination, checks the bearer key and
+//! the region, counts requests, and fails on demand.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use super::server::{self, Reply, Request};
+
+pub const KEY: &str = "test-key-7f3a9c1e5b";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/civo-api");
+
+pub fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{path}")).unwrap()
+}
+
+fn fixture_json(path: &str) -> Value {
+    serde_json::from_str(&fixture(path)).unwrap()
+}
+
+/// The account the fake serves.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub clusters: Vec<Value>,
+    /// Cluster id to its instances.
+    pub instances: BTreeMap<String, Value>,
+    pub load_balancers: Value,
+    pub reserved_ips: Vec<Value>,
+    pub networks: Value,
+    pub regions: Value,
+}
+
+impl Account {
+    /// `fixtures/civo-api/account/`.
+    pub fn fixture() -> Self {
+        let clusters: Vec<Value> = ["kubernetes_clusters_page1.json", "kubernetes_clusters_page2.json"]
+            .iter()
+            .flat_map(|f| fixture_json(&format!("account/{f}"))["items"].as_array().unwrap().clone())
+            .collect();
+        let instances = clusters
+            .iter()
+            .map(|c| {
+                let id = c["id"].as_str().unwrap().to_owned();
+                let body = fixture_json(&format!("account/kubernetes_cluster_{id}_instances.json"));
+                (id, body)
+            })
+            .collect();
+        Self {
+            clusters,
+            instances,
+            load_balancers: fixture_json("account/loadbalancers.json"),
+            reserved_ips: fixture_json("account/ips.json")["items"].as_array().unwrap().clone(),
+            networks: fixture_json("account/networks.json"),
+            regions: fixture_json("account/regions.json"),
+        }
+    }
+
+    /// `fixtures/civo-api/civogo/`: the Go SDK's own test bodies, placeholders
+    /// and all.
+    pub fn civogo() -> Self {
+        let clusters = fixture_json("civogo/kubernetes_clusters_list.json")["items"].as_array().unwrap().clone();
+        let instances = clusters.iter().map(|c| (c["id"].as_str().unwrap().to_owned(), json!(null))).collect();
+        Self {
+            clusters,
+            instances,
+            load_balancers: fixture_json("civogo/loadbalancers_list.json"),
+            reserved_ips: fixture_json("civogo/ips_list.json")["items"].as_array().unwrap().clone(),
+            networks: fixture_json("civogo/networks_list.json"),
+            regions: json!([]),
+        }
+    }
+
+    /// A generated account of `clusters` clusters with three nodes each and
+    /// `load_balancers` LoadBalancers spread over them.
+    pub fn generated(clusters: usize, load_balancers: usize) -> Self {
+        let mut account =
+            Self { regions: json!([]), networks: json!([]), load_balancers: json!([]), ..Self::default() };
+        let mut networks = Vec::new();
+        for i in 0..clusters {
+            let (id, net) = (format!("cluster-{i:04}"), format!("net-{i:04}"));
+            let (hi, lo) = (i / 250, i % 250);
+            let master = format!("74.{}.{hi}.{}", 220 + (i % 3), lo + 1);
+            account.clusters.push(json!({"id": id, "name": format!("c{i}"), "status": "ACTIVE", "cluster_type": "k3s",
+                "cni_plugin": "flannel", "master_ip": master, "network_id": net, "legacy": false, "pools": []}));
+            let nodes: Vec<Value> = (0..3)
+                .map(|n| json!({"id": format!("{id}-n{n}"), "hostname": format!("c{i}-node-{n}"),
+                    "private_ip": format!("10.{hi}.{lo}.{}", n + 3), "public_ip": if n == 0 { master.clone() } else { String::new() }}))
+                .collect();
+            account.instances.insert(id, Value::Array(nodes));
+            networks.push(json!({"id": net, "name": net, "cidr": format!("10.{hi}.{lo}.0/24")}));
+        }
+        account.networks = Value::Array(networks);
+        let lbs: Vec<Value> = (0..load_balancers)
+            .map(|j| {
+                json!({"id": format!("lb-{j}"), "name": format!("lb-{j}"),
+                "public_ip": format!("91.{}.{}.{}", j / 65536, (j / 256) % 256, j % 256),
+                "cluster_id": format!("cluster-{:04}", j % clusters.max(1))})
+            })
+            .collect();
+        account.load_balancers = Value::Array(lbs);
+        account
+    }
+}
+
+#[derive(Default)]
+struct State {
+    account: Account,
+    key: String,
+    region: String,
+    max_per_page: usize,
+    failures: VecDeque<(String, Reply)>,
+    requests: Vec<String>,
+}
+
+/// A running fake Civo API.
+#[derive(Clone)]
+pub struct FakeCivo {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeCivo {
+    /// Serves `account` for the key [`KEY`] in region LON1; lists hold at
+    /// most `max_per_page` items a page.
+    pub async fn start(account: Account, max_per_page: usize) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            account,
+            key: KEY.into(),
+            region: "LON1".into(),
+            max_per_page,
+            ..State::default()
+        }));
+        let shared = Arc::clone(&state);
+        let addr = server::serve(move |request| answer(&shared, request)).await;
+        Self { addr, state }
+    }
+
+    /// The fixture account, paginated one cluster a page as its files are.
+    pub async fn account() -> Self {
+        Self::start(Account::fixture(), 1).await
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next request whose path starts with `path` gets `reply`
+    /// (failures queue up in order).
+    pub fn fail_next(&self, path: &str, reply: Reply) {
+        self.state.lock().unwrap().failures.push_back((path.into(), reply));
+    }
+
+    /// Every request target received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn count(&self, path_prefix: &str) -> usize {
+        self.requests().iter().filter(|t| t.starts_with(path_prefix)).count()
+    }
+}
+
+fn answer(state: &Mutex<State>, request: &Request) -> Reply {
+    let mut state = state.lock().unwrap();
+    state.requests.push(request.target.clone());
+    if let Some(i) = state.failures.iter().position(|(path, _)| request.path().starts_with(path.as_str())) {
+        return state.failures.remove(i).map(|(_, reply)| reply).unwrap();
+    }
+    let authorized = request
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .is_some_and(|(scheme, key)| scheme.eq_ignore_ascii_case("bearer") && key == state.key);
+    if !authorized {
+        return Reply::json(401, fixture("civogo/error_401.json"));
+    }
+    if request.query("region") != Some(state.region.as_str()) {
+        return Reply::json(
+            400,
+            r#"{"code":"region_not_found","reason":"The region you requested could not be found"}"#,
+        );
+    }
+    let account = &state.account;
+    let segments: Vec<&str> = request.path().trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v2", "kubernetes", "clusters"] => paginate(&account.clusters, request, state.max_per_page),
+        ["v2", "kubernetes", "clusters", id] => match account.clusters.iter().find(|c| c["id"] == *id) {
+            Some(cluster) => Reply::json(200, cluster.to_string()),
+            None => not_found_html(),
+        },
+        ["v2", "kubernetes", "clusters", id, "instances"] => match account.instances.get(*id) {
+            Some(instances) => Reply::json(200, instances.to_string()),
+            None => not_found_html(),
+        },
+        ["v2", "loadbalancers"] => Reply::json(200, account.load_balancers.to_string()),
+        ["v2", "ips"] => paginate(&account.reserved_ips, request, state.max_per_page),
+        ["v2", "networks"] => Reply::json(200, account.networks.to_string()),
+        ["v2", "regions"] => Reply::json(200, account.regions.to_string()),
+        _ => not_found_html(),
+    }
+}
+
+/// Civo answers an unknown path with a web page, not JSON.
+pub fn not_found_html() -> Reply {
+    Reply::text(404, "text/html", "<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>")
+}
+
+fn paginate(items: &[Value], request: &Request, max_per_page: usize) -> Reply {
+    let per_page = request.query("per_page").and_then(|p| p.parse().ok()).unwrap_or(20usize).clamp(1, max_per_page);
+    let page = request.query("page").and_then(|p| p.parse().ok()).unwrap_or(1usize).max(1);
+    let pages = items.len().div_ceil(per_page).max(1);
+    let slice: Vec<&Value> = items.iter().skip((page - 1) * per_page).take(per_page).collect();
+    Reply::json(200, json!({"page": page, "per_page": per_page, "pages": pages, "items": slice}).to_string())
+}

@@ -1,0 +1,6 @@
+//! What the integration tests share: loopback servers of our own.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod civo_api;
+pub mod server;
