@@ -6,17 +6,24 @@
 //! cargo run --example civo-egress -- audit partner-allowlist.txt
 //! cargo run --example civo-egress -- diff old.json new.json
 //! CIVO_TOKEN=... cargo run --example civo-egress -- discover > account.json
+//! CIVO_TOKEN=... cargo run --example civo-egress -- resolve --cluster prod
 //! ```
 //!
-//! Exit codes: 0 success, 1 a finding (audit errors, egress drift) or a
-//! failure of the Civo API, 2 bad input (one line on stderr).
+//! Exit codes: 0 success, 1 a finding (audit errors, egress drift, a
+//! `resolve` mismatch or unknown) or a failure of the Civo API, 2 bad input
+//! (one line on stderr).
 
 use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use civo_egress::{Allowlist, CivoClient, CivoConfig, CivoError, Selection, Topology, audit, diff};
+use civo_egress::{
+    Allowlist, CivoClient, CivoConfig, CivoError, CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport,
+    EgressResolver, HttpEchoSource, Kubeconfig, KubeconfigError, KubeconfigSource, Selection, StaticSource, Topology,
+    audit, diff,
+};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// The article's cluster, used when no `--topology` is given.
@@ -74,6 +81,40 @@ enum Command {
         /// Overall deadline in seconds.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+    },
+    /// Find the egress IP: expected (Civo API, kubeconfig) and observed (echo
+    /// services), cross-checked. Exit 1 on a mismatch or when unknown.
+    Resolve {
+        /// The cluster, by name or id, asked of the Civo API.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        api_url: Option<String>,
+        /// A kubeconfig whose server names the cluster IP.
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// The kubeconfig context (default: the current one).
+        #[arg(long)]
+        context: Option<String>,
+        /// An HTTP echo service (repeatable); replaces the defaults.
+        #[arg(long = "echo-url")]
+        echo_urls: Vec<String>,
+        /// A DNS echo server IP:PORT (repeatable); replaces the defaults.
+        #[arg(long = "dns-server")]
+        dns_servers: Vec<String>,
+        /// Observers that must agree.
+        #[arg(long, default_value_t = 2)]
+        quorum: usize,
+        /// Ask no echo service: report what is expected only.
+        #[arg(long)]
+        no_observe: bool,
+        /// Overall deadline in seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Compare two snapshots; exit 1 when an egress IP changed or disappeared.
     Diff {
@@ -191,6 +232,68 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             println!("{}", discovery.topology().to_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Resolve {
+            cluster,
+            region,
+            api_url,
+            kubeconfig,
+            context,
+            echo_urls,
+            dns_servers,
+            quorum,
+            no_observe,
+            timeout,
+            format,
+        } => {
+            let deadline = Duration::from_secs(timeout.max(1));
+            let mut resolver = EgressResolver::builder().quorum(quorum).deadline(deadline).source_timeout(deadline);
+            let mut name = cluster.clone();
+            if let Some(cluster) = cluster {
+                let mut builder = CivoClient::builder().deadline(deadline).request_timeout(deadline);
+                if let Some(url) = api_url {
+                    builder = builder.api_url(url);
+                }
+                if let Some(region) = region {
+                    builder = builder.region(region);
+                }
+                let client =
+                    builder.config(CivoConfig::from_env().map_err(civo_failure)?).build().map_err(civo_failure)?;
+                resolver = resolver.source(CivoSource::new(client, cluster));
+            }
+            let explicit_kubeconfig = kubeconfig.is_some() || context.is_some();
+            let loaded = match kubeconfig {
+                Some(path) => Some(Kubeconfig::load(&[path])),
+                None if explicit_kubeconfig || name.is_none() => Some(Kubeconfig::from_env()),
+                None => None,
+            };
+            match loaded {
+                Some(Ok(config)) => {
+                    let source =
+                        KubeconfigSource::new(&config, context.as_deref()).map_err(|e| BadInput(e.to_string()))?;
+                    name = name.or_else(|| Some(source.server().context().to_owned()));
+                    resolver = resolver.source(source);
+                }
+                Some(Err(KubeconfigError::NoFile)) if !explicit_kubeconfig => {}
+                Some(Err(e)) => return Err(BadInput(e.to_string())),
+                None => {}
+            }
+            if let Some(from_env) = StaticSource::from_env().map_err(|e| BadInput(e.to_string()))? {
+                resolver = resolver.source(from_env);
+            }
+            if !no_observe {
+                resolver = observers(resolver, &echo_urls, &dns_servers)?;
+            }
+            if let Some(name) = name {
+                resolver = resolver.cluster(name);
+            }
+            let resolver = resolver.build().map_err(|e| BadInput(e.to_string()))?;
+            let report = runtime()?.block_on(resolver.resolve());
+            match format {
+                Format::Json => print_json(&report),
+                Format::Text => print_report(&report),
+            }
+            Ok(if report.status().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Command::Diff { format, old, new } => {
             let (old, new) = (load(Some(&old))?, load(Some(&new))?);
             let changes = diff(&old, &new);
@@ -201,6 +304,36 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             Ok(if changes.has_egress_drift() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+    }
+}
+
+/// The echo services: the caller's, or the defaults when it names none.
+fn observers(
+    mut resolver: civo_egress::EgressResolverBuilder,
+    echo_urls: &[String],
+    dns_servers: &[String],
+) -> Result<civo_egress::EgressResolverBuilder, Failure> {
+    if echo_urls.is_empty() && dns_servers.is_empty() {
+        let http = HttpEchoSource::defaults().map_err(|e| BadInput(e.to_string()))?;
+        return Ok(resolver.sources(http).sources(DnsEchoSource::defaults()));
+    }
+    resolver = resolver.sources(HttpEchoSource::many(echo_urls).map_err(|e| BadInput(e.to_string()))?);
+    for server in dns_servers {
+        let addr: SocketAddr =
+            server.parse().map_err(|_| BadInput(format!("--dns-server {server:?} is not IP:PORT")))?;
+        resolver = resolver.source(DnsEchoSource::new(DnsEchoStyle::Either, addr));
+    }
+    Ok(resolver)
+}
+
+fn print_report(report: &EgressReport) {
+    let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
+    println!("{}: {} {}", report.cluster().unwrap_or("egress"), report.status(), ips.join(", "));
+    for row in report.evidence() {
+        println!("  {row}");
+    }
+    for warning in report.warnings() {
+        println!("warning: {warning}");
     }
 }
 

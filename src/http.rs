@@ -42,12 +42,16 @@ fn is_loopback(host: Option<Host<&str>>) -> bool {
 /// no redirects (an echo service or API that redirects is misbehaving), no
 /// proxy from the environment (a proxy would change the egress we observe),
 /// a connect timeout.
-pub(crate) fn client(connect_timeout: Duration) -> Result<reqwest::Client, String> {
+///
+/// Connections are made from `local` when given (`0.0.0.0` forces IPv4, `::`
+/// IPv6).
+pub(crate) fn client_from(local: Option<IpAddr>, connect_timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .local_address(local)
         .build()
         .map_err(|e| e.to_string())
 }

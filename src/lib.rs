@@ -66,6 +66,52 @@
 //! And noticing that the gateway node was replaced, by comparing snapshots
 //! with [`diff`].
 //!
+//! # From the Civo API
+//!
+//! With the `civo-api` feature (and tokio), [`Topology::discover`] builds the
+//! snapshot from an account: each cluster's egress IP (`master_ip`), its
+//! public-IP-pool nodes, network, nodes, LoadBalancers and reserved IPs.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use civo_egress::{CivoClient, Selection, Topology};
+//! let client = CivoClient::from_env()?; // CIVO_TOKEN, or the Civo CLI's ~/.civo.json
+//! let discovery = Topology::discover(&client, &Selection::all()).await?;
+//! for warning in discovery.warnings() {
+//!     eprintln!("warning: {warning}");
+//! }
+//! print!("{}", discovery.topology().whitelist());
+//! # Ok(()) }
+//! ```
+//!
+//! # Observing the egress IP
+//!
+//! [`EgressResolver`] (or [`resolve_egress`]) asks every [`EgressSource`] at
+//! once: *expected* ones (the Civo API, a kubeconfig, a snapshot,
+//! `CIVO_EGRESS_IP`) and *observed* ones (HTTP and DNS echo services, which
+//! see where the connection really comes from). It returns as soon as a
+//! quorum of observers agrees, or at its deadline, with a status:
+//! `confirmed`, `expected`, `observed`, `mismatch` (the gateway node was
+//! probably replaced) or `unknown`. A service checks at startup that its
+//! partner still allows it:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use civo_egress::{Allowlist, CivoClient, CivoSource, DnsEchoSource, EgressResolver, HttpEchoSource};
+//! let report = EgressResolver::builder()
+//!     .cluster("prod")
+//!     .source(CivoSource::new(CivoClient::from_env()?, "prod"))
+//!     .sources(HttpEchoSource::defaults()?)
+//!     .sources(DnsEchoSource::defaults())
+//!     .build()?
+//!     .resolve()
+//!     .await;
+//! let partner: Allowlist = std::fs::read_to_string("partner-allowlist.txt")?.parse()?;
+//! let ip = report.verify_allowlisted(&partner)?; // an error a person can act on
+//! println!("{}: leaving from {ip}", report.status());
+//! # Ok(()) }
+//! ```
+//!
 //! # Classes and precedence
 //!
 //! When an address is several things, the first [`IpClass`] wins: egress >
@@ -106,10 +152,21 @@
 //!
 //! # Optional features
 //!
-//! The network layers are additive features, all on by default:
-//! `civo-api`, `kubeconfig`, `dns` and `http-probe`. With
-//! `default-features = false` the crate is the pure core above, with no
-//! tokio, reqwest or hickory in the dependency tree.
+//! The network layers are additive features, all on by default. They need a
+//! tokio runtime.
+//!
+//! - `civo-api`: [`CivoClient`], [`Topology::discover`], [`CivoSource`]
+//!   (reqwest with rustls).
+//! - `kubeconfig`: [`Kubeconfig`], [`KubeconfigSource`] (serde-saphyr;
+//!   hickory-resolver for DNS-name servers).
+//! - `dns`: [`DnsEchoSource`] (hickory-resolver).
+//! - `http-probe`: [`HttpEchoSource`] (reqwest with rustls).
+//! - `resolve`: [`EgressResolver`], [`EgressSource`], [`StaticSource`],
+//!   [`TopologySource`]; implied by each of the above.
+//!
+//! With `default-features = false` the crate is the pure core (topology,
+//! classify, whitelist, audit, diff), with no tokio, reqwest or hickory in the
+//! dependency tree.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -126,9 +183,13 @@ mod error;
 #[cfg(feature = "http")]
 mod http;
 mod index;
+#[cfg(feature = "kubeconfig")]
+mod kubeconfig;
 mod node;
 mod parse;
 mod reason;
+#[cfg(feature = "resolve")]
+mod resolve;
 mod snapshot;
 mod special;
 mod topology;
@@ -149,7 +210,22 @@ pub use cluster::{
 };
 pub use diff::{Change, TopologyDiff, diff};
 pub use error::{AllowlistError, TopologyError};
+#[cfg(feature = "kubeconfig")]
+pub use kubeconfig::{ApiHost, ApiServer, Kubeconfig, KubeconfigError};
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
+#[cfg(feature = "civo-api")]
+pub use resolve::CivoSource;
+#[cfg(feature = "kubeconfig")]
+pub use resolve::KubeconfigSource;
+#[cfg(feature = "http-probe")]
+pub use resolve::{DEFAULT_ECHO_URLS, HttpEchoSource};
+#[cfg(feature = "dns")]
+pub use resolve::{DnsEchoSource, DnsEchoStyle, GOOGLE_SERVER, OPENDNS_SERVER};
+#[cfg(feature = "resolve")]
+pub use resolve::{
+    EgressCheckError, EgressReport, EgressResolver, EgressResolverBuilder, EgressSource, EgressStatus, Evidence,
+    EvidenceKind, IpFamily, ResolveError, SourceError, StaticSource, TopologySource, resolve_egress,
+};
 pub use topology::Topology;
 pub use validation::Validation;
 pub use whitelist::{Whitelist, WhitelistEntry};

@@ -11,12 +11,16 @@ use std::process::{Command, Output};
 /// The example binary, built by `cargo test` (or built here when a single
 /// test target was selected).
 fn binary() -> PathBuf {
+    example("civo-egress")
+}
+
+fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let debug_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = debug_dir.join("examples").join(format!("civo-egress{}", std::env::consts::EXE_SUFFIX));
+    let path = debug_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "--example", "civo-egress"]).status().unwrap();
+        let status = Command::new(cargo).args(["build", "--example", name]).status().unwrap();
         assert!(status.success());
     }
     path
@@ -28,7 +32,11 @@ fn run(args: &[&str]) -> Output {
 
 /// Runs with a clean environment: no Civo key or config but what is given.
 fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(binary())
+    run_example(&binary(), args, env)
+}
+
+fn run_example(binary: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(binary)
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_clear()
@@ -253,4 +261,147 @@ async fn discover_failures_are_one_line() {
     assert!(stderr(&wrong).contains("unauthorized"), "{}", stderr(&wrong));
     assert!(!stderr(&wrong).contains("wrong-key-4242"));
     assert_eq!(stderr(&wrong).lines().count(), 1);
+}
+
+mod resolve {
+    use super::*;
+    use common::civo_api::{FakeCivo, KEY};
+    use common::server::{Reply, echo, echo_reply};
+
+    fn json(out: &Output) -> serde_json::Value {
+        serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)))
+    }
+
+    #[tokio::test]
+    async fn no_observe_reports_what_the_civo_api_expects() {
+        let fake = FakeCivo::account().await;
+        let url = fake.url();
+        let args = ["resolve", "--no-observe", "--cluster", "prod", "--api-url", &url, "--format", "json"];
+        let out = run_async(&args, &[("CIVO_TOKEN", KEY)]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report = json(&out);
+        assert_eq!(report["cluster"], "prod");
+        assert_eq!(report["status"], "expected");
+        assert_eq!(report["egress_ips"], serde_json::json!(["74.220.24.10", "74.220.24.77"]));
+        let evidence = report["evidence"].as_array().unwrap();
+        assert_eq!(evidence.len(), 2);
+        assert!(evidence.iter().all(|e| e["source"] == "civo-api" && e["error"].is_null() && e["elapsed_ms"].is_u64()));
+        assert!(report["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("public-IP")));
+    }
+
+    #[tokio::test]
+    async fn statuses_and_exit_codes_with_loopback_echo_servers() {
+        let fake = FakeCivo::account().await;
+        let url = fake.url();
+        let (right, wrong, broken) = (
+            echo("74.220.24.10\n").await,
+            echo("74.220.24.99").await,
+            echo_reply(Reply::text(500, "text/plain", "x")).await,
+        );
+        let base = ["resolve", "--cluster", "prod", "--api-url", url.as_str(), "--format", "json"];
+        let cases: [(Vec<&str>, &str, i32); 4] = [
+            (vec!["--echo-url", &right, "--echo-url", &right], "confirmed", 0),
+            (vec!["--echo-url", &wrong, "--echo-url", &wrong], "mismatch", 1),
+            (vec!["--echo-url", &broken, "--echo-url", &right], "expected", 0),
+            (vec!["--echo-url", &broken, "--quorum", "1", "--no-observe"], "expected", 0),
+        ];
+        for (extra, status, code) in cases {
+            let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
+            let out = run_async(&args, &[("CIVO_TOKEN", KEY)]).await;
+            let report = json(&out);
+            assert_eq!(
+                (report["status"].as_str(), out.status.code()),
+                (Some(status), Some(code)),
+                "{extra:?}: {report}"
+            );
+        }
+        let out = run_async(&["resolve", "--echo-url", &right, "--echo-url", &right], &[]).await;
+        assert_eq!(out.status.code(), Some(0));
+        assert!(stdout(&out).starts_with("egress: observed 74.220.24.10"), "{}", stdout(&out));
+        let out = run_async(&["resolve", "--echo-url", &broken, "--quorum", "1", "--format", "json"], &[]).await;
+        assert_eq!((json(&out)["status"].as_str(), out.status.code()), (Some("unknown"), Some(1)));
+        let mismatch =
+            run_async(&["resolve", "--echo-url", &wrong, "--echo-url", &wrong], &[("CIVO_EGRESS_IP", "74.220.24.10")])
+                .await;
+        assert_eq!(mismatch.status.code(), Some(1));
+        assert!(stdout(&mismatch).contains("gateway node may have been replaced"), "{}", stdout(&mismatch));
+    }
+
+    #[tokio::test]
+    async fn dns_servers_and_kubeconfigs() {
+        let dns = common::dns::FakeDns::start().await;
+        dns.opendns(common::dns::Answer::Ips(vec!["74.220.26.44".parse().unwrap()]));
+        let server = dns.addr.to_string();
+        let kubeconfig = tmp("staging.yaml", &common::civo_api::fixture("account/kubeconfig-prod.yaml"));
+        let args = [
+            "resolve",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--dns-server",
+            &server,
+            "--quorum",
+            "1",
+            "--format",
+            "json",
+        ];
+        let out = run_async(&args, &[]).await;
+        let report = json(&out);
+        assert_eq!(report["cluster"], "prod", "named after the kubeconfig context");
+        assert_eq!(report["status"], "mismatch", "{report}");
+        assert_eq!(report["egress_ips"], serde_json::json!(["74.220.26.44", "74.220.24.10"]));
+        assert_eq!(out.status.code(), Some(1));
+    }
+
+    #[tokio::test]
+    async fn bad_resolve_input_is_one_line() {
+        assert_bad_input(&run_async(&["resolve", "--no-observe"], &[]).await, "no egress source");
+        assert_bad_input(&run_async(&["resolve", "--dns-server", "nope"], &[]).await, "IP:PORT");
+        assert_bad_input(&run_async(&["resolve", "--echo-url", "http://ifconfig.me/ip"], &[]).await, "only https://");
+        assert_bad_input(
+            &run_async(&["resolve", "--echo-url", "https://a.example"], &[]).await,
+            "quorum of 2 can never be reached",
+        );
+        assert_bad_input(&run_async(&["resolve", "--kubeconfig", "/nonexistent/config"], &[]).await, "no kubeconfig");
+        assert_bad_input(&run_async(&["resolve", "--cluster", "prod", "--no-observe"], &[]).await, "no Civo API key");
+        let kubeconfig = tmp("prod.yaml", &common::civo_api::fixture("account/kubeconfig-prod.yaml"));
+        let out = run_async(
+            &["resolve", "--kubeconfig", kubeconfig.to_str().unwrap(), "--context", "dev", "--no-observe"],
+            &[],
+        )
+        .await;
+        assert_bad_input(&out, "no context \"dev\"");
+    }
+
+    #[tokio::test]
+    async fn startup_check_refuses_a_wrong_egress_ip() {
+        let binary = example("startup_check");
+        let right = echo("74.220.24.10").await;
+        let allowlist = tmp("partner.txt", "74.220.24.10/32\n");
+        let args = [allowlist.to_str().unwrap(), right.as_str(), right.as_str()];
+        let ok = tokio::task::spawn_blocking({
+            let binary = binary.clone();
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            move || run_example(&binary, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[])
+        })
+        .await
+        .unwrap();
+        assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+        assert!(stdout(&ok).contains("starting"));
+
+        let wrong = echo("74.220.24.99").await;
+        let args: Vec<String> = vec![allowlist.to_str().unwrap().into(), wrong.clone(), wrong];
+        let refused = tokio::task::spawn_blocking(move || {
+            run_example(
+                &binary,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                &[("CIVO_EGRESS_IP", "74.220.24.10")],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(refused.status.code(), Some(1));
+        let text = stderr(&refused);
+        assert!(text.contains("refusing to start: egress IP 74.220.24.99 is not in the partner's allowlist"), "{text}");
+        assert!(text.contains("gateway node may have been replaced"), "{text}");
+    }
 }

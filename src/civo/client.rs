@@ -184,7 +184,7 @@ impl CivoClientBuilder {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = http::client(self.request_timeout).map_err(|e| CivoError::Connect { message: e })?;
+        let http = http::client_from(None, self.request_timeout).map_err(|e| CivoError::Connect { message: e })?;
         let region = self.region.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| DEFAULT_REGION.to_owned());
         Ok(CivoClient {
             shared: Arc::new(Shared {

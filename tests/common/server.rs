@@ -45,6 +45,8 @@ pub enum Reply {
     },
     /// Read the request and never answer.
     Silence,
+    /// Wait, then answer.
+    After(std::time::Duration, Box<Reply>),
     /// Promise `declared` bytes, send `sent`, close.
     CloseMidBody {
         declared: usize,
@@ -80,6 +82,23 @@ impl Reply {
     }
 }
 
+/// An echo service: every request gets `body`.
+pub async fn echo(body: &str) -> String {
+    let reply = Reply::text(200, "text/plain", body.to_owned());
+    format!("http://{}/", serve(move |_| reply.clone()).await)
+}
+
+/// An echo service on the IPv6 loopback: every request gets `body`.
+pub async fn echo_v6(body: &str) -> String {
+    let reply = Reply::text(200, "text/plain", body.to_owned());
+    format!("http://{}/", serve_on("[::1]:0".parse().unwrap(), move |_| reply.clone()).await)
+}
+
+/// An echo service answering with `reply`.
+pub async fn echo_reply(reply: Reply) -> String {
+    format!("http://{}/", serve(move |_| reply.clone()).await)
+}
+
 /// Serves on 127.0.0.1 (or `bind`) until the runtime ends.
 pub async fn serve<F>(handler: F) -> SocketAddr
 where
@@ -96,7 +115,12 @@ where
     let addr = listener.local_addr().unwrap();
     let handler = Arc::new(handler);
     tokio::spawn(async move {
-        while let Ok((socket, peer)) = listener.accept().await {
+        loop {
+            let Ok((socket, peer)) = listener.accept().await else {
+                // Out of descriptors, say: wait for some to close, keep serving.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            };
             let handler = Arc::clone(&handler);
             tokio::spawn(async move {
                 let _ = connection(socket, peer, &*handler).await;
@@ -135,7 +159,13 @@ async fn connection<F: Fn(&Request) -> Reply>(
         headers: lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().into(), v.trim().into())).collect(),
         peer,
     };
-    match handler(&request) {
+    let mut reply = handler(&request);
+    while let Reply::After(delay, inner) = reply {
+        tokio::time::sleep(delay).await;
+        reply = *inner;
+    }
+    match reply {
+        Reply::After(..) => unreachable!(),
         Reply::Full { status, headers, body } => {
             let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
             for (k, v) in headers {
@@ -146,7 +176,11 @@ async fn connection<F: Fn(&Request) -> Reply>(
             socket.write_all(&body).await?;
             socket.shutdown().await?;
         }
-        Reply::Silence => std::future::pending::<()>().await,
+        Reply::Silence => {
+            // Say nothing until the client gives up, then let the socket go.
+            let mut sink = [0u8; 1024];
+            while socket.read(&mut sink).await? > 0 {}
+        }
         Reply::CloseMidBody { declared, sent } => {
             let head =
                 format!("HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\nContent-Type: application/json\r\n\r\n");

@@ -1,0 +1,91 @@
+//! The kubeconfig as an egress source: its server's host is the cluster IP.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hickory_resolver::TokioResolver;
+
+use super::direct::direct_resolver;
+use super::evidence::{EvidenceKind, IpFamily, SourceError};
+use super::source::EgressSource;
+use crate::kubeconfig::{ApiHost, ApiServer, Kubeconfig};
+
+/// What a kubeconfig context says the egress IP is: its API server's host,
+/// an IP literal taken as is, or a DNS name (`<id>.k8s.civo.com`) resolved
+/// with hickory-resolver (the system's configuration, or a nameserver given
+/// with [`nameserver`](Self::nameserver)).
+///
+/// ```no_run
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use civo_egress::{Kubeconfig, KubeconfigSource};
+/// let source = KubeconfigSource::new(&Kubeconfig::from_env()?, Some("prod"))?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct KubeconfigSource {
+    server: ApiServer,
+    nameserver: Option<SocketAddr>,
+    timeout: Duration,
+}
+
+impl KubeconfigSource {
+    /// The source for `context` (or the current context) of `kubeconfig`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Kubeconfig::server`].
+    pub fn new(kubeconfig: &Kubeconfig, context: Option<&str>) -> Result<Self, crate::KubeconfigError> {
+        Ok(Self { server: kubeconfig.server(context)?, nameserver: None, timeout: Duration::from_secs(3) })
+    }
+
+    /// Resolves a DNS-name server with `nameserver` instead of the system's
+    /// configuration.
+    #[must_use]
+    pub fn nameserver(mut self, nameserver: SocketAddr) -> Self {
+        self.nameserver = Some(nameserver);
+        self
+    }
+
+    /// The API server this source reads.
+    #[must_use]
+    pub const fn server(&self) -> &ApiServer {
+        &self.server
+    }
+
+    fn resolver(&self) -> Result<TokioResolver, SourceError> {
+        match self.nameserver {
+            Some(server) => direct_resolver(server, self.timeout).map_err(SourceError::Config),
+            None => TokioResolver::builder_tokio()
+                .map(|builder| builder.build())
+                .map_err(|e| SourceError::Config(format!("cannot read the system's DNS configuration: {e}")))?
+                .map_err(|e| SourceError::Config(format!("cannot build a DNS resolver: {e}"))),
+        }
+    }
+}
+
+#[async_trait]
+impl EgressSource for KubeconfigSource {
+    fn name(&self) -> String {
+        format!("kubeconfig:{}", self.server.context())
+    }
+
+    fn kind(&self) -> EvidenceKind {
+        EvidenceKind::Expected
+    }
+
+    async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
+        let name = match self.server.host() {
+            ApiHost::Ip(ip) => return Ok(vec![ip].into_iter().filter(|&ip| family.admits(ip)).collect()),
+            ApiHost::Name(name) => name,
+        };
+        let lookup = self.resolver()?.lookup_ip(format!("{name}.")).await.map_err(|e| {
+            if e.is_nx_domain() || e.is_no_records_found() {
+                SourceError::NotFound(format!("{name} does not resolve"))
+            } else {
+                SourceError::Unreachable(format!("resolving {name}: {e}"))
+            }
+        })?;
+        Ok(lookup.iter().map(|ip| ip.to_canonical()).filter(|&ip| family.admits(ip)).collect())
+    }
+}

@@ -1,0 +1,444 @@
+//! [`EgressResolver`] and [`resolve_egress`]: every source at once, a quorum,
+//! a deadline.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::time::Instant;
+
+use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
+use super::report::{EgressReport, EgressStatus};
+use super::source::EgressSource;
+use crate::special;
+
+/// A resolver configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// No source was given.
+    #[error("no egress source given")]
+    NoSources,
+    /// A quorum of zero would accept anything.
+    #[error("the quorum must be at least 1")]
+    ZeroQuorum,
+    /// More agreeing observers asked for than there are observing sources.
+    #[error("a quorum of {quorum} can never be reached with {observers} observing source(s)")]
+    QuorumTooLarge {
+        /// The quorum asked for.
+        quorum: usize,
+        /// The observing sources given.
+        observers: usize,
+    },
+    /// A zero timeout or deadline.
+    #[error("timeouts must be longer than zero")]
+    ZeroTimeout,
+}
+
+/// Resolves a cluster's egress IP from its sources: all run concurrently,
+/// each under its own timeout, all under one deadline; the resolver returns
+/// as soon as the outcome is decided (a quorum of observers agreed, and every
+/// expected source answered), cancelling the rest, and never after the
+/// deadline.
+///
+/// Cheap to clone. Requires a tokio runtime (with the `time` driver).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use civo_egress::{EgressResolver, HttpEchoSource, StaticSource, EvidenceKind};
+///
+/// let resolver = EgressResolver::builder()
+///     .cluster("prod")
+///     .source(StaticSource::new("whitelist", EvidenceKind::Expected, ["212.2.253.151".parse()?]))
+///     .sources(HttpEchoSource::defaults()?)
+///     .quorum(2)
+///     .deadline(Duration::from_secs(5))
+///     .build()?;
+/// let report = resolver.resolve().await;
+/// println!("{}: {:?}", report.status(), report.egress_ips());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct EgressResolver {
+    inner: Arc<Settings>,
+}
+
+struct Settings {
+    sources: Vec<Arc<dyn EgressSource>>,
+    quorum: usize,
+    source_timeout: Duration,
+    deadline: Duration,
+    family: IpFamily,
+    allow_non_global: bool,
+    cluster: Option<String>,
+}
+
+impl fmt::Debug for EgressResolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.inner.sources.iter().map(|s| s.name()).collect();
+        f.debug_struct("EgressResolver")
+            .field("sources", &names)
+            .field("quorum", &self.inner.quorum)
+            .field("deadline", &self.inner.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`EgressResolver`].
+#[must_use]
+#[derive(Debug)]
+pub struct EgressResolverBuilder {
+    sources: Vec<Arc<dyn EgressSource>>,
+    quorum: usize,
+    source_timeout: Duration,
+    deadline: Duration,
+    family: IpFamily,
+    allow_non_global: bool,
+    cluster: Option<String>,
+}
+
+impl Default for EgressResolverBuilder {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            quorum: 2,
+            source_timeout: Duration::from_secs(3),
+            deadline: Duration::from_secs(5),
+            family: IpFamily::Both,
+            allow_non_global: false,
+            cluster: None,
+        }
+    }
+}
+
+impl EgressResolverBuilder {
+    /// Adds a source.
+    pub fn source(mut self, source: impl EgressSource + 'static) -> Self {
+        self.sources.push(Arc::new(source));
+        self
+    }
+
+    /// Adds sources.
+    pub fn sources<I, S>(mut self, sources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: EgressSource + 'static,
+    {
+        self.sources.extend(sources.into_iter().map(|s| Arc::new(s) as Arc<dyn EgressSource>));
+        self
+    }
+
+    /// Adds a source shared with other resolvers.
+    pub fn shared_source(mut self, source: Arc<dyn EgressSource>) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Observers that must agree on one address (default 2).
+    pub fn quorum(mut self, quorum: usize) -> Self {
+        self.quorum = quorum;
+        self
+    }
+
+    /// The timeout of each source (default 3 s).
+    pub fn source_timeout(mut self, timeout: Duration) -> Self {
+        self.source_timeout = timeout;
+        self
+    }
+
+    /// The deadline of the whole resolution (default 5 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The address family to ask about (default both).
+    pub fn family(mut self, family: IpFamily) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// Accepts observed addresses that are not global unicast (private,
+    /// CGNAT, documentation...). For labs and tests only: in production such
+    /// an answer comes from a proxy or an interception, not the egress.
+    pub fn allow_non_global(mut self, allow: bool) -> Self {
+        self.allow_non_global = allow;
+        self
+    }
+
+    /// Names the cluster in the report.
+    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
+        self.cluster = Some(cluster.into());
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`ResolveError::NoSources`], [`ResolveError::ZeroQuorum`],
+    /// [`ResolveError::QuorumTooLarge`] or [`ResolveError::ZeroTimeout`].
+    pub fn build(self) -> Result<EgressResolver, ResolveError> {
+        if self.sources.is_empty() {
+            return Err(ResolveError::NoSources);
+        }
+        if self.quorum == 0 {
+            return Err(ResolveError::ZeroQuorum);
+        }
+        let observers = self.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
+        if observers > 0 && self.quorum > observers {
+            return Err(ResolveError::QuorumTooLarge { quorum: self.quorum, observers });
+        }
+        if self.source_timeout.is_zero() || self.deadline.is_zero() {
+            return Err(ResolveError::ZeroTimeout);
+        }
+        Ok(EgressResolver {
+            inner: Arc::new(Settings {
+                sources: self.sources,
+                quorum: self.quorum,
+                source_timeout: self.source_timeout,
+                deadline: self.deadline,
+                family: self.family,
+                allow_non_global: self.allow_non_global,
+                cluster: self.cluster,
+            }),
+        })
+    }
+}
+
+/// Resolves with the default settings (quorum 2, 3 s a source, 5 s in all).
+///
+/// # Errors
+///
+/// As [`EgressResolverBuilder::build`].
+pub async fn resolve_egress(
+    sources: impl IntoIterator<Item = Arc<dyn EgressSource>>,
+) -> Result<EgressReport, ResolveError> {
+    let builder = sources.into_iter().fold(EgressResolver::builder(), EgressResolverBuilder::shared_source);
+    Ok(builder.build()?.resolve().await)
+}
+
+/// What one source answered, once checked.
+type Answer = (Duration, Result<Vec<Result<IpAddr, SourceError>>, SourceError>);
+
+impl EgressResolver {
+    /// Starts a builder.
+    pub fn builder() -> EgressResolverBuilder {
+        EgressResolverBuilder::default()
+    }
+
+    /// Runs every source and concludes.
+    pub async fn resolve(&self) -> EgressReport {
+        let settings = &*self.inner;
+        let started = Instant::now();
+        let deadline = started + settings.deadline;
+        let mut running: FuturesUnordered<_> = settings
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, source)| async move {
+                let begun = Instant::now();
+                let result = match tokio::time::timeout(settings.source_timeout, source.gather(settings.family)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(SourceError::Timeout(settings.source_timeout)),
+                };
+                (i, begun.elapsed(), result)
+            })
+            .collect();
+        let mut answers: Vec<Option<Answer>> = vec![None; settings.sources.len()];
+        let mut deadline_passed = false;
+        while !self.decided(&answers) {
+            match tokio::time::timeout_at(deadline, running.next()).await {
+                Ok(Some((i, elapsed, result))) => {
+                    let kind = settings.sources[i].kind();
+                    let checked = result.map(|ips| ips.into_iter().map(|ip| self.check(kind, ip)).collect());
+                    answers[i] = Some((elapsed, checked));
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    deadline_passed = true;
+                    break;
+                }
+            }
+        }
+        // Dropping the stream cancels every source still running.
+        drop(running);
+        self.conclude(answers, deadline_passed, started.elapsed())
+    }
+
+    /// Observed addresses must be of the family asked and global unicast.
+    fn check(&self, kind: EvidenceKind, ip: IpAddr) -> Result<IpAddr, SourceError> {
+        let ip = ip.to_canonical();
+        if !self.inner.family.admits(ip) {
+            return Err(SourceError::WrongFamily(ip));
+        }
+        if kind == EvidenceKind::Observed
+            && !self.inner.allow_non_global
+            && let Some(range) = special::lookup(ip)
+        {
+            return Err(SourceError::NonGlobal { ip, why: format!("{} ({})", range.name, range.rfc) });
+        }
+        Ok(ip)
+    }
+
+    /// Decided once every expected source has answered and an address has
+    /// won: nothing later can change the status.
+    fn decided(&self, answers: &[Option<Answer>]) -> bool {
+        let expected_pending = self
+            .inner
+            .sources
+            .iter()
+            .zip(answers)
+            .any(|(source, answer)| source.kind() == EvidenceKind::Expected && answer.is_none());
+        !expected_pending && self.winner(answers).is_some()
+    }
+
+    /// The address a quorum of observers agrees on, once no other address can
+    /// still tie with it: more agreeing observers than any other address has,
+    /// plus every observer still running. A tie is never broken (not by who
+    /// answered first, not by the expected set): it leaves no winner.
+    fn winner(&self, answers: &[Option<Answer>]) -> Option<IpAddr> {
+        let pending = self
+            .inner
+            .sources
+            .iter()
+            .zip(answers)
+            .filter(|(source, answer)| source.kind() == EvidenceKind::Observed && answer.is_none())
+            .count();
+        let mut tally = self.tally(answers);
+        tally.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+        let (leader, count) = *tally.first()?;
+        let runner_up = tally.get(1).map_or(0, |&(_, n)| n);
+        (count >= self.inner.quorum && count > runner_up + pending).then_some(leader)
+    }
+
+    /// How many observers gave each address (a source counts once).
+    fn tally(&self, answers: &[Option<Answer>]) -> Vec<(IpAddr, usize)> {
+        let mut tally: Vec<(IpAddr, usize)> = Vec::new();
+        for (source, answer) in self.inner.sources.iter().zip(answers) {
+            let Some((_, Ok(ips))) = answer else { continue };
+            if source.kind() != EvidenceKind::Observed {
+                continue;
+            }
+            let mut mine: Vec<IpAddr> = ips.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+            mine.sort_unstable();
+            mine.dedup();
+            for ip in mine {
+                match tally.iter_mut().find(|(t, _)| *t == ip) {
+                    Some((_, count)) => *count += 1,
+                    None => tally.push((ip, 1)),
+                }
+            }
+        }
+        tally
+    }
+
+    fn expected(&self, answers: &[Option<Answer>]) -> Vec<IpAddr> {
+        let mut expected = Vec::new();
+        for (source, answer) in self.inner.sources.iter().zip(answers) {
+            let Some((_, Ok(ips))) = answer else { continue };
+            if source.kind() == EvidenceKind::Expected {
+                for ip in ips.iter().filter_map(|r| r.as_ref().ok()) {
+                    if !expected.contains(ip) {
+                        expected.push(*ip);
+                    }
+                }
+            }
+        }
+        expected
+    }
+
+    fn conclude(&self, answers: Vec<Option<Answer>>, deadline_passed: bool, elapsed: Duration) -> EgressReport {
+        let settings = &*self.inner;
+        // Sources that never answered count as answered without an address.
+        let answers: Vec<Option<Answer>> = answers
+            .into_iter()
+            .map(|a| {
+                a.or(Some((
+                    elapsed,
+                    Err(if deadline_passed { SourceError::Timeout(settings.deadline) } else { SourceError::Cancelled }),
+                )))
+            })
+            .collect();
+        let observed = self.winner(&answers);
+        let expected = self.expected(&answers);
+        let mut tally = self.tally(&answers);
+        tally.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let status = match (observed, expected.is_empty()) {
+            (Some(ip), false) if expected.contains(&ip) => EgressStatus::Confirmed,
+            (Some(_), false) => EgressStatus::Mismatch,
+            (Some(_), true) => EgressStatus::Observed,
+            (None, false) => EgressStatus::Expected,
+            (None, true) => EgressStatus::Unknown,
+        };
+        let mut warnings = Vec::new();
+        let mut evidence = Vec::new();
+        for (source, answer) in settings.sources.iter().zip(answers) {
+            let row = |outcome, elapsed| Evidence { source: source.name(), kind: source.kind(), outcome, elapsed };
+            match answer {
+                None => {}
+                Some((took, Err(e))) => evidence.push(row(Err(e), took)),
+                Some((took, Ok(ips))) if ips.is_empty() => {
+                    evidence.push(row(Err(SourceError::NotFound("no address of the family asked for".into())), took));
+                }
+                Some((took, Ok(ips))) => {
+                    for outcome in ips {
+                        if let (Ok(ip), Some(agreed)) = (&outcome, observed)
+                            && source.kind() == EvidenceKind::Observed
+                            && *ip != agreed
+                        {
+                            warnings.push(format!(
+                                "{} observed {ip}, not the agreed {agreed}: a proxy, or a lying echo service?",
+                                source.name()
+                            ));
+                        }
+                        evidence.push(row(outcome, took));
+                    }
+                }
+            }
+        }
+        warnings.extend(self.verdict_warnings(status, observed, &expected, &tally));
+        EgressReport { cluster: settings.cluster.clone(), status, observed, expected, evidence, warnings, elapsed }
+    }
+
+    fn verdict_warnings(
+        &self,
+        status: EgressStatus,
+        observed: Option<IpAddr>,
+        expected: &[IpAddr],
+        tally: &[(IpAddr, usize)],
+    ) -> Vec<String> {
+        let list = |ips: &[IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let mut warnings = Vec::new();
+        if expected.len() > 1 {
+            warnings.push(format!(
+                "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
+                list(expected)
+            ));
+        }
+        if let (EgressStatus::Mismatch, Some(ip)) = (status, observed) {
+            warnings.push(format!(
+                "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
+                list(expected)
+            ));
+        }
+        if observed.is_none() && tally.len() > 1 {
+            let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
+            warnings.push(format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")));
+        } else if observed.is_none() {
+            let seen: usize = tally.iter().map(|(_, n)| n).sum();
+            let observers = self.inner.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
+            if observers > 0 {
+                warnings.push(format!(
+                    "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
+                    self.inner.quorum
+                ));
+            }
+        }
+        warnings
+    }
+}

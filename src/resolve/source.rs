@@ -1,0 +1,163 @@
+//! [`EgressSource`]: anything that can say which IP a cluster leaves from.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+
+use super::evidence::{EvidenceKind, IpFamily, SourceError};
+use crate::Topology;
+
+/// A source of evidence about a cluster's egress IP.
+///
+/// Implement it to add your own (a corporate echo service, a metadata API):
+/// the resolver runs every source concurrently, enforces its timeout,
+/// cancels it once the outcome is decided, and checks what it returns
+/// (observed addresses must be global unicast). Object safe, stored as
+/// `Arc<dyn EgressSource>`.
+///
+/// ```
+/// use std::net::IpAddr;
+/// use civo_egress::{EgressSource, EvidenceKind, IpFamily, SourceError};
+///
+/// #[derive(Debug)]
+/// struct FromMyVault;
+///
+/// #[async_trait::async_trait]
+/// impl EgressSource for FromMyVault {
+///     fn name(&self) -> String { "vault".into() }
+///     fn kind(&self) -> EvidenceKind { EvidenceKind::Expected }
+///     async fn gather(&self, _family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
+///         Ok(vec!["212.2.253.151".parse().unwrap()])
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait EgressSource: Send + Sync + fmt::Debug {
+    /// A short name shown in evidence, e.g. `http:https://ifconfig.me/ip`.
+    fn name(&self) -> String;
+
+    /// Whether the source says what is expected or what was observed.
+    fn kind(&self) -> EvidenceKind;
+
+    /// The addresses this source gives for `family`.
+    ///
+    /// # Errors
+    ///
+    /// A [`SourceError`] saying why there is no address.
+    async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError>;
+}
+
+/// Fixed addresses: what a service was told its egress IP is (e.g. from
+/// `CIVO_EGRESS_IP`), or a test's answer.
+///
+/// ```
+/// use civo_egress::{EvidenceKind, StaticSource};
+/// let source = StaticSource::new("config", EvidenceKind::Expected, ["212.2.253.151".parse()?]);
+/// # let _ = source;
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticSource {
+    name: String,
+    kind: EvidenceKind,
+    ips: Vec<IpAddr>,
+}
+
+impl StaticSource {
+    /// A source that always gives `ips`.
+    #[must_use]
+    pub fn new(name: impl Into<String>, kind: EvidenceKind, ips: impl IntoIterator<Item = IpAddr>) -> Self {
+        Self { name: name.into(), kind, ips: ips.into_iter().map(|ip| ip.to_canonical()).collect() }
+    }
+
+    /// The expected egress IPs in `CIVO_EGRESS_IP` (comma or space
+    /// separated), if the variable is set.
+    ///
+    /// # Errors
+    ///
+    /// [`SourceError::Config`] when a value is not an IP address.
+    pub fn from_env() -> Result<Option<Self>, SourceError> {
+        match std::env::var("CIVO_EGRESS_IP") {
+            Ok(value) if !value.trim().is_empty() => Self::parse_list("env:CIVO_EGRESS_IP", &value).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn parse_list(name: &str, value: &str) -> Result<Self, SourceError> {
+        let ips = value
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpAddr>().map_err(|_| SourceError::Config(format!("{name}: {s:?} is not an IP address")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(name, EvidenceKind::Expected, ips))
+    }
+}
+
+#[async_trait]
+impl EgressSource for StaticSource {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn kind(&self) -> EvidenceKind {
+        self.kind
+    }
+
+    async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
+        Ok(self.ips.iter().copied().filter(|&ip| family.admits(ip)).collect())
+    }
+}
+
+/// The egress set a [`Topology`] snapshot gives a cluster: what a service
+/// ships as its whitelist.
+#[derive(Debug, Clone)]
+pub struct TopologySource {
+    cluster: String,
+    ips: Vec<IpAddr>,
+}
+
+impl TopologySource {
+    /// The egress set of `cluster` in `topology`.
+    ///
+    /// # Errors
+    ///
+    /// [`SourceError::Config`] when the cluster is not in the topology.
+    pub fn new(topology: &Topology, cluster: &str) -> Result<Self, SourceError> {
+        let found = topology
+            .cluster(cluster)
+            .ok_or_else(|| SourceError::Config(format!("no cluster named {cluster:?} in the topology")))?;
+        Ok(Self { cluster: cluster.to_owned(), ips: found.egress_ips() })
+    }
+}
+
+#[async_trait]
+impl EgressSource for TopologySource {
+    fn name(&self) -> String {
+        format!("topology:{}", self.cluster)
+    }
+
+    fn kind(&self) -> EvidenceKind {
+        EvidenceKind::Expected
+    }
+
+    async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
+        Ok(self.ips.iter().copied().filter(|&ip| family.admits(ip)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_lists_parse() {
+        let s = StaticSource::parse_list("x", "212.2.253.151, 2a00::1  74.220.24.77").unwrap();
+        assert_eq!(s.ips.len(), 3);
+        assert!(
+            matches!(StaticSource::parse_list("x", "1.2.3.4,nope"), Err(SourceError::Config(m)) if m.contains("nope"))
+        );
+    }
+}

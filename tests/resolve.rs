@@ -1,0 +1,446 @@
+//! resolve_egress with real peers on loopback: HTTP echo servers, a DNS
+//! server (hickory-server), the fake Civo API and kubeconfig files.
+
+#![cfg(all(feature = "civo-api", feature = "kubeconfig", feature = "dns", feature = "http-probe"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use civo_egress::{
+    Allowlist, CivoClient, CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource,
+    EgressStatus, EvidenceKind, HttpEchoSource, IpFamily, Kubeconfig, KubeconfigError, KubeconfigSource, ResolveError,
+    SourceError, StaticSource, Topology, TopologySource, resolve_egress,
+};
+use common::dns::{Answer, FakeDns};
+use common::server::{Reply, echo, echo_reply};
+use hickory_server::proto::rr::RecordType;
+
+const EGRESS: &str = "74.220.24.10";
+const OTHER: &str = "74.220.24.99";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn expected(ips: &[&str]) -> StaticSource {
+    StaticSource::new("whitelist", EvidenceKind::Expected, ips.iter().map(|s| ip(s)))
+}
+
+async fn http(bodies: &[&str]) -> Vec<HttpEchoSource> {
+    let mut sources = Vec::new();
+    for body in bodies {
+        sources.push(HttpEchoSource::new(&echo(body).await).unwrap());
+    }
+    sources
+}
+
+fn resolver() -> civo_egress::EgressResolverBuilder {
+    EgressResolver::builder().cluster("prod").source_timeout(Duration::from_secs(2)).deadline(Duration::from_secs(4))
+}
+
+#[tokio::test]
+async fn confirmed_when_a_quorum_observes_the_expected_ip() {
+    let report = resolver()
+        .source(expected(&[EGRESS]))
+        .sources(http(&[EGRESS, "74.220.24.10\n"]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.status(), EgressStatus::Confirmed, "{report:?}");
+    assert_eq!(report.egress_ips(), [ip(EGRESS)]);
+    assert_eq!(report.observed(), Some(ip(EGRESS)));
+    assert_eq!(report.cluster(), Some("prod"));
+    assert!(report.warnings().is_empty(), "{:?}", report.warnings());
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["status"], "confirmed");
+    assert_eq!(json["egress_ips"], serde_json::json!([EGRESS]));
+    let rows = json["evidence"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["source"], "whitelist");
+    assert!(rows[1]["source"].as_str().unwrap().starts_with("http:http://127.0.0.1:"));
+    assert!(rows.iter().all(|r| r["ip"] == EGRESS && r["error"].is_null() && r["elapsed_ms"].is_u64()));
+}
+
+#[tokio::test]
+async fn expected_when_observers_fail() {
+    let mut sources = vec![HttpEchoSource::new(&echo_reply(Reply::text(500, "text/plain", "oops")).await).unwrap()];
+    sources.push(
+        HttpEchoSource::new(&echo_reply(Reply::text(200, "text/html", "<html>74.220.24.10</html>")).await).unwrap(),
+    );
+    let report = resolver().source(expected(&[EGRESS])).sources(sources).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Expected);
+    assert_eq!(report.egress_ips(), [ip(EGRESS)]);
+    assert!(matches!(report.evidence()[1].error(), Some(SourceError::ServerFailure(_))), "{:?}", report.evidence());
+    assert!(matches!(report.evidence()[2].error(), Some(SourceError::BadAnswer(m)) if m.contains("HTML")));
+    assert!(report.warnings().iter().any(|w| w.contains("no quorum")), "{:?}", report.warnings());
+    assert!(report.status().is_ok());
+}
+
+#[tokio::test]
+async fn observed_without_expectations() {
+    let report = resolver().sources(http(&[EGRESS, EGRESS]).await).build().unwrap().resolve().await;
+    assert_eq!((report.status(), report.egress_ips()), (EgressStatus::Observed, vec![ip(EGRESS)]));
+}
+
+#[tokio::test]
+async fn mismatch_when_the_gateway_was_replaced() {
+    let report =
+        resolver().source(expected(&[EGRESS])).sources(http(&[OTHER, OTHER]).await).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Mismatch);
+    assert!(!report.status().is_ok());
+    assert_eq!(report.egress_ips(), [ip(OTHER), ip(EGRESS)]);
+    assert!(report.warnings().iter().any(|w| w.contains("gateway node may have been replaced") && w.contains(OTHER)));
+    let partner: Allowlist = format!("{EGRESS}/32").parse().unwrap();
+    let error = report.verify_allowlisted(&partner).unwrap_err();
+    assert!(matches!(&error, EgressCheckError::NotAllowlisted { replaced: true, .. }));
+    let text = error.to_string();
+    assert!(
+        text.contains("74.220.24.99 is not in the partner's allowlist") && text.contains("allow 74.220.24.99/32"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_without_anything() {
+    let silent = HttpEchoSource::new(&echo_reply(Reply::text(404, "text/plain", "no")).await).unwrap();
+    let report = EgressResolver::builder().quorum(1).source(silent).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Unknown);
+    assert!(report.egress_ips().is_empty());
+    assert!(matches!(report.verify_allowlisted(&Allowlist::default()), Err(EgressCheckError::NotObserved { .. })));
+}
+
+#[tokio::test]
+async fn one_liar_is_outvoted_and_named() {
+    let liar = HttpEchoSource::new(&echo(OTHER).await).unwrap();
+    let honest = http(&[EGRESS, EGRESS]).await;
+    let report = resolver().source(expected(&[EGRESS])).source(liar).sources(honest).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Confirmed);
+    assert!(report.warnings().iter().any(|w| w.contains(OTHER) && w.contains("lying")), "{:?}", report.warnings());
+}
+
+#[tokio::test]
+async fn disagreeing_observers_decide_nothing() {
+    // One honest observer and two liars who disagree with each other.
+    let report = resolver()
+        .source(expected(&[EGRESS]))
+        .sources(http(&[EGRESS, OTHER, "74.220.24.98"]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.status(), EgressStatus::Expected);
+    assert_eq!(report.observed(), None);
+    // Two against two is a tie, and a tie is never broken.
+    for _ in 0..5 {
+        let report = resolver().sources(http(&[EGRESS, OTHER, OTHER, EGRESS]).await).build().unwrap().resolve().await;
+        assert_eq!(report.status(), EgressStatus::Unknown);
+        assert!(report.warnings().iter().any(|w| w.contains("observers disagree")), "{:?}", report.warnings());
+    }
+}
+
+#[tokio::test]
+async fn a_hung_source_does_not_delay_a_decided_outcome() {
+    let hung = HttpEchoSource::new(&echo_reply(Reply::Silence).await).unwrap();
+    let started = Instant::now();
+    let report = EgressResolver::builder()
+        .source_timeout(Duration::from_secs(10))
+        .deadline(Duration::from_secs(20))
+        .source(hung)
+        .sources(http(&[EGRESS, EGRESS]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(2), "returned once decided: {:?}", started.elapsed());
+    assert_eq!(report.status(), EgressStatus::Observed);
+    assert_eq!(report.evidence()[0].error(), Some(&SourceError::Cancelled));
+}
+
+#[tokio::test]
+async fn the_deadline_holds_when_everything_hangs() {
+    let mut sources = Vec::new();
+    for _ in 0..3 {
+        sources.push(HttpEchoSource::new(&echo_reply(Reply::Silence).await).unwrap());
+    }
+    let started = Instant::now();
+    let report = EgressResolver::builder()
+        .source_timeout(Duration::from_secs(30))
+        .deadline(Duration::from_millis(400))
+        .sources(sources)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(1500), "{took:?}");
+    assert_eq!(report.status(), EgressStatus::Unknown);
+    assert!(report.evidence().iter().all(|e| matches!(e.error(), Some(SourceError::Timeout(_)))));
+}
+
+#[tokio::test]
+async fn per_source_timeouts_hold() {
+    let slow = HttpEchoSource::new(
+        &echo_reply(Reply::After(Duration::from_secs(5), Box::new(Reply::text(200, "text/plain", EGRESS)))).await,
+    )
+    .unwrap();
+    let started = Instant::now();
+    let report = EgressResolver::builder()
+        .quorum(1)
+        .source_timeout(Duration::from_millis(300))
+        .source(slow)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(report.evidence()[0].error(), Some(&SourceError::Timeout(Duration::from_millis(300))));
+}
+
+#[tokio::test]
+async fn bad_echo_answers_are_rejected_with_reasons() {
+    type Check = fn(&SourceError) -> bool;
+    let cases: Vec<(Reply, Check)> = vec![
+        (Reply::text(200, "text/plain", "10.0.0.7\n"), |e| matches!(e, SourceError::NonGlobal { .. })),
+        (
+            Reply::text(200, "text/plain", "100.64.3.3"),
+            |e| matches!(e, SourceError::NonGlobal { why, .. } if why.contains("CGNAT")),
+        ),
+        (Reply::text(200, "text/plain", "127.0.0.1"), |e| matches!(e, SourceError::NonGlobal { .. })),
+        (Reply::text(200, "text/plain", "not an address"), |e| matches!(e, SourceError::BadAnswer(_))),
+        (Reply::text(200, "text/html", "<!doctype html><p>hi"), |e| matches!(e, SourceError::BadAnswer(_))),
+        (Reply::Huge { total: 8 << 20 }, |e| matches!(e, SourceError::TooLarge(4096))),
+        (Reply::HugeChunked { total: 8 << 20 }, |e| matches!(e, SourceError::TooLarge(4096))),
+        (Reply::text(502, "text/plain", "bad gateway"), |e| matches!(e, SourceError::ServerFailure(_))),
+        (Reply::text(301, "text/plain", "moved"), |e| matches!(e, SourceError::BadAnswer(_))),
+        (Reply::CloseMidBody { declared: 40, sent: b"74.2".to_vec() }, |e| matches!(e, SourceError::Unreachable(_))),
+    ];
+    for (reply, check) in cases {
+        let description = format!("{reply:?}");
+        let source = HttpEchoSource::new(&echo_reply(reply).await).unwrap();
+        let report = EgressResolver::builder().quorum(1).source(source).build().unwrap().resolve().await;
+        let error = report.evidence()[0].error().cloned();
+        assert!(error.as_ref().is_some_and(check), "{description:.60}: {error:?}");
+        assert_eq!(report.status(), EgressStatus::Unknown);
+    }
+}
+
+#[tokio::test]
+async fn non_global_observations_need_an_explicit_opt_in() {
+    let report = EgressResolver::builder()
+        .quorum(1)
+        .allow_non_global(true)
+        .sources(http(&["203.0.113.10"]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!((report.status(), report.observed()), (EgressStatus::Observed, Some(ip("203.0.113.10"))));
+}
+
+#[tokio::test]
+async fn ipv6_and_families() {
+    let v6 = "2a00:1450:4009::10";
+    let mut over_v6 = Vec::new();
+    for _ in 0..2 {
+        over_v6.push(HttpEchoSource::new(&common::server::echo_v6(v6).await).unwrap());
+    }
+    let report = resolver()
+        .source(expected(&[EGRESS, v6]))
+        .sources(over_v6)
+        .family(IpFamily::V6)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.status(), EgressStatus::Confirmed, "{report:?}");
+    assert_eq!(report.egress_ips(), [ip(v6)], "the IPv4 expectation is filtered out");
+    let report =
+        resolver().sources(http(&[EGRESS, EGRESS]).await).family(IpFamily::V4).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Observed, "IPv4 over IPv4");
+    let liar = HttpEchoSource::new(&common::server::echo_v6(EGRESS).await).unwrap();
+    let report = EgressResolver::builder().quorum(1).source(liar).family(IpFamily::V6).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Unknown);
+    assert!(matches!(report.evidence()[0].error(), Some(SourceError::WrongFamily(_))), "{:?}", report.evidence());
+}
+
+#[tokio::test]
+async fn dns_echo_services() {
+    let dns = FakeDns::start().await;
+    dns.opendns(Answer::Ips(vec![ip(EGRESS)]));
+    dns.set("myip.opendns.com.", RecordType::AAAA, Answer::Ips(vec![]));
+    dns.set(
+        "o-o.myaddr.l.google.com.",
+        RecordType::TXT,
+        Answer::Txt(vec!["edns0-client-subnet 74.220.24.0/24".into(), EGRESS.into()]),
+    );
+    let opendns = DnsEchoSource::new(DnsEchoStyle::OpenDns, dns.addr);
+    let google = DnsEchoSource::new(DnsEchoStyle::Google, dns.addr);
+    assert_eq!(opendns.gather(IpFamily::V4).await.unwrap(), [ip(EGRESS)]);
+    assert_eq!(google.gather(IpFamily::Both).await.unwrap(), [ip(EGRESS)], "the edns0-client-subnet record is skipped");
+    let report = resolver().source(expected(&[EGRESS])).source(opendns).source(google).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Confirmed, "{report:?}");
+
+    // The server sees 127.0.0.1: a real echo, rejected as evidence unless allowed.
+    dns.opendns(Answer::Asker);
+    dns.set("o-o.myaddr.l.google.com.", RecordType::TXT, Answer::GoogleAsker);
+    let either = DnsEchoSource::new(DnsEchoStyle::Either, dns.addr);
+    assert_eq!(either.gather(IpFamily::V4).await.unwrap(), [ip("127.0.0.1")]);
+    let report = EgressResolver::builder()
+        .quorum(1)
+        .source(DnsEchoSource::new(DnsEchoStyle::Google, dns.addr))
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert!(matches!(report.evidence()[0].error(), Some(SourceError::NonGlobal { .. })));
+}
+
+#[tokio::test]
+async fn dns_failures_are_typed() {
+    let dns = FakeDns::start().await;
+    let ask = |style| DnsEchoSource::new(style, dns.addr).with_timeout(Duration::from_millis(300));
+    dns.opendns(Answer::NxDomain);
+    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::NotFound(_))));
+    dns.opendns(Answer::ServFail);
+    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::ServerFailure(_))));
+    dns.opendns(Answer::Silence);
+    let started = Instant::now();
+    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::Timeout(_))));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    dns.set("o-o.myaddr.l.google.com.", RecordType::TXT, Answer::Txt(vec!["edns0-client-subnet 1.2.3.0/24".into()]));
+    assert!(matches!(ask(DnsEchoStyle::Google).gather(IpFamily::V4).await, Err(SourceError::BadAnswer(_))));
+    // `Either` falls back to Google's question when OpenDNS's is unknown.
+    dns.opendns(Answer::NxDomain);
+    dns.set("o-o.myaddr.l.google.com.", RecordType::TXT, Answer::Txt(vec![EGRESS.into()]));
+    assert_eq!(ask(DnsEchoStyle::Either).gather(IpFamily::V4).await.unwrap(), [ip(EGRESS)]);
+}
+
+fn kubeconfig_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("civo-egress-kube-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("prod.yaml"), common::civo_api::fixture("account/kubeconfig-prod.yaml")).unwrap();
+    std::fs::write(dir.join("staging.yaml"), common::civo_api::fixture("account/kubeconfig-staging-dns.yaml")).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn kubeconfig_with_an_ip_or_a_dns_name() {
+    let dir = kubeconfig_dir();
+    let merged =
+        Kubeconfig::load(&[dir.join("prod.yaml"), dir.join("missing.yaml"), dir.join("staging.yaml")]).unwrap();
+    assert_eq!(merged.current_context(), Some("prod"), "the first current-context wins");
+    let prod = KubeconfigSource::new(&merged, None).unwrap();
+    assert_eq!(prod.gather(IpFamily::Both).await.unwrap(), [ip(EGRESS)]);
+    assert_eq!(prod.name(), "kubeconfig:prod");
+
+    let dns = FakeDns::start().await;
+    dns.set("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d.k8s.civo.com.", RecordType::A, Answer::Ips(vec![ip("74.220.26.44")]));
+    dns.set("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d.k8s.civo.com.", RecordType::AAAA, Answer::Ips(vec![]));
+    let staging = KubeconfigSource::new(&merged, Some("staging")).unwrap().nameserver(dns.addr);
+    assert_eq!(staging.gather(IpFamily::Both).await.unwrap(), [ip("74.220.26.44")]);
+
+    let nx = FakeDns::start().await;
+    let unresolved = KubeconfigSource::new(&merged, Some("staging")).unwrap().nameserver(nx.addr);
+    assert!(matches!(unresolved.gather(IpFamily::Both).await, Err(SourceError::NotFound(_))));
+
+    assert!(
+        matches!(KubeconfigSource::new(&merged, Some("dev")), Err(KubeconfigError::UnknownContext { available, .. }) if available == ["prod", "staging"])
+    );
+    assert_eq!(Kubeconfig::load(&[dir.join("none.yaml")]).unwrap_err(), KubeconfigError::NoFile);
+}
+
+#[test]
+fn hostile_or_broken_kubeconfigs_are_errors_without_secrets() {
+    let e = Kubeconfig::from_yaml("clusters: [\n  token: sekrit-token-value\n").unwrap_err();
+    assert!(matches!(e, KubeconfigError::Yaml { .. }), "{e}");
+    assert!(!e.to_string().contains("sekrit"), "{e}");
+    let wrong_type = Kubeconfig::from_yaml("clusters: \"sekrit-token-value\"\n").unwrap_err();
+    assert!(!wrong_type.to_string().contains("sekrit"), "{wrong_type}");
+    let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    let _ = Kubeconfig::from_yaml(laughs); // must return, not hang or exhaust memory
+    let no_context = Kubeconfig::from_yaml("clusters: []\ncontexts: []\n").unwrap();
+    assert_eq!(no_context.server(None).unwrap_err(), KubeconfigError::NoContext);
+    let dangling =
+        Kubeconfig::from_yaml("contexts:\n- name: x\n  context:\n    cluster: gone\ncurrent-context: x\n").unwrap();
+    assert!(matches!(dangling.server(None), Err(KubeconfigError::UnknownCluster { .. })));
+    let bad = Kubeconfig::from_yaml("clusters:\n- name: c\n  cluster:\n    server: not a url\ncontexts:\n- name: x\n  context:\n    cluster: c\ncurrent-context: x\n").unwrap();
+    assert!(matches!(bad.server(None), Err(KubeconfigError::BadServer { .. })));
+}
+
+#[tokio::test]
+async fn the_civo_api_and_a_snapshot_as_expected_sources() {
+    let fake = common::civo_api::FakeCivo::account().await;
+    let client = CivoClient::builder().api_key(common::civo_api::KEY).api_url(fake.url()).build().unwrap();
+    let civo = CivoSource::new(client, "prod");
+    assert_eq!(civo.gather(IpFamily::Both).await.unwrap(), [ip(EGRESS), ip("74.220.24.77")]);
+    let report = resolver().source(civo).sources(http(&[EGRESS, EGRESS]).await).build().unwrap().resolve().await;
+    assert_eq!(report.status(), EgressStatus::Confirmed);
+    assert_eq!(report.egress_ips(), [ip(EGRESS), ip("74.220.24.77")]);
+    assert!(report.warnings().iter().any(|w| w.contains("public-IP pool nodes")), "{:?}", report.warnings());
+
+    let topology = Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap();
+    let snapshot = TopologySource::new(&topology, "staging").unwrap();
+    assert_eq!(snapshot.gather(IpFamily::Both).await.unwrap(), [ip("74.220.26.44")]);
+    assert!(matches!(TopologySource::new(&topology, "dev"), Err(SourceError::Config(_))));
+
+    let offline = CivoClient::builder().api_key("k").api_url("http://127.0.0.1:9").build().unwrap();
+    let report = resolver()
+        .source(CivoSource::new(offline, "prod"))
+        .sources(http(&[EGRESS, EGRESS]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.status(), EgressStatus::Observed, "an unreachable API leaves the observation");
+    assert!(matches!(report.evidence()[0].error(), Some(SourceError::Unreachable(_))));
+}
+
+#[tokio::test]
+async fn the_startup_check_passes_for_the_whitelisted_ip() {
+    let report =
+        resolver().source(expected(&[EGRESS])).sources(http(&[EGRESS, EGRESS]).await).build().unwrap().resolve().await;
+    let partner: Allowlist = "# partner\n74.220.24.0/24\n".parse().unwrap();
+    assert_eq!(report.verify_allowlisted(&partner).unwrap(), ip(EGRESS));
+}
+
+#[tokio::test]
+async fn misconfigurations_are_refused_at_build() {
+    assert!(matches!(EgressResolver::builder().build(), Err(ResolveError::NoSources)));
+    assert!(matches!(
+        EgressResolver::builder().source(expected(&[EGRESS])).quorum(0).build(),
+        Err(ResolveError::ZeroQuorum)
+    ));
+    let two = http(&[EGRESS, EGRESS]).await;
+    assert!(matches!(
+        EgressResolver::builder().sources(two).quorum(3).build(),
+        Err(ResolveError::QuorumTooLarge { quorum: 3, observers: 2 })
+    ));
+    assert!(matches!(
+        EgressResolver::builder().source(expected(&[EGRESS])).deadline(Duration::ZERO).build(),
+        Err(ResolveError::ZeroTimeout)
+    ));
+    assert!(matches!(HttpEchoSource::new("http://ifconfig.me/ip"), Err(SourceError::Config(_))));
+    let shared: Vec<Arc<dyn EgressSource>> = vec![Arc::new(expected(&[EGRESS]))];
+    let report = resolve_egress(shared).await.unwrap();
+    assert_eq!(report.status(), EgressStatus::Expected);
+}
+
+#[test]
+fn resolver_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<EgressResolver>();
+    assert_send_sync::<civo_egress::EgressReport>();
+    assert_send_sync::<SourceError>();
+    assert_send_sync::<HttpEchoSource>();
+    assert_send_sync::<DnsEchoSource>();
+    assert_send_sync::<KubeconfigSource>();
+    fn assert_send<T: Send>(_: &T) {}
+    let resolver = EgressResolver::builder().source(expected(&[EGRESS])).build().unwrap();
+    assert_send(&resolver.resolve());
+    assert_send(&resolve_egress(Vec::<Arc<dyn EgressSource>>::new()));
+}
