@@ -284,6 +284,10 @@ async fn dns_echo_services() {
     assert_eq!(google.gather(IpFamily::Both).await.unwrap(), [ip(EGRESS)], "the edns0-client-subnet record is skipped");
     let report = resolver().source(expected(&[EGRESS])).source(opendns).source(google).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Confirmed, "{report:?}");
+    dns.set("myip.opendns.com.", RecordType::AAAA, Answer::Ips(vec![ip("2a00:1450:4009::10")]));
+    let opendns = DnsEchoSource::new(DnsEchoStyle::OpenDns, dns.addr);
+    assert_eq!(opendns.gather(IpFamily::V6).await.unwrap(), [ip("2a00:1450:4009::10")]);
+    assert_eq!(opendns.gather(IpFamily::Both).await.unwrap(), [ip(EGRESS), ip("2a00:1450:4009::10")]);
 
     // The server sees 127.0.0.1: a real echo, rejected as evidence unless allowed.
     dns.opendns(Answer::Asker);
