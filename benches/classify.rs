@@ -1,53 +1,153 @@
-//! `classify_ip` on the article's topology against a hand-written linear scan.
+//! `classify_ip` side by side with what a user would write instead: a linear
+//! scan over `IpNet::contains` (tiny topology), `prefix-trie`'s longest-prefix
+//! match (large topology); and the index build, `audit` and `whitelist`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use civo_egress::{IpClass, Topology};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ipnet::IpNet;
+use civo_egress::{Allowlist, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, audit};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use prefix_trie::PrefixMap;
 
 const TOPOLOGY: &str = include_str!("../examples/topology.json");
 
-/// The addresses of the CLI example: one of each class the article names.
+/// One address of each class the article names.
 const PROBES: [&str; 8] =
     ["10.42.0.7", "212.2.253.151", "212.2.251.1", "192.168.1.4", "192.168.1.77", "10.43.0.10", "127.0.0.1", "8.8.8.8"];
 
-/// What a user would write without this crate: a list of rules in precedence
-/// order, checked one by one with `IpNet::contains`.
-fn linear_rules(t: &Topology) -> Vec<(IpNet, IpClass)> {
+/// The special-purpose and private ranges a careful user would list.
+const BUILTINS: [(&str, IpClass); 12] = [
+    ("0.0.0.0/8", IpClass::Special),
+    ("100.64.0.0/10", IpClass::Special),
+    ("127.0.0.0/8", IpClass::Special),
+    ("169.254.0.0/16", IpClass::Special),
+    ("224.0.0.0/4", IpClass::Special),
+    ("240.0.0.0/4", IpClass::Special),
+    ("10.0.0.0/8", IpClass::Private),
+    ("172.16.0.0/12", IpClass::Private),
+    ("192.168.0.0/16", IpClass::Private),
+    ("::1/128", IpClass::Special),
+    ("fe80::/10", IpClass::Special),
+    ("fc00::/7", IpClass::Private),
+];
+
+/// Every rule of a topology, in precedence order (hosts first).
+fn rules(t: &Topology) -> Vec<(IpNet, IpClass)> {
     let mut rules = Vec::new();
     for c in t.clusters() {
         rules.extend(c.egress_ips().into_iter().map(|ip| (IpNet::from(ip), IpClass::Egress)));
+    }
+    for c in t.clusters() {
         rules.extend(c.load_balancers().iter().map(|lb| (IpNet::from(lb.public_ip()), IpClass::LoadBalancer)));
+    }
+    rules.extend(t.load_balancers().iter().map(|lb| (IpNet::from(lb.public_ip()), IpClass::LoadBalancer)));
+    rules.extend(t.reserved_ips().iter().map(|r| (IpNet::from(r.ip()), IpClass::Reserved)));
+    for c in t.clusters() {
         rules.extend(c.nodes().iter().map(|n| (IpNet::from(n.private_ip()), IpClass::Node)));
-        rules.extend(c.network_cidrs().iter().map(|&n| (n, IpClass::NodeNetwork)));
-        rules.extend(c.pod_cidrs().iter().map(|&n| (n, IpClass::Pod)));
-        rules.extend(c.service_cidrs().iter().map(|&n| (n, IpClass::Service)));
     }
-    for (net, class) in [
-        ("127.0.0.0/8", IpClass::Special),
-        ("169.254.0.0/16", IpClass::Special),
-        ("100.64.0.0/10", IpClass::Special),
-        ("224.0.0.0/4", IpClass::Special),
-        ("10.0.0.0/8", IpClass::Private),
-        ("172.16.0.0/12", IpClass::Private),
-        ("192.168.0.0/16", IpClass::Private),
+    for (class, pick) in [
+        (IpClass::NodeNetwork, Cluster::network_cidrs as fn(&Cluster) -> &[IpNet]),
+        (IpClass::Pod, Cluster::pod_cidrs),
+        (IpClass::Service, Cluster::service_cidrs),
     ] {
-        rules.push((net.parse().unwrap(), class));
+        for c in t.clusters() {
+            rules.extend(pick(c).iter().map(|&n| (n, class)));
+        }
     }
+    rules.extend(BUILTINS.iter().map(|(net, class)| (net.parse().unwrap(), *class)));
     rules
 }
 
+/// What a user would write: the first rule that contains the address wins.
 fn linear_classify(rules: &[(IpNet, IpClass)], ip: IpAddr) -> IpClass {
     rules.iter().find(|(net, _)| net.contains(&ip)).map_or(IpClass::Public, |&(_, class)| class)
 }
 
+/// The prefix-trie equivalent: longest prefix wins; for equal prefixes the
+/// rule inserted last wins, so rules go in reverse precedence order.
+struct Trie {
+    v4: PrefixMap<Ipv4Net, IpClass>,
+    v6: PrefixMap<Ipv6Net, IpClass>,
+}
+
+impl Trie {
+    fn new(rules: &[(IpNet, IpClass)]) -> Self {
+        let mut trie = Self { v4: PrefixMap::new(), v6: PrefixMap::new() };
+        for &(net, class) in rules.iter().rev() {
+            match net {
+                IpNet::V4(n) => trie.v4.insert(n, class),
+                IpNet::V6(n) => trie.v6.insert(n, class),
+            };
+        }
+        trie
+    }
+
+    fn classify(&self, ip: IpAddr) -> IpClass {
+        let found = match ip {
+            IpAddr::V4(v4) => self.v4.get_lpm(&Ipv4Net::new_assert(v4, 32)).map(|(_, c)| *c),
+            IpAddr::V6(v6) => self.v6.get_lpm(&Ipv6Net::new_assert(v6, 128)).map(|(_, c)| *c),
+        };
+        found.unwrap_or(IpClass::Public)
+    }
+}
+
+/// 200 clusters (a quarter dual-stack), 60k LoadBalancers (10k IPv6) and
+/// 40k reserved IPs: 100k host entries.
+fn large() -> (Vec<Cluster>, Vec<LoadBalancer>, Vec<ReservedIp>) {
+    let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
+    let clusters = (0..200u32)
+        .map(|i| {
+            let mut b = Cluster::builder(format!("c{i}"))
+                .egress_ip(v4(0x2d00_0001 + (i << 8)))
+                .network_cidr(format!("192.168.{i}.0/24"));
+            for n in 3..6 {
+                b = b.node(Node::new(format!("c{i}-n{n}"), v4(0xc0a8_0000 + (i << 8) + n)));
+            }
+            if i % 10 == 0 {
+                b = b.node(
+                    Node::new(format!("c{i}-edge"), v4(0xc0a8_0006 + (i << 8)))
+                        .with_public_ip(v4(0x2d00_0002 + (i << 8))),
+                );
+            }
+            if i % 4 == 0 {
+                b = b
+                    .pod_cidr("10.42.0.0/16")
+                    .pod_cidr("fd00:42::/56")
+                    .network_cidr(format!("fd12:{i:x}::/64"))
+                    .egress_ip(format!("2a05:d000:{i:x}::1"));
+            }
+            b.build().unwrap()
+        })
+        .collect();
+    let mut lbs: Vec<LoadBalancer> =
+        (0..50_000u32).map(|j| LoadBalancer::new(format!("lb{j}"), v4(0x5b00_0000 + j))).collect();
+    lbs.extend(
+        (0..10_000u128)
+            .map(|j| LoadBalancer::new(format!("lb6-{j}"), IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + j)))),
+    );
+    let reserved = (0..40_000u32).map(|j| ReservedIp::new(format!("r{j}"), v4(0x5d00_0000 + j))).collect();
+    (clusters, lbs, reserved)
+}
+
+/// A deterministic spread of addresses: `(state * K) >> shift`.
+fn spread(count: usize, mut pick: impl FnMut(u64) -> IpAddr) -> Vec<IpAddr> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            pick(state)
+        })
+        .collect()
+}
+
 fn tiny(c: &mut Criterion) {
     let topology = Topology::from_json(TOPOLOGY).unwrap();
-    let rules = linear_rules(&topology);
+    let rules = rules(&topology);
     let probes: Vec<IpAddr> = PROBES.iter().map(|s| s.parse().unwrap()).collect();
     for &ip in &probes {
         assert_eq!(topology.classify_ip(ip).class(), linear_classify(&rules, ip), "{ip}");
@@ -57,19 +157,90 @@ fn tiny(c: &mut Criterion) {
     group.bench_function("classify_ip", |b| {
         b.iter(|| {
             for &ip in &probes {
-                black_box(topology.classify_ip(black_box(ip)).class());
+                black_box(civo_egress::classify_ip(&topology, ip).class());
             }
         })
     });
     group.bench_function("linear_scan", |b| {
         b.iter(|| {
             for &ip in &probes {
-                black_box(linear_classify(black_box(&rules), black_box(ip)));
+                black_box(linear_classify(&rules, ip));
             }
         })
     });
     group.finish();
 }
 
-criterion_group!(benches, tiny);
+fn large_topology(c: &mut Criterion) {
+    let (clusters, lbs, reserved) = large();
+    let topology = Topology::new(clusters.clone(), lbs.clone(), reserved.clone()).unwrap();
+    let rules = rules(&topology);
+    let trie = Trie::new(&rules);
+    let hosts: Vec<IpAddr> =
+        rules.iter().filter(|(n, _)| n.prefix_len() == n.max_prefix_len()).map(|(n, _)| n.addr()).collect();
+    let hits = spread(1024, |s| match s % 4 {
+        0 | 1 => hosts[(s >> 8) as usize % hosts.len()],
+        2 => IpAddr::V4(Ipv4Addr::from(0x0a2a_0000 + (s >> 40) as u32 % 65536)),
+        _ => IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 + (s >> 40) as u32 % 51200)),
+    });
+    let misses = spread(1024, |s| match s % 2 {
+        0 => IpAddr::V4(Ipv4Addr::from(0x0800_0000 + (s >> 40) as u32)),
+        _ => IpAddr::V6(Ipv6Addr::from((0x2a07u128 << 112) + u128::from(s))),
+    });
+    for &ip in hits.iter().chain(&misses) {
+        assert_eq!(topology.classify_ip(ip).class(), trie.classify(ip), "{ip}");
+    }
+    for (name, probes) in [("hits", &hits), ("misses", &misses)] {
+        let mut group = c.benchmark_group(format!("large_{name}"));
+        group.throughput(Throughput::Elements(probes.len() as u64));
+        group.bench_function("classify_ip", |b| {
+            b.iter(|| {
+                for &ip in probes {
+                    black_box(topology.classify_ip(ip).class());
+                }
+            })
+        });
+        group.bench_function("prefix_trie", |b| {
+            b.iter(|| {
+                for &ip in probes {
+                    black_box(trie.classify(ip));
+                }
+            })
+        });
+        group.finish();
+    }
+
+    let mut group = c.benchmark_group("build");
+    group.sample_size(20);
+    group.bench_function("index_100k_entries", |b| {
+        b.iter_batched(
+            || (clusters.clone(), lbs.clone(), reserved.clone()),
+            |(c, l, r)| Topology::new(c, l, r).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("prefix_trie_100k_entries", |b| b.iter(|| Trie::new(black_box(&rules))));
+    group.finish();
+
+    let lines: Vec<String> = spread(10_000, |s| match s % 5 {
+        0 => hosts[(s >> 8) as usize % hosts.len()],
+        1 => IpAddr::V4(Ipv4Addr::from(0x0a2a_0000 + (s >> 40) as u32 % 65536)),
+        _ => IpAddr::V4(Ipv4Addr::from(0x0800_0000 + (s >> 40) as u32)),
+    })
+    .into_iter()
+    .enumerate()
+    .map(|(i, ip)| if i % 10 == 0 { format!("{} # partner {i}", IpNet::from(ip)) } else { ip.to_string() })
+    .collect();
+    let text = lines.join("\n");
+    let mut group = c.benchmark_group("audit");
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("parse_and_audit_10k_lines", |b| {
+        b.iter(|| audit(&topology, &Allowlist::parse(black_box(&text)).unwrap()))
+    });
+    group.finish();
+
+    c.bench_function("whitelist_200_clusters", |b| b.iter(|| black_box(&topology).whitelist()));
+}
+
+criterion_group!(benches, tiny, large_topology);
 criterion_main!(benches);

@@ -1,8 +1,10 @@
 //! Auditing an allowlist against a topology.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
@@ -85,8 +87,25 @@ pub struct Finding {
     entry: String,
     kind: FindingKind,
     severity: Severity,
-    clusters: Vec<String>,
-    reason: String,
+    /// Shared with the index: a pod finding names every K3s cluster, and
+    /// 10k of them must not copy 200 names each.
+    #[serde(with = "shared_names")]
+    clusters: Arc<[String]>,
+    reason: Cow<'static, str>,
+}
+
+mod shared_names {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(names: &Arc<[String]>, serializer: S) -> Result<S::Ok, S::Error> {
+        names[..].serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<[String]>, D::Error> {
+        Vec::<String>::deserialize(deserializer).map(Arc::from)
+    }
 }
 
 impl Finding {
@@ -206,6 +225,7 @@ fn is_too_broad(net: IpNet) -> bool {
 #[must_use]
 pub fn audit(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
     let mut findings = Vec::new();
+    let mut inside = Vec::new();
     for entry in allowlist.entries() {
         let net = entry.net();
         if is_too_broad(net) {
@@ -213,11 +233,13 @@ pub fn audit(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
                 entry: entry.text().to_owned(),
                 kind: FindingKind::TooBroad,
                 severity: Severity::Error,
-                clusters: Vec::new(),
-                reason: format!("{net} is too broad to restrict anything: allow the egress IPs alone, as /32 or /128"),
+                clusters: Arc::from([]),
+                reason: format!("{net} is too broad to restrict anything: allow the egress IPs alone, as /32 or /128")
+                    .into(),
             });
         }
-        findings.extend(covered(topology, entry.text(), net));
+        topology.index().within(net, &mut inside);
+        covered(topology, entry.text(), &inside, &mut findings);
     }
     let allowed = merged(allowlist);
     for wanted in topology.whitelist().entries() {
@@ -226,49 +248,48 @@ pub fn audit(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
                 entry: wanted.cidr().to_string(),
                 kind: FindingKind::MissingEgress,
                 severity: Severity::Error,
-                clusters: wanted.clusters().to_vec(),
-                reason: format!("no entry allows egress IP {}: {}", wanted.ip(), wanted.reason()),
+                clusters: wanted.clusters().into(),
+                reason: format!("no entry allows egress IP {}: {}", wanted.ip(), wanted.reason()).into(),
             });
         }
     }
     AuditReport { findings }
 }
 
-/// One finding per class (other than egress) that `net` covers.
-fn covered(topology: &Topology, entry: &str, net: IpNet) -> Vec<Finding> {
-    let mut by_class: Vec<Finding> = Vec::new();
-    for (example, answer) in topology.index().within(net) {
+/// One finding per class (other than egress) among the answers `inside` an
+/// entry, sorted by class.
+fn covered(topology: &Topology, entry: &str, inside: &[(IpAddr, u32)], findings: &mut Vec<Finding>) {
+    let first = findings.len();
+    for &(example, id) in inside {
+        let answer = topology.index().answer(id);
         if answer.class == IpClass::Egress {
             continue;
         }
-        if let Some(existing) = by_class.iter_mut().find(|f| f.kind == FindingKind::Covers(answer.class)) {
-            for cluster in answer.clusters.iter() {
-                if !existing.clusters.contains(cluster) {
-                    existing.clusters.push(cluster.clone());
-                }
+        let kind = FindingKind::Covers(answer.class);
+        if let Some(existing) = findings[first..].iter_mut().find(|f| f.kind == kind) {
+            if answer.clusters.iter().any(|c| !existing.clusters.contains(c)) {
+                let missing = answer.clusters.iter().filter(|c| !existing.clusters.contains(c));
+                existing.clusters = existing.clusters.iter().chain(missing).cloned().collect();
             }
             continue;
         }
         let (severity, reason) = match answer.class {
-            IpClass::Public => (
-                Severity::Info,
-                format!(
-                    "covers public address {example}, unknown to this topology: normal for other callers, but none of these clusters leaves from it"
-                ),
-            ),
-            class => (Severity::Error, format!("covers {class} address {example}: {}", answer.reason)),
+            // Normal in a partner's list: one shared sentence, no allocation.
+            IpClass::Public => (Severity::Info, Cow::Borrowed(PUBLIC_REASON)),
+            class => (Severity::Error, Cow::Owned(format!("covers {class} address {example}: {}", answer.reason))),
         };
-        by_class.push(Finding {
+        findings.push(Finding {
             entry: entry.to_owned(),
-            kind: FindingKind::Covers(answer.class),
+            kind,
             severity,
-            clusters: answer.clusters.to_vec(),
+            clusters: Arc::clone(&answer.clusters),
             reason,
         });
     }
-    by_class.sort_by_key(|f| f.kind);
-    by_class
+    findings[first..].sort_by_key(|f| f.kind);
 }
+
+const PUBLIC_REASON: &str = "covers public addresses unknown to this topology: normal for other callers, but none of these clusters leaves from them";
 
 /// The allowlist as disjoint sorted networks.
 fn merged(allowlist: &Allowlist) -> Vec<IpNet> {

@@ -61,6 +61,7 @@ impl IpClass {
     /// The stable name: `egress`, `load-balancer`, `reserved`, `node`,
     /// `node-network`, `pod`, `service`, `special`, `private` or `public`.
     #[must_use]
+    #[inline]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Egress => "egress",
@@ -79,6 +80,7 @@ impl IpClass {
     /// Whether a partner may whitelist addresses of this class: only
     /// [`IpClass::Egress`].
     #[must_use]
+    #[inline]
     pub const fn is_whitelistable(self) -> bool {
         matches!(self, Self::Egress)
     }
@@ -117,6 +119,7 @@ pub struct Classification<'t> {
 }
 
 impl<'t> Classification<'t> {
+    #[inline]
     pub(crate) const fn new(ip: IpAddr, answer: &'t Answer) -> Self {
         Self { ip, answer }
     }
@@ -124,12 +127,14 @@ impl<'t> Classification<'t> {
     /// The address as it was asked about (an IPv4-mapped IPv6 address stays
     /// as given, though it is classified as its IPv4 address).
     #[must_use]
+    #[inline]
     pub const fn ip(&self) -> IpAddr {
         self.ip
     }
 
     /// What the address is.
     #[must_use]
+    #[inline]
     pub const fn class(&self) -> IpClass {
         self.answer.class
     }
@@ -138,18 +143,21 @@ impl<'t> Classification<'t> {
     /// `special`, `private` and `public`; several for a pod or service address,
     /// since every K3s cluster shares the same default CIDRs.
     #[must_use]
+    #[inline]
     pub fn clusters(&self) -> &'t [String] {
         &self.answer.clusters
     }
 
     /// Whether a partner should whitelist it (only egress addresses).
     #[must_use]
+    #[inline]
     pub const fn is_whitelistable(&self) -> bool {
         self.answer.class.is_whitelistable()
     }
 
     /// One sentence a person can act on.
     #[must_use]
+    #[inline]
     pub fn reason(&self) -> &'t str {
         &self.answer.reason
     }
@@ -199,6 +207,7 @@ impl Serialize for Classification<'_> {
 /// assert!(classify_ip(&topology, "212.2.253.151".parse()?).is_whitelistable());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[inline]
 pub fn classify_ip(topology: &Topology, ip: IpAddr) -> Classification<'_> {
     topology.classify_ip(ip)
 }

@@ -1,10 +1,12 @@
 //! The sentences behind each classification.
 
+use std::fmt::Display;
+
 use crate::classify::IpClass;
 
 /// One sentence a person can act on, for an address of `class` described by
 /// `subject` (e.g. "node w-1", "pod CIDR 10.42.0.0/16") in `clusters`.
-pub(crate) fn write(class: IpClass, subject: &str, clusters: &[String]) -> String {
+pub(crate) fn write(class: IpClass, subject: impl Display, clusters: &[String]) -> String {
     let of = match clusters {
         [] => String::new(),
         [one] => format!(" of cluster {one}"),

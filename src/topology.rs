@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::classify::Classification;
 use crate::cluster::Cluster;
 use crate::error::TopologyError;
-use crate::index::Index;
+use crate::index::{self, Index};
 use crate::node::{LoadBalancer, ReservedIp};
 use crate::snapshot::RawTopology;
 use crate::validation::Validation;
@@ -68,7 +68,7 @@ impl Topology {
         load_balancers: Vec<LoadBalancer>,
         reserved_ips: Vec<ReservedIp>,
     ) -> Self {
-        let index = Arc::new(Index::build(&clusters, &load_balancers, &reserved_ips));
+        let index = Arc::new(index::build(&clusters, &load_balancers, &reserved_ips));
         Self { clusters, load_balancers, reserved_ips, index }
     }
 

@@ -50,9 +50,18 @@ impl FakeDns {
     }
 
     pub async fn start_on(bind: SocketAddr) -> Self {
-        let udp = tokio::net::UdpSocket::bind(bind).await.unwrap();
+        // UDP picks the port; TCP wants the same one, which another test may
+        // hold: try again with another.
+        let mut pair = None;
+        for _ in 0..100 {
+            let udp = tokio::net::UdpSocket::bind(bind).await.unwrap();
+            if let Ok(tcp) = tokio::net::TcpListener::bind(udp.local_addr().unwrap()).await {
+                pair = Some((udp, tcp));
+                break;
+            }
+        }
+        let (udp, tcp) = pair.expect("a port free for both UDP and TCP");
         let addr = udp.local_addr().unwrap();
-        let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
         let handler = Handler::default();
         let mut server = Server::new(handler.clone());
         server.register_socket(udp);

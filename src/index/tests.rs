@@ -96,8 +96,9 @@ fn within_lists_each_answer_once() {
             "nodes": [{"name": "n", "private_ip": "192.168.1.4"}]}]}"#,
     )
     .unwrap();
-    let found = topology.index().within("192.168.0.0/16".parse().unwrap());
-    let classes: Vec<IpClass> = found.iter().map(|(_, a)| a.class).collect();
+    let mut found = Vec::new();
+    topology.index().within("192.168.0.0/16".parse().unwrap(), &mut found);
+    let classes: Vec<IpClass> = found.iter().map(|&(_, id)| topology.index().answer(id).class).collect();
     assert_eq!(classes, [IpClass::Node, IpClass::Private, IpClass::NodeNetwork]);
     assert_eq!(found[0].0, "192.168.1.4".parse::<IpAddr>().unwrap());
 }
@@ -184,11 +185,12 @@ proptest! {
 
     #[test]
     fn within_finds_exactly_the_answers_inside(topology in topology(), net in net()) {
-        let found: std::collections::BTreeSet<(IpClass, Vec<String>)> = topology
-            .index()
-            .within(net)
+        let mut inside = Vec::new();
+        topology.index().within(net, &mut inside);
+        let found: std::collections::BTreeSet<(IpClass, Vec<String>)> = inside
             .into_iter()
-            .map(|(ip, answer)| {
+            .map(|(ip, id)| {
+                let answer = topology.index().answer(id);
                 prop_assert!(net.contains(&ip));
                 prop_assert_eq!(topology.classify_ip(ip).class(), answer.class);
                 Ok((answer.class, answer.clusters.to_vec()))
