@@ -180,6 +180,9 @@ mod classify;
 mod cluster;
 mod diff;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "http")]
 mod http;
 mod index;

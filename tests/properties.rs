@@ -115,3 +115,89 @@ proptest! {
         let _ = Allowlist::parse(&text);
     }
 }
+
+/// Serializes and reads back, and must get the same value.
+fn round_trip<T>(value: &T) -> Result<(), TestCaseError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let json = serde_json::to_string(value).unwrap();
+    let back: T = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+    prop_assert_eq!(&back, value);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_public_type_round_trips_through_serde(t in topology(), other in topology(), ips in prop::collection::vec(any_ip(), 0..8)) {
+        round_trip(&t)?;
+        for cluster in t.clusters() {
+            round_trip(cluster)?;
+            for node in cluster.nodes() {
+                round_trip(node)?;
+            }
+            for lb in cluster.load_balancers() {
+                round_trip(lb)?;
+            }
+        }
+        for reserved in t.reserved_ips() {
+            round_trip(reserved)?;
+        }
+        round_trip(&civo_egress::Assignment::new(civo_egress::AssignmentKind::Instance, "bastion"))?;
+        let whitelist = t.whitelist();
+        round_trip(&whitelist)?;
+        for entry in whitelist.entries() {
+            round_trip(entry)?;
+        }
+        let allowlist: Allowlist = ips.iter().map(|&ip| ipnet::IpNet::from(ip.to_canonical())).collect();
+        let report = audit(&t, &allowlist);
+        round_trip(&report)?;
+        for finding in report.findings() {
+            round_trip(finding)?;
+            round_trip(&finding.kind())?;
+            round_trip(&finding.severity())?;
+        }
+        let changes = diff(&t, &other);
+        round_trip(&changes)?;
+        for change in changes.changes() {
+            round_trip(change)?;
+        }
+        for ip in ips {
+            round_trip(&t.classify_ip(ip).class())?;
+        }
+    }
+}
+
+#[test]
+fn small_enums_round_trip_through_serde() {
+    use civo_egress::{EgressStatus, EvidenceKind, IpFamily, WarningKind};
+    for status in [
+        EgressStatus::Confirmed,
+        EgressStatus::Expected,
+        EgressStatus::Observed,
+        EgressStatus::Mismatch,
+        EgressStatus::Unknown,
+    ] {
+        round_trip(&status).unwrap();
+        assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{status}\""));
+    }
+    for kind in [EvidenceKind::Expected, EvidenceKind::Observed] {
+        round_trip(&kind).unwrap();
+    }
+    for family in [IpFamily::V4, IpFamily::V6, IpFamily::Both] {
+        round_trip(&family).unwrap();
+    }
+    for kind in [
+        WarningKind::NotActive,
+        WarningKind::NoEgressIp,
+        WarningKind::Legacy,
+        WarningKind::EgressUnmeasured,
+        WarningKind::PublicIpNodePool,
+        WarningKind::Network,
+        WarningKind::InvalidValue,
+    ] {
+        round_trip(&kind).unwrap();
+    }
+}

@@ -442,7 +442,7 @@ impl CivoClient {
         let mut deserializer = serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| CivoError::Decode {
             endpoint: endpoint(path),
-            path: e.path().to_string(),
+            path: self.redact(&e.path().to_string()),
             message: self.redact(&e.inner().to_string()),
         })
     }

@@ -13,6 +13,8 @@
 //! interval with hosts costs a hash probe. No allocation, no lock.
 
 mod build;
+#[cfg(any(test, fuzzing))]
+pub(crate) mod naive;
 #[cfg(test)]
 mod tests;
 

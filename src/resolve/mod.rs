@@ -20,6 +20,8 @@ pub use civo_source::CivoSource;
 #[cfg(feature = "dns")]
 pub use dns_echo::{DnsEchoSource, DnsEchoStyle, GOOGLE_SERVER, OPENDNS_SERVER};
 pub use evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
+#[cfg(all(fuzzing, feature = "http-probe"))]
+pub(crate) use http_echo::parse_echo;
 #[cfg(feature = "http-probe")]
 pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource};
 #[cfg(feature = "kubeconfig")]

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::Time;
+use hickory_server::net::xfer::Protocol;
 use hickory_server::proto::op::{Edns, Header, HeaderCounts, Metadata, ResponseCode};
 use hickory_server::proto::rr::rdata::{A, AAAA, TXT};
 use hickory_server::proto::rr::{RData, Record, RecordType};
@@ -29,6 +30,10 @@ pub enum Answer {
     NxDomain,
     ServFail,
     Silence,
+    /// Truncated (TC) over UDP; these addresses over TCP.
+    TruncatedUdp(Vec<IpAddr>),
+    /// Truncated over UDP and TCP alike.
+    AlwaysTruncated,
 }
 
 #[derive(Clone, Default)]
@@ -109,6 +114,8 @@ impl RequestHandler for Handler {
             builder.edns(edns);
         }
         let record = |data: RData| Record::from_rdata(name.clone(), 60, data);
+        let mut metadata = Metadata::response_from_request(&request.metadata);
+        metadata.authoritative = true;
         let address = |ip: IpAddr| match ip {
             IpAddr::V4(v4) => record(RData::A(A(v4))),
             IpAddr::V6(v6) => record(RData::AAAA(AAAA(v6))),
@@ -136,9 +143,14 @@ impl RequestHandler for Handler {
                 record(RData::TXT(TXT::new(vec!["edns0-client-subnet 1.2.3.0/24".into()]))),
                 record(RData::TXT(TXT::new(vec![request.src().ip().to_string()]))),
             ],
+            Some(Answer::TruncatedUdp(ips)) if request.protocol() == Protocol::Tcp => {
+                ips.into_iter().map(address).collect()
+            }
+            Some(Answer::TruncatedUdp(_) | Answer::AlwaysTruncated) => {
+                metadata.truncation = true;
+                Vec::new()
+            }
         };
-        let mut metadata = Metadata::response_from_request(&request.metadata);
-        metadata.authoritative = true;
         let message = builder.build(metadata, records.iter(), [], [], []);
         response.send_response(message).await.unwrap_or_else(|_| failure(request, ResponseCode::ServFail))
     }

@@ -1,0 +1,71 @@
+//! Differential: on a topology and addresses made from the input, the
+//! compiled index and a naive scan of the same facts must agree.
+#![no_main]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use civo_egress::{Cluster, LoadBalancer, Node, ReservedIp, Topology, Validation};
+use libfuzzer_sys::fuzz_target;
+
+/// Reads the input as a stream of small numbers.
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> u8 {
+        let Some((&b, rest)) = self.0.split_first() else { return 0 };
+        self.0 = rest;
+        b
+    }
+
+    /// An address in a small universe, so that facts collide: 74.220.0.0/22,
+    /// 10.0.0.0/22, 203.0.113.0/24, 2a00::/118, and IPv4-mapped ones.
+    fn ip(&mut self) -> IpAddr {
+        let (kind, hi, lo) = (self.byte(), u32::from(self.byte() & 3), u32::from(self.byte()));
+        match kind % 5 {
+            0 => IpAddr::V4(Ipv4Addr::from(0x4adc_0000 + (hi << 8) + lo)),
+            1 => IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (hi << 8) + lo)),
+            2 => IpAddr::V4(Ipv4Addr::from(0xcb00_7100 + lo)),
+            3 => IpAddr::V6(Ipv6Addr::from((0x2a00u128 << 112) + u128::from((hi << 8) + lo))),
+            _ => IpAddr::V6(Ipv4Addr::from(0x4adc_0000 + (hi << 8) + lo).to_ipv6_mapped()),
+        }
+    }
+
+    fn net(&mut self) -> ipnet::IpNet {
+        let ip = self.ip().to_canonical();
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        ipnet::IpNet::new(ip, max - self.byte() % 12).unwrap().trunc()
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Bytes(data);
+    let lab = Validation::strict().allow_non_global(true);
+    let mut clusters = Vec::new();
+    for i in 0..input.byte() % 4 {
+        let mut b = Cluster::builder(format!("c{i}")).validation(lab).egress_ip(input.ip());
+        for _ in 0..input.byte() % 3 {
+            b = b.network_cidr(input.net());
+        }
+        for _ in 0..input.byte() % 3 {
+            b = b.pod_cidr(input.net());
+        }
+        for _ in 0..input.byte() % 3 {
+            b = b.service_cidr(input.net());
+        }
+        for j in 0..input.byte() % 4 {
+            let node = Node::new(format!("n{j}"), input.ip());
+            b = b.node(if input.byte() % 2 == 0 { node } else { node.with_public_ip(input.ip()) });
+        }
+        for j in 0..input.byte() % 3 {
+            b = b.load_balancer(LoadBalancer::new(format!("lb{j}"), input.ip()).with_private_ip(input.ip()));
+        }
+        let Ok(cluster) = b.build() else { return };
+        clusters.push(cluster);
+    }
+    let lbs = (0..input.byte() % 3).map(|j| LoadBalancer::new(format!("top{j}"), input.ip())).collect();
+    let reserved = (0..input.byte() % 3).map(|j| ReservedIp::new(format!("r{j}"), input.ip())).collect();
+    let Ok(topology) = Topology::new(clusters, lbs, reserved) else { return };
+    while !input.0.is_empty() {
+        civo_egress::fuzzing::check_classify(&topology, input.ip());
+    }
+});

@@ -1,0 +1,29 @@
+//! Entry points for the fuzz targets in `fuzz/`, compiled only under
+//! `--cfg fuzzing` (which `cargo fuzz` sets). Not part of the API.
+
+use std::net::IpAddr;
+
+use crate::{IpClass, Topology};
+
+/// The compiled index and the naive scan must agree on `ip`.
+///
+/// # Panics
+///
+/// When they disagree: that is what the fuzzer looks for.
+#[allow(clippy::panic)]
+pub fn check_classify(topology: &Topology, ip: IpAddr) {
+    let fast = topology.classify_ip(ip);
+    let (class, clusters) = crate::index::naive::naive(topology, ip);
+    if (fast.class(), fast.clusters()) != (class, clusters.as_slice()) {
+        panic!("index and scan disagree on {ip}: {fast} vs {class} {clusters:?}");
+    }
+    if fast.is_whitelistable() != (class == IpClass::Egress) {
+        panic!("whitelistable and class disagree on {ip}");
+    }
+}
+
+/// Parses an HTTP echo body as the HTTP echo source does.
+#[cfg(feature = "http-probe")]
+pub fn parse_echo(body: &[u8], html: bool) -> Option<IpAddr> {
+    crate::resolve::parse_echo(body, html).ok()
+}
