@@ -22,7 +22,7 @@ use std::time::Duration;
 use civo_egress::{
     Allowlist, CivoClient, CivoConfig, CivoError, CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport,
     EgressResolver, HttpEchoSource, Kubeconfig, KubeconfigError, KubeconfigSource, Selection, StaticSource, Topology,
-    audit, diff,
+    TopologySource, Validation, audit, diff,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -85,9 +85,18 @@ enum Command {
     /// Find the egress IP: expected (Civo API, kubeconfig) and observed (echo
     /// services), cross-checked. Exit 1 on a mismatch or when unknown.
     Resolve {
-        /// The cluster, by name or id, asked of the Civo API.
+        /// The cluster: its name or id in the Civo API, or its name in --topology.
         #[arg(long)]
         cluster: Option<String>,
+        /// A topology snapshot that says what the egress IPs should be (e.g.
+        /// the whitelist a service ships with); the Civo API is then not asked.
+        #[arg(long)]
+        topology: Option<PathBuf>,
+        /// Accept non-global addresses (private, CGNAT, documentation) as
+        /// observations, as egress IPs in --topology, and plain-http echo
+        /// services on them. For labs and tests only.
+        #[arg(long)]
+        allow_non_global: bool,
         #[arg(long)]
         region: Option<String>,
         #[arg(long)]
@@ -234,6 +243,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
         }
         Command::Resolve {
             cluster,
+            topology,
+            allow_non_global,
             region,
             api_url,
             kubeconfig,
@@ -246,9 +257,25 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             format,
         } => {
             let deadline = Duration::from_secs(timeout.max(1));
-            let mut resolver = EgressResolver::builder().quorum(quorum).deadline(deadline).source_timeout(deadline);
+            let validation = Validation::strict().allow_non_global(allow_non_global);
+            let mut resolver = EgressResolver::builder()
+                .quorum(quorum)
+                .deadline(deadline)
+                .source_timeout(deadline)
+                .allow_non_global(allow_non_global);
             let mut name = cluster.clone();
-            if let Some(cluster) = cluster {
+            if let Some(path) = topology {
+                let snapshot = Topology::from_json_with(&read(&path)?, validation)
+                    .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+                let chosen = match (cluster, snapshot.clusters()) {
+                    (Some(cluster), _) => cluster,
+                    (None, [only]) => only.name().to_owned(),
+                    (None, _) => return Err(BadInput(format!("{}: name the cluster with --cluster", path.display()))),
+                };
+                resolver =
+                    resolver.source(TopologySource::new(&snapshot, &chosen).map_err(|e| BadInput(e.to_string()))?);
+                name = Some(chosen);
+            } else if let Some(cluster) = cluster {
                 let mut builder = CivoClient::builder().deadline(deadline).request_timeout(deadline);
                 if let Some(url) = api_url {
                     builder = builder.api_url(url);
@@ -281,7 +308,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 resolver = resolver.source(from_env);
             }
             if !no_observe {
-                resolver = observers(resolver, &echo_urls, &dns_servers)?;
+                resolver = observers(resolver, &echo_urls, &dns_servers, validation)?;
             }
             if let Some(name) = name {
                 resolver = resolver.cluster(name);
@@ -312,12 +339,13 @@ fn observers(
     mut resolver: civo_egress::EgressResolverBuilder,
     echo_urls: &[String],
     dns_servers: &[String],
+    validation: Validation,
 ) -> Result<civo_egress::EgressResolverBuilder, Failure> {
     if echo_urls.is_empty() && dns_servers.is_empty() {
         let http = HttpEchoSource::defaults().map_err(|e| BadInput(e.to_string()))?;
         return Ok(resolver.sources(http).sources(DnsEchoSource::defaults()));
     }
-    resolver = resolver.sources(HttpEchoSource::many(echo_urls).map_err(|e| BadInput(e.to_string()))?);
+    resolver = resolver.sources(HttpEchoSource::many_with(echo_urls, validation).map_err(|e| BadInput(e.to_string()))?);
     for server in dns_servers {
         let addr: SocketAddr =
             server.parse().map_err(|_| BadInput(format!("--dns-server {server:?} is not IP:PORT")))?;

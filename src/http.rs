@@ -19,14 +19,27 @@ pub(crate) enum UrlProblem {
 /// Parses `text` and allows `https://`, or `http://` to a loopback host only
 /// (tests and local proxies): an API key or an egress answer must never cross
 /// a network in clear text.
-pub(crate) fn secure_url(text: &str) -> Result<Url, UrlProblem> {
+///
+/// With `lab`, plain `http://` is also allowed to an IP literal that is not
+/// global unicast (a lab's documentation or private addresses, which never
+/// cross the internet).
+pub(crate) fn checked_url(text: &str, lab: bool) -> Result<Url, UrlProblem> {
     let url = Url::parse(text.trim()).map_err(|e| UrlProblem::Unparsable(e.to_string()))?;
     match url.scheme() {
         "https" if url.host().is_some() => Ok(url),
         "http" if is_loopback(url.host()) => Ok(url),
-        "https" | "http" => Err(UrlProblem::Insecure),
+        "http" if lab && is_non_global(url.host()) => Ok(url),
         _ => Err(UrlProblem::Insecure),
     }
+}
+
+fn is_non_global(host: Option<Host<&str>>) -> bool {
+    let ip = match host {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+        _ => return false,
+    };
+    crate::special::lookup(ip).is_some()
 }
 
 fn is_loopback(host: Option<Host<&str>>) -> bool {
@@ -114,16 +127,21 @@ mod tests {
 
     #[test]
     fn only_https_or_loopback_http() {
-        assert!(secure_url("https://api.civo.com").is_ok());
-        assert!(secure_url("http://127.0.0.1:8080/").is_ok());
-        assert!(secure_url("http://127.9.9.9/").is_ok());
-        assert!(secure_url("http://[::1]:80/").is_ok());
-        assert!(secure_url("http://localhost:3000").is_ok());
-        assert_eq!(secure_url("http://api.civo.com"), Err(UrlProblem::Insecure));
-        assert_eq!(secure_url("http://10.0.0.1"), Err(UrlProblem::Insecure));
-        assert_eq!(secure_url("http://localhost.evil.com"), Err(UrlProblem::Insecure));
-        assert_eq!(secure_url("ftp://127.0.0.1"), Err(UrlProblem::Insecure));
-        assert!(matches!(secure_url("not a url"), Err(UrlProblem::Unparsable(_))));
+        assert!(checked_url("https://api.civo.com", false).is_ok());
+        assert!(checked_url("http://127.0.0.1:8080/", false).is_ok());
+        assert!(checked_url("http://127.9.9.9/", false).is_ok());
+        assert!(checked_url("http://[::1]:80/", false).is_ok());
+        assert!(checked_url("http://localhost:3000", false).is_ok());
+        assert_eq!(checked_url("http://api.civo.com", false), Err(UrlProblem::Insecure));
+        assert_eq!(checked_url("http://10.0.0.1", false), Err(UrlProblem::Insecure));
+        assert_eq!(checked_url("http://localhost.evil.com", false), Err(UrlProblem::Insecure));
+        assert_eq!(checked_url("ftp://127.0.0.1", false), Err(UrlProblem::Insecure));
+        assert!(matches!(checked_url("not a url", false), Err(UrlProblem::Unparsable(_))));
+        assert_eq!(checked_url("http://198.51.100.80/", false), Err(UrlProblem::Insecure));
+        assert!(checked_url("http://198.51.100.80/", true).is_ok());
+        assert!(checked_url("http://192.168.1.1/", true).is_ok());
+        assert_eq!(checked_url("http://8.8.8.8/", true), Err(UrlProblem::Insecure));
+        assert_eq!(checked_url("http://echo.lab/", true), Err(UrlProblem::Insecure));
     }
 
     #[test]

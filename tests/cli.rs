@@ -404,4 +404,58 @@ mod resolve {
         assert!(text.contains("refusing to start: egress IP 74.220.24.99 is not in the partner's allowlist"), "{text}");
         assert!(text.contains("gateway node may have been replaced"), "{text}");
     }
+
+    #[tokio::test]
+    async fn a_snapshot_as_the_expected_source_and_the_lab_opt_in() {
+        let right = echo("74.220.24.10").await;
+        let snapshot = tmp("account.json", include_str!("fixtures/account-topology.json"));
+        let args = [
+            "resolve",
+            "--topology",
+            snapshot.to_str().unwrap(),
+            "--cluster",
+            "prod",
+            "--echo-url",
+            &right,
+            "--echo-url",
+            &right,
+            "--format",
+            "json",
+        ];
+        let out = run_async(&args, &[]).await;
+        assert_eq!(
+            (json(&out)["status"].as_str(), out.status.code()),
+            (Some("confirmed"), Some(0)),
+            "{}",
+            stderr(&out)
+        );
+        let args = ["resolve", "--topology", snapshot.to_str().unwrap(), "--no-observe"];
+        assert_bad_input(&run_async(&args, &[]).await, "name the cluster with --cluster");
+
+        let lab = tmp("lab.json", r#"{"clusters": [{"name": "lab", "egress_ip": "203.0.113.10"}]}"#);
+        let echo_lab = echo("203.0.113.10").await;
+        let strict = ["resolve", "--topology", lab.to_str().unwrap(), "--echo-url", &echo_lab, "--quorum", "1"];
+        assert_bad_input(&run_async(&strict, &[]).await, "not a global unicast address");
+        let opted = [
+            "resolve",
+            "--topology",
+            lab.to_str().unwrap(),
+            "--echo-url",
+            &echo_lab,
+            "--quorum",
+            "1",
+            "--allow-non-global",
+            "--format",
+            "json",
+        ];
+        let out = run_async(&opted, &[]).await;
+        let report = json(&out);
+        assert_eq!(
+            (report["status"].as_str(), report["cluster"].as_str()),
+            (Some("confirmed"), Some("lab")),
+            "{report}"
+        );
+        let refused = ["resolve", "--echo-url", "http://198.51.100.80/", "--quorum", "1"];
+        assert_bad_input(&run_async(&refused, &[]).await, "only https://");
+    }
 }

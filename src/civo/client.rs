@@ -174,7 +174,7 @@ impl CivoClientBuilder {
         let key = self.api_key.filter(|k| !k.expose().is_empty()).ok_or(CivoError::MissingApiKey)?;
         let url_text = self.api_url.unwrap_or_else(|| DEFAULT_API_URL.to_owned());
         let invalid = |reason: String| CivoError::InvalidUrl { url: url_text.clone(), reason };
-        let mut base = http::secure_url(&url_text).map_err(|problem| match problem {
+        let mut base = http::checked_url(&url_text, false).map_err(|problem| match problem {
             UrlProblem::Unparsable(e) => invalid(e),
             UrlProblem::Insecure => invalid(
                 "only https:// is allowed (plain http:// only to a loopback host): the API key would cross the network in clear text".into(),

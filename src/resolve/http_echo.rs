@@ -9,6 +9,7 @@ use url::Url;
 
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
+use crate::Validation;
 use crate::http::{self, BodyError, UrlProblem};
 
 /// The echo services asked when the caller names none.
@@ -39,7 +40,19 @@ impl HttpEchoSource {
     /// [`SourceError::Config`] for an unparsable URL, or plain `http://` to a
     /// host that is not loopback.
     pub fn new(url: &str) -> Result<Self, SourceError> {
-        let url = http::secure_url(url).map_err(|problem| match problem {
+        Self::with_validation(url, Validation::strict())
+    }
+
+    /// As [`new`](Self::new); a [`Validation`] that allows non-global
+    /// addresses also allows plain `http://` to an IP literal that is not
+    /// global unicast: a lab's echo service on a documentation or private
+    /// address. For labs and tests only.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn with_validation(url: &str, validation: Validation) -> Result<Self, SourceError> {
+        let url = http::checked_url(url, validation.allows_non_global()).map_err(|problem| match problem {
             UrlProblem::Unparsable(e) => SourceError::Config(format!("echo URL {url:?}: {e}")),
             UrlProblem::Insecure => SourceError::Config(format!(
                 "echo URL {url:?}: only https:// (plain http:// only to a loopback host): an answer in clear text can be forged on the way"
@@ -54,7 +67,19 @@ impl HttpEchoSource {
     ///
     /// As [`new`](Self::new), for the first URL refused.
     pub fn many<S: AsRef<str>>(urls: impl IntoIterator<Item = S>) -> Result<Vec<Self>, SourceError> {
-        urls.into_iter().map(|u| Self::new(u.as_ref())).collect()
+        Self::many_with(urls, Validation::strict())
+    }
+
+    /// A source for each of `urls`, with [`with_validation`](Self::with_validation).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new), for the first URL refused.
+    pub fn many_with<S: AsRef<str>>(
+        urls: impl IntoIterator<Item = S>,
+        validation: Validation,
+    ) -> Result<Vec<Self>, SourceError> {
+        urls.into_iter().map(|u| Self::with_validation(u.as_ref(), validation)).collect()
     }
 
     /// The [`DEFAULT_ECHO_URLS`].
