@@ -175,8 +175,8 @@ impl Kubeconfig {
     ///             contexts:\n- name: prod\n  context:\n    cluster: prod\n    user: prod\n\
     ///             current-context: prod\n";
     /// let server = Kubeconfig::from_yaml(yaml)?.server(None)?;
-    /// assert_eq!(server.host(), ApiHost::Ip("74.220.24.10".parse().unwrap()));
-    /// # Ok::<(), civo_egress::KubeconfigError>(())
+    /// assert_eq!(server.host(), ApiHost::Ip("74.220.24.10".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "crate::snapshot::RawNode")]
 pub struct Node {
     name: String,
     private_ip: IpAddr,
@@ -78,6 +79,7 @@ impl fmt::Debug for Node {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "crate::snapshot::RawLoadBalancer")]
 pub struct LoadBalancer {
     name: String,
     public_ip: IpAddr,
@@ -195,6 +197,7 @@ impl Assignment {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "crate::snapshot::RawReservedIp")]
 pub struct ReservedIp {
     name: String,
     ip: IpAddr,

@@ -72,7 +72,7 @@ struct RawCluster {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct RawNode {
+pub(crate) struct RawNode {
     name: Option<String>,
     private_ip: Option<String>,
     public_ip: Option<String>,
@@ -80,7 +80,7 @@ struct RawNode {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct RawLoadBalancer {
+pub(crate) struct RawLoadBalancer {
     name: Option<String>,
     public_ip: Option<String>,
     private_ip: Option<String>,
@@ -88,7 +88,7 @@ struct RawLoadBalancer {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct RawReservedIp {
+pub(crate) struct RawReservedIp {
     name: Option<String>,
     ip: Option<String>,
     assigned_to: Option<RawAssignment>,
@@ -200,6 +200,29 @@ impl RawReservedIp {
         };
         let name = parse::required("assigned_to.name", assigned.name)?;
         Ok(reserved.with_assignment(Assignment::new(kind, name)))
+    }
+}
+
+/// Standalone `Node`, `LoadBalancer` and `ReservedIp` values read through the
+/// same checks as in a snapshot (mapped addresses folded, `""` as none).
+impl TryFrom<RawNode> for Node {
+    type Error = TopologyError;
+    fn try_from(raw: RawNode) -> Result<Self, TopologyError> {
+        raw.into_node()
+    }
+}
+
+impl TryFrom<RawLoadBalancer> for LoadBalancer {
+    type Error = TopologyError;
+    fn try_from(raw: RawLoadBalancer) -> Result<Self, TopologyError> {
+        raw.into_lb()
+    }
+}
+
+impl TryFrom<RawReservedIp> for ReservedIp {
+    type Error = TopologyError;
+    fn try_from(raw: RawReservedIp) -> Result<Self, TopologyError> {
+        raw.into_reserved()
     }
 }
 

@@ -183,3 +183,17 @@ fn the_builder_reports_its_first_error_at_build() {
     let debug = format!("{ok:?}");
     assert!(debug.contains("74.220.24.10") && debug.len() < 200, "{debug}");
 }
+
+#[test]
+fn standalone_values_read_through_the_same_checks() {
+    let node: civo_egress::Node =
+        serde_json::from_str(r#"{"name": "n", "private_ip": "::ffff:10.0.0.1", "public_ip": ""}"#).unwrap();
+    assert_eq!(node.private_ip(), "10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "mapped addresses fold");
+    assert_eq!(node.public_ip(), None, "\"\" is no public IP");
+    let error =
+        serde_json::from_str::<civo_egress::Node>(r#"{"name": "n", "private_ip": "your.node.ip"}"#).unwrap_err();
+    assert!(error.to_string().contains("private_ip: invalid IP address \"your.node.ip\""), "{error}");
+    let lb: civo_egress::LoadBalancer = serde_json::from_str(r#"{"name": "lb", "public_ip": "74.220.25.1"}"#).unwrap();
+    assert_eq!(lb.private_ip(), None);
+    assert!(serde_json::from_str::<civo_egress::ReservedIp>(r#"{"name": "r"}"#).is_err());
+}
