@@ -26,6 +26,27 @@ use civo_egress::{
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `println!` that ends the program quietly when stdout is closed (`| head`),
+/// where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!`, likewise.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 /// The article's cluster, used when no `--topology` is given.
 const EXAMPLE_TOPOLOGY: &str = include_str!("topology.json");
 
@@ -153,12 +174,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
-            print!("{e}");
+            say_raw!("{e}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // clap's first paragraph, on one line ("error: the following
+            // required arguments were not provided: <IPS>..."), no usage.
             let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: invalid arguments"));
+            let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            eprintln!("{}", if first.is_empty() { "error: invalid arguments".to_owned() } else { first.join(" ") });
             return ExitCode::from(2);
         }
     };
@@ -186,7 +210,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let answers: Vec<_> = ips.iter().map(|&ip| topology.classify_ip(ip)).collect();
             match format {
                 Format::Json => print_json(&answers),
-                Format::Text => answers.iter().for_each(|a| println!("{a}")),
+                Format::Text => answers.iter().for_each(|a| say!("{a}")),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -199,7 +223,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             };
             match format {
                 Format::Json => print_json(&whitelist),
-                Format::Text => print!("{whitelist}"),
+                Format::Text => say_raw!("{whitelist}"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -211,18 +235,18 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             match format {
                 Format::Json => print_json(&report),
                 Format::Text => {
-                    report.findings().iter().for_each(|f| println!("{f}"));
+                    report.findings().iter().for_each(|f| say!("{f}"));
                     let errors = report.findings().iter().filter(|f| f.severity() == civo_egress::Severity::Error);
                     match errors.count() {
-                        0 => println!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
-                        n => println!("{n} error(s)"),
+                        0 => say!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
+                        n => say!("{n} error(s)"),
                     }
                 }
             }
             Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Discover { clusters, region, api_url, timeout } => {
-            let deadline = Duration::from_secs(timeout.max(1));
+            let deadline = Duration::from_secs(timeout.clamp(1, 86_400));
             let mut builder =
                 CivoClient::builder().deadline(deadline).request_timeout(deadline.min(Duration::from_secs(10)));
             if let Some(url) = api_url {
@@ -238,7 +262,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             for warning in discovery.warnings() {
                 eprintln!("warning: {warning}");
             }
-            println!("{}", discovery.topology().to_json());
+            say!("{}", discovery.topology().to_json());
             Ok(ExitCode::SUCCESS)
         }
         Command::Resolve {
@@ -256,12 +280,17 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             timeout,
             format,
         } => {
-            let deadline = Duration::from_secs(timeout.max(1));
+            let deadline = Duration::from_secs(timeout.clamp(1, 86_400));
             let validation = Validation::strict().allow_non_global(allow_non_global);
+            if (region.is_some() || api_url.is_some()) && (topology.is_some() || cluster.is_none()) {
+                return Err(BadInput(
+                    "--region and --api-url go with --cluster, to ask the Civo API (not with --topology)".into(),
+                ));
+            }
             let mut resolver = EgressResolver::builder()
                 .quorum(quorum)
                 .deadline(deadline)
-                .source_timeout(deadline)
+                .source_timeout(deadline.min(Duration::from_secs(3)))
                 .allow_non_global(allow_non_global);
             let mut name = cluster.clone();
             if let Some(path) = topology {
@@ -326,8 +355,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let changes = diff(&old, &new);
             match format {
                 Format::Json => print_json(&changes),
-                Format::Text if changes.is_empty() => println!("no changes"),
-                Format::Text => changes.changes().iter().for_each(|c| println!("{c}")),
+                Format::Text if changes.is_empty() => say!("no changes"),
+                Format::Text => changes.changes().iter().for_each(|c| say!("{c}")),
             }
             Ok(if changes.has_egress_drift() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
@@ -356,12 +385,12 @@ fn observers(
 
 fn print_report(report: &EgressReport) {
     let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
-    println!("{}: {} {}", report.cluster().unwrap_or("egress"), report.status(), ips.join(", "));
+    say!("{}: {} {}", report.cluster().filter(|c| !c.is_empty()).unwrap_or("egress"), report.status(), ips.join(", "));
     for row in report.evidence() {
-        println!("  {row}");
+        say!("  {row}");
     }
     for warning in report.warnings() {
-        println!("warning: {warning}");
+        say!("warning: {warning}");
     }
 }
 
@@ -384,7 +413,15 @@ fn civo_failure(error: CivoError) -> Failure {
     }
 }
 
+/// Reads a file, or standard input for `-` (so `discover | whitelist
+/// --topology -` works).
 fn read(path: &Path) -> Result<String, Failure> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| BadInput(format!("cannot read standard input: {e}")))?;
+        return Ok(text);
+    }
     std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))
 }
 
@@ -397,7 +434,7 @@ fn load(path: Option<&Path>) -> Result<Topology, Failure> {
 
 fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(json) => println!("{json}"),
+        Ok(json) => say!("{json}"),
         Err(e) => eprintln!("error: cannot write JSON: {e}"),
     }
 }

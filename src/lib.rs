@@ -73,6 +73,7 @@
 //! public-IP-pool nodes, network, nodes, LoadBalancers and reserved IPs.
 //!
 //! ```no_run
+//! # #[cfg(feature = "civo-api")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use civo_egress::{CivoClient, Selection, Topology};
 //! let client = CivoClient::from_env()?; // CIVO_TOKEN, or the Civo CLI's ~/.civo.json
@@ -89,13 +90,15 @@
 //! [`EgressResolver`] (or [`resolve_egress`]) asks every [`EgressSource`] at
 //! once: *expected* ones (the Civo API, a kubeconfig, a snapshot,
 //! `CIVO_EGRESS_IP`) and *observed* ones (HTTP and DNS echo services, which
-//! see where the connection really comes from). It returns as soon as a
-//! quorum of observers agrees, or at its deadline, with a status:
+//! see where the connection really comes from). It returns as soon as the
+//! outcome is decided (a quorum of observers agrees on an address that no
+//! other can still tie), or at its deadline, with a status:
 //! `confirmed`, `expected`, `observed`, `mismatch` (the gateway node was
 //! probably replaced) or `unknown`. A service checks at startup that its
 //! partner still allows it:
 //!
 //! ```no_run
+//! # #[cfg(all(feature = "civo-api", feature = "dns", feature = "http-probe"))]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use civo_egress::{Allowlist, CivoClient, CivoSource, DnsEchoSource, EgressResolver, HttpEchoSource};
 //! let report = EgressResolver::builder()

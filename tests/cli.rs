@@ -15,15 +15,21 @@ fn binary() -> PathBuf {
 }
 
 fn example(name: &str) -> PathBuf {
+    // `cargo test --test cli` does not rebuild the examples: build them once
+    // here, so a test never runs a stale binary.
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--example", "civo-egress", "--example", "startup_check"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
     let exe = std::env::current_exe().unwrap();
     let debug_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = debug_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "--example", name]).status().unwrap();
-        assert!(status.success());
-    }
-    path
+    debug_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn run(args: &[&str]) -> Output {
@@ -186,7 +192,7 @@ fn diff_exit_codes() {
 fn bad_input_is_one_line_and_exit_2() {
     assert_bad_input(&run(&["classify", "10.42.0.300"]), "\"10.42.0.300\" is not an IP address");
     assert_bad_input(&run(&["classify", "--bogus", "1.2.3.4"]), "--bogus");
-    assert_bad_input(&run(&["classify"]), "required");
+    assert_bad_input(&run(&["classify"]), "required arguments were not provided: <IPS>");
     assert_bad_input(&run(&["frobnicate"]), "frobnicate");
     assert_bad_input(&run(&["classify", "--format", "yaml", "1.2.3.4"]), "yaml");
     assert_bad_input(&run(&["whitelist", "--topology", "/nonexistent/t.json"]), "cannot read /nonexistent/t.json");
@@ -199,6 +205,20 @@ fn bad_input_is_one_line_and_exit_2() {
     let list = tmp("list.txt", "1.2.3.4\nnot-an-ip\n");
     assert_bad_input(&run(&["audit", list.to_str().unwrap()]), "line 2");
     assert_bad_input(&run(&["diff", "/nonexistent/a.json", "/nonexistent/b.json"]), "cannot read");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(binary())
+        .args(["classify", "10.42.0.7"].iter().copied().chain(std::iter::repeat_n("8.8.8.8", 20_000)))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // as `| head -1` does, before the output ends
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
 
 #[test]
@@ -225,6 +245,16 @@ async fn discover_prints_the_snapshot_ready_for_whitelist() {
     let snapshot = tmp("discovered.json", &stdout(&out));
     let whitelist = run(&["whitelist", "--topology", snapshot.to_str().unwrap()]);
     assert_eq!(stdout(&whitelist), "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n");
+    // `discover | whitelist --topology -`
+    let mut piped = Command::new(binary())
+        .args(["whitelist", "--topology", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut piped.stdin.take().unwrap(), &out.stdout).unwrap();
+    let piped = piped.wait_with_output().unwrap();
+    assert_eq!(stdout(&piped), "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n");
 }
 
 #[tokio::test]

@@ -57,6 +57,7 @@ fn must(args: &[&str]) {
 struct Lab {
     prefix: String,
     made: Vec<String>,
+    files: Vec<PathBuf>,
 }
 
 impl Lab {
@@ -114,7 +115,7 @@ impl Lab {
     }
 
     fn build() -> Self {
-        let mut lab = Self { prefix: format!("ce{}-", std::process::id()), made: Vec::new() };
+        let mut lab = Self { prefix: format!("ce{}-", std::process::id()), made: Vec::new(), files: Vec::new() };
         for ns in ["inet", "gw", "w1", "w2", "pw"] {
             lab.add_ns(ns);
         }
@@ -162,6 +163,9 @@ impl Drop for Lab {
     fn drop(&mut self) {
         for ns in self.made.iter().rev() {
             let _ = run(&["ip", "netns", "del", ns]);
+        }
+        for file in &self.files {
+            let _ = std::fs::remove_file(file);
         }
     }
 }
@@ -233,9 +237,8 @@ fn resolve_in(ns: &str) -> EgressReport {
 fn cli_in(ns: &str, snapshot: &std::path::Path) -> (i32, serde_json::Value) {
     let exe = std::env::current_exe().unwrap();
     let binary = exe.parent().and_then(|d| d.parent()).unwrap().join("examples/civo-egress");
-    if !binary.exists() {
-        must(&[&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), "build", "--example", "civo-egress"]);
-    }
+    // `cargo test --test netns` does not rebuild the examples.
+    must(&[&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), "build", "--quiet", "--example", "civo-egress"]);
     let out = run(&[
         "ip",
         "netns",
@@ -275,7 +278,7 @@ fn the_articles_experiment_in_network_namespaces() {
         eprintln!("skipped: the network-namespace suite needs root (ip netns, veth, nftables)");
         return;
     }
-    let lab = Lab::build();
+    let mut lab = Lab::build();
     let stop = start_echo_services(&lab.ns("inet"));
     let gateway: IpAddr = GATEWAY_IP.parse().unwrap();
     let public_worker: IpAddr = PUBLIC_WORKER_IP.parse().unwrap();
@@ -301,6 +304,7 @@ fn the_articles_experiment_in_network_namespaces() {
     // The CLI, run inside a pod, agrees.
     let snapshot = std::env::temp_dir().join(format!("{}snapshot.json", lab.prefix));
     std::fs::write(&snapshot, SNAPSHOT).unwrap();
+    lab.files.push(snapshot.clone());
     let (code, json) = cli_in(&lab.ns("pod-w1"), &snapshot);
     assert_eq!((code, json["status"].as_str()), (0, Some("confirmed")), "{json}");
     assert_eq!(json["egress_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]));
@@ -322,6 +326,5 @@ fn the_articles_experiment_in_network_namespaces() {
     let report = resolve_in(&lab.ns("pod-w2"));
     assert_eq!((report.status(), report.observed()), (EgressStatus::Mismatch, Some(REPLACED_IP.parse().unwrap())));
 
-    let _ = std::fs::remove_file(&snapshot);
     drop(stop);
 }

@@ -170,6 +170,7 @@ proptest! {
     }
 }
 
+#[cfg(feature = "civo-api")]
 #[test]
 fn small_enums_round_trip_through_serde() {
     use civo_egress::{EgressStatus, EvidenceKind, IpFamily, WarningKind};

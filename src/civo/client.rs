@@ -237,7 +237,7 @@ impl CivoClient {
     }
 
     pub(crate) fn new_deadline(&self) -> Instant {
-        Instant::now() + self.shared.deadline
+        far_instant(self.shared.deadline)
     }
 
     pub(crate) fn deadline_length(&self) -> Duration {
@@ -394,7 +394,7 @@ impl CivoClient {
             if remaining.is_zero() {
                 return Err(CivoError::Timeout { after: self.shared.deadline });
             }
-            match self.attempt(url.clone(), path, remaining).await {
+            match self.attempt(url.clone(), path, remaining, retries).await {
                 Ok(value) => return Ok(value),
                 Err(Failure::Retry { error, wait })
                     if retries < self.shared.max_retries && Instant::now() + wait < deadline =>
@@ -408,7 +408,13 @@ impl CivoClient {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, url: Url, path: &[&str], remaining: Duration) -> Result<T, Failure> {
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        path: &[&str],
+        remaining: Duration,
+        retries: u32,
+    ) -> Result<T, Failure> {
         let timeout = self.shared.request_timeout.min(remaining);
         let request = self.shared.http.get(url).bearer_auth(self.shared.key.expose()).timeout(timeout).send();
         let response = match tokio::time::timeout(timeout, request).await {
@@ -435,7 +441,7 @@ impl CivoClient {
         if (200..300).contains(&status) {
             return self.decode(path, &body).map_err(Failure::Final);
         }
-        Err(self.status_error(status, &headers, &body, path))
+        Err(self.status_error(status, &headers, &body, path, retries))
     }
 
     fn decode<T: DeserializeOwned>(&self, path: &[&str], body: &[u8]) -> Result<T, CivoError> {
@@ -447,7 +453,7 @@ impl CivoClient {
         })
     }
 
-    fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8], path: &[&str]) -> Failure {
+    fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8], path: &[&str], retries: u32) -> Failure {
         let parsed: ApiErrorBody = serde_json::from_slice(body).unwrap_or_default();
         let said = |fallback: &str| {
             let text = [&parsed.reason, &parsed.result, &parsed.code].into_iter().find(|s| !s.is_empty());
@@ -458,15 +464,19 @@ impl CivoClient {
             403 => CivoError::Forbidden { message: said("forbidden") },
             404 => CivoError::NotFound { path: endpoint(path) },
             429 => {
-                let wait = retry_wait(headers, 0);
+                let wait = retry_wait(headers, retries);
                 return Failure::Retry { error: CivoError::RateLimited { retry_after: Some(wait) }, wait };
             }
             _ if !parsed.code.is_empty() => {
                 CivoError::Api { status, code: self.redact(&parsed.code), reason: said("") }
             }
-            _ => CivoError::Status { status, excerpt: self.redact(&http::excerpt(body, 200)) },
+            // Redact before cutting: a key split by the cut would survive.
+            _ => CivoError::Status {
+                status,
+                excerpt: http::excerpt(self.redact(&String::from_utf8_lossy(body)).as_bytes(), 200),
+            },
         };
-        if status >= 500 { Failure::Retry { error, wait: retry_wait(headers, 1) } } else { Failure::Final(error) }
+        if status >= 500 { Failure::Retry { error, wait: retry_wait(headers, retries) } } else { Failure::Final(error) }
     }
 
     /// Removes the key from text that came from a server or a library.
@@ -480,20 +490,35 @@ fn endpoint(path: &[&str]) -> String {
     format!("/v2/{}", path.join("/"))
 }
 
-/// How long to wait before retrying: `Retry-After` (seconds), else
-/// `x-ratelimit-reset` (epoch seconds), else a short backoff; never more
-/// than a minute.
-fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-    let wait = if let Some(seconds) = header(RETRY_AFTER.as_str()) {
-        Duration::from_secs(seconds)
-    } else if let Some(reset) = header("x-ratelimit-reset") {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        Duration::from_secs(reset).saturating_sub(now)
+/// `now + after`, or a century from now when that overflows: a huge
+/// deadline means "no deadline", not a panic.
+pub(crate) fn far_instant(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// How long to wait before retry number `retries + 1`: `Retry-After` (seconds
+/// or an HTTP date), else `x-ratelimit-reset` (epoch seconds), else a backoff
+/// that doubles from 250 ms; never more than a minute.
+fn retry_wait(headers: &HeaderMap, retries: u32) -> Duration {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let now = SystemTime::now();
+    let wait = if let Some(value) = header(RETRY_AFTER.as_str()) {
+        match (value.parse::<u64>(), httpdate::parse_http_date(value)) {
+            (Ok(seconds), _) => Duration::from_secs(seconds),
+            (_, Ok(when)) => when.duration_since(now).unwrap_or_default(),
+            _ => backoff(retries),
+        }
+    } else if let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()) {
+        Duration::from_secs(reset).saturating_sub(now.duration_since(UNIX_EPOCH).unwrap_or_default())
     } else {
-        Duration::from_millis(250) * 2u32.saturating_pow(attempt.min(4))
+        backoff(retries)
     };
     wait.min(Duration::from_secs(60))
+}
+
+fn backoff(retries: u32) -> Duration {
+    Duration::from_millis(250) * 2u32.saturating_pow(retries.min(4))
 }
 
 /// The Civo CLI's rules for finding a cluster by name or id.
@@ -513,4 +538,9 @@ pub(crate) fn pick_cluster<'a>(clusters: &'a [ApiCluster], query: &str) -> Resul
             matches: many.iter().map(|c| c.name.clone()).collect(),
         }),
     }
+}
+
+#[cfg(test)]
+pub(crate) fn retry_wait_for_tests(headers: &HeaderMap, retries: u32) -> Duration {
+    retry_wait(headers, retries)
 }

@@ -58,3 +58,25 @@ fn debug_output_hides_the_key() {
     let debug = format!("{client:?}");
     assert!(!debug.contains("sekrit-123") && debug.contains("***"), "{debug}");
 }
+
+#[test]
+fn retry_waits_follow_the_headers_then_back_off() {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use std::time::Duration;
+    let wait = |pairs: &[(&'static str, String)], retries| {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        super::client::retry_wait_for_tests(&headers, retries)
+    };
+    assert_eq!(wait(&[("retry-after", "7".into())], 0), Duration::from_secs(7));
+    let in_ten = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(10));
+    let dated = wait(&[("retry-after", in_ten)], 0);
+    assert!(dated > Duration::from_secs(8) && dated <= Duration::from_secs(10), "{dated:?}");
+    assert_eq!(wait(&[("retry-after", "3600".into())], 0), Duration::from_secs(60), "capped");
+    assert_eq!(wait(&[], 0), Duration::from_millis(250));
+    assert_eq!(wait(&[], 1), Duration::from_millis(500));
+    assert_eq!(wait(&[], 3), Duration::from_secs(2));
+    assert_eq!(wait(&[], 40), Duration::from_secs(4));
+}

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
-use crate::{CivoClient, CivoError, parse};
+use crate::{CivoClient, CivoError, Selection, Topology};
 
 /// What the Civo API says a cluster's egress set is: its `master_ip`, and the
-/// public IP of every node in a public-IP node pool. One list request (per
-/// page of clusters).
+/// public IP of every node that has one, found by [`Topology::discover`] for
+/// that cluster alone (its lists, then its nodes, concurrently).
 #[derive(Debug, Clone)]
 pub struct CivoSource {
     client: CivoClient,
@@ -37,20 +37,19 @@ impl EgressSource for CivoSource {
     }
 
     async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
-        let cluster = self.client.find_cluster(&self.cluster).await.map_err(|e| match e {
+        // Discovery's own rules decide the egress set, so a resolver and a
+        // discovered snapshot can never disagree about it.
+        let selection = Selection::all().cluster(&self.cluster);
+        let discovery = Topology::discover(&self.client, &selection).await.map_err(|e| match e {
             CivoError::Timeout { after } => SourceError::Timeout(after),
             e @ (CivoError::Connect { .. } | CivoError::TooLarge { .. }) => SourceError::Unreachable(e.to_string()),
             e if e.status().is_some_and(|s| s >= 500) => SourceError::ServerFailure(e.to_string()),
             e => SourceError::Config(e.to_string()),
         })?;
-        let master = parse::ip("master_ip", &cluster.master_ip).map_err(|e| SourceError::BadAnswer(e.to_string()))?;
-        let mut ips = vec![master];
-        let public_nodes = cluster.pools.iter().filter(|p| p.public_ip_node_pool).flat_map(|p| &p.instances);
-        for ip in public_nodes.filter_map(|i| parse::ip("public_ip", &i.public_ip).ok()) {
-            if !ips.contains(&ip) {
-                ips.push(ip);
-            }
-        }
-        Ok(ips.into_iter().filter(|&ip| family.admits(ip)).collect())
+        let Some(cluster) = discovery.topology().clusters().first() else {
+            let why: Vec<String> = discovery.warnings().iter().map(ToString::to_string).collect();
+            return Err(SourceError::BadAnswer(format!("no usable egress IP: {}", why.join("; "))));
+        };
+        Ok(cluster.egress_ips().into_iter().filter(|&ip| family.admits(ip)).collect())
     }
 }

@@ -57,7 +57,8 @@ impl fmt::Display for EgressStatus {
 /// What [`resolve_egress`](crate::resolve_egress) found.
 ///
 /// Serializes as `{"cluster", "egress_ips", "status", "observed", "expected",
-/// "evidence": [...], "warnings": [...]}`.
+/// "evidence": [...], "warnings": [...]}` (`"cluster"` is `""` when none was
+/// named).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressReport {
     pub(crate) cluster: Option<String>,
@@ -165,7 +166,8 @@ impl EgressReport {
 impl Serialize for EgressReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("EgressReport", 7)?;
-        s.serialize_field("cluster", &self.cluster)?;
+        // A string, as the CLI's JSON promises: "" when no cluster was named.
+        s.serialize_field("cluster", self.cluster.as_deref().unwrap_or(""))?;
         s.serialize_field("egress_ips", &self.egress_ips())?;
         s.serialize_field("status", &self.status)?;
         s.serialize_field("observed", &self.observed)?;

@@ -40,9 +40,15 @@ pub enum ResolveError {
 
 /// Resolves a cluster's egress IP from its sources: all run concurrently,
 /// each under its own timeout, all under one deadline; the resolver returns
-/// as soon as the outcome is decided (a quorum of observers agreed, and every
-/// expected source answered), cancelling the rest, and never after the
-/// deadline.
+/// as soon as the outcome is decided, cancelling the rest, and never after
+/// the deadline.
+///
+/// The outcome is decided when every expected source has answered and one
+/// address has a quorum of agreeing observers that no other address can
+/// still tie: more than the runner-up has plus every observer still running.
+/// With 3 observers and a quorum of 2 that is the second agreeing answer;
+/// with the CLI's 6 default observers it is the fourth, or the second once
+/// the others have failed or timed out.
 ///
 /// Cheap to clone. Requires a tokio runtime (with the `time` driver).
 ///
@@ -235,7 +241,8 @@ impl EgressResolver {
     pub async fn resolve(&self) -> EgressReport {
         let settings = &*self.inner;
         let started = Instant::now();
-        let deadline = started + settings.deadline;
+        let deadline =
+            started.checked_add(settings.deadline).unwrap_or(started + Duration::from_secs(100 * 365 * 24 * 3600));
         let mut running: FuturesUnordered<_> = settings
             .sources
             .iter()
@@ -297,10 +304,12 @@ impl EgressResolver {
         !expected_pending && self.winner(answers).is_some()
     }
 
-    /// The address a quorum of observers agrees on, once no other address can
-    /// still tie with it: more agreeing observers than any other address has,
-    /// plus every observer still running. A tie is never broken (not by who
-    /// answered first, not by the expected set): it leaves no winner.
+    /// The address a quorum of observers agrees on, once no other address of
+    /// its family can still tie with it: more agreeing observers than any
+    /// other address of that family has, plus every observer still running.
+    /// A tie is never broken (not by who answered first, not by the expected
+    /// set): it leaves no winner. IPv4 and IPv6 are separate elections (a
+    /// dual-stack host leaves from one address of each), IPv4 first.
     fn winner(&self, answers: &[Option<Answer>]) -> Option<IpAddr> {
         let pending = self
             .inner
@@ -309,11 +318,14 @@ impl EgressResolver {
             .zip(answers)
             .filter(|(source, answer)| source.kind() == EvidenceKind::Observed && answer.is_none())
             .count();
-        let mut tally = self.tally(answers);
-        tally.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
-        let (leader, count) = *tally.first()?;
-        let runner_up = tally.get(1).map_or(0, |&(_, n)| n);
-        (count >= self.inner.quorum && count > runner_up + pending).then_some(leader)
+        let tally = self.tally(answers);
+        [true, false].into_iter().find_map(|v4| {
+            let mut family: Vec<(IpAddr, usize)> = tally.iter().copied().filter(|(ip, _)| ip.is_ipv4() == v4).collect();
+            family.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+            let (leader, count) = *family.first()?;
+            let runner_up = family.get(1).map_or(0, |&(_, n)| n);
+            (count >= self.inner.quorum && count > runner_up + pending).then_some(leader)
+        })
     }
 
     /// How many observers gave each address (a source counts once).
@@ -389,6 +401,7 @@ impl EgressResolver {
                     for outcome in ips {
                         if let (Ok(ip), Some(agreed)) = (&outcome, observed)
                             && source.kind() == EvidenceKind::Observed
+                            && ip.is_ipv4() == agreed.is_ipv4()
                             && *ip != agreed
                         {
                             warnings.push(format!(
@@ -426,7 +439,8 @@ impl EgressResolver {
                 list(expected)
             ));
         }
-        if observed.is_none() && tally.len() > 1 {
+        let split = |v4: bool| tally.iter().filter(|(ip, _)| ip.is_ipv4() == v4).count() > 1;
+        if observed.is_none() && (split(true) || split(false)) {
             let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
             warnings.push(format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")));
         } else if observed.is_none() {
