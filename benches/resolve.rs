@@ -70,6 +70,36 @@ fn quorum_to_return(c: &mut Criterion) {
     group.bench_function("whole_resolution_one_hung", |b| {
         b.iter(|| runtime.block_on(resolver.resolve()));
     });
+
+    // The CLI's default size: six observers, two of them hung. The outcome is
+    // decided at the fourth agreeing answer (then no one can tie).
+    let answered6 = Arc::new(Mutex::new(Vec::new()));
+    let six = runtime.block_on(async {
+        let honest = server::echo("74.220.24.10\n").await;
+        let hung = server::echo_reply(server::Reply::Silence).await;
+        let mut builder = EgressResolver::builder()
+            .quorum(2)
+            .deadline(Duration::from_secs(30))
+            .source_timeout(Duration::from_secs(30));
+        for url in [&hung, &honest, &honest, &hung, &honest, &honest] {
+            builder =
+                builder.source(Timed { inner: HttpEchoSource::new(url).unwrap(), answered: Arc::clone(&answered6) });
+        }
+        builder.build().unwrap()
+    });
+    group.bench_function("deciding_answer_to_return_six_two_hung", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                answered6.lock().unwrap().clear();
+                let report = runtime.block_on(six.resolve());
+                let returned = Instant::now();
+                assert_eq!(report.status(), EgressStatus::Observed, "{report:?}");
+                total += returned - *answered6.lock().unwrap().iter().max().unwrap();
+            }
+            total
+        })
+    });
     group.finish();
 }
 

@@ -416,6 +416,38 @@ async fn the_startup_check_passes_for_the_whitelisted_ip() {
 }
 
 #[tokio::test]
+async fn ipv4_and_ipv6_are_separate_elections() {
+    let v6 = "2a00:1450:4009::10";
+    let report = resolver().sources(http(&[EGRESS, EGRESS, v6]).await).build().unwrap().resolve().await;
+    assert_eq!((report.status(), report.observed()), (EgressStatus::Observed, Some(ip(EGRESS))));
+    assert!(report.warnings().is_empty(), "an IPv6 answer is not a liar: {:?}", report.warnings());
+    let report = resolver().sources(http(&[v6, v6, EGRESS]).await).build().unwrap().resolve().await;
+    assert_eq!(report.observed(), Some(ip(v6)), "IPv6 wins when IPv4 has no quorum");
+}
+
+#[tokio::test]
+async fn a_huge_deadline_is_no_deadline_not_a_panic() {
+    let report = EgressResolver::builder()
+        .deadline(Duration::MAX)
+        .source_timeout(Duration::MAX)
+        .sources(http(&[EGRESS, EGRESS]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.status(), EgressStatus::Observed);
+    let fake = common::civo_api::FakeCivo::account().await;
+    let client = CivoClient::builder()
+        .api_key(common::civo_api::KEY)
+        .api_url(fake.url())
+        .deadline(Duration::MAX)
+        .request_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    assert_eq!(client.networks().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn misconfigurations_are_refused_at_build() {
     assert!(matches!(EgressResolver::builder().build(), Err(ResolveError::NoSources)));
     assert!(matches!(
