@@ -127,11 +127,11 @@ mod tests {
     #[test]
     fn every_entry_is_a_network_address() {
         for r in SPECIAL_V4 {
-            let net = ipnet::Ipv4Net::new(r.addr, r.prefix_len).unwrap();
+            let net = ipnet::Ipv4Net::new(r.addr, r.prefix_len).unwrap(); // ok: test
             assert_eq!(net.network(), r.addr, "{}", r.name);
         }
         for r in SPECIAL_V6 {
-            let net = ipnet::Ipv6Net::new(r.addr, r.prefix_len).unwrap();
+            let net = ipnet::Ipv6Net::new(r.addr, r.prefix_len).unwrap(); // ok: test
             assert_eq!(net.network(), r.addr, "{}", r.name);
         }
     }
