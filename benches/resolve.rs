@@ -36,69 +36,60 @@ impl EgressSource for Timed {
     }
 }
 
+/// A resolver over loopback echo servers: `honest` that answer, `hung` that
+/// never do (listed first), each recording when it answered.
+struct Bench {
+    resolver: EgressResolver,
+    answered: Arc<Mutex<Vec<Instant>>>,
+}
+
+impl Bench {
+    fn new(runtime: &tokio::runtime::Runtime, hung: usize, honest: usize) -> Self {
+        let answered = Arc::new(Mutex::new(Vec::new()));
+        let resolver = runtime.block_on(async {
+            let honest_url = server::echo("74.220.24.10\n").await;
+            let hung_url = server::echo_reply(server::Reply::Silence).await;
+            let urls = std::iter::repeat_n(&hung_url, hung).chain(std::iter::repeat_n(&honest_url, honest));
+            let mut builder = EgressResolver::builder()
+                .quorum(2)
+                .deadline(Duration::from_secs(30))
+                .source_timeout(Duration::from_secs(30));
+            for url in urls {
+                let inner = HttpEchoSource::new(url).unwrap();
+                builder = builder.source(Timed { inner, answered: Arc::clone(&answered) });
+            }
+            builder.build().unwrap()
+        });
+        Self { resolver, answered }
+    }
+
+    /// Total time from the last answer a resolution waited for to its return.
+    fn deciding_answer_to_return(&self, runtime: &tokio::runtime::Runtime, iterations: u64) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iterations {
+            self.answered.lock().unwrap().clear();
+            let report = runtime.block_on(self.resolver.resolve());
+            let returned = Instant::now();
+            assert_eq!(report.status(), EgressStatus::Observed, "{report:?}");
+            total += returned - *self.answered.lock().unwrap().iter().max().unwrap();
+        }
+        total
+    }
+}
+
 fn quorum_to_return(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let answered = Arc::new(Mutex::new(Vec::new()));
-    let resolver = runtime.block_on(async {
-        let honest = server::echo("74.220.24.10\n").await;
-        let hung = server::echo_reply(server::Reply::Silence).await;
-        let mut builder = EgressResolver::builder()
-            .quorum(2)
-            .deadline(Duration::from_secs(30))
-            .source_timeout(Duration::from_secs(30));
-        for url in [&hung, &honest, &honest] {
-            builder =
-                builder.source(Timed { inner: HttpEchoSource::new(url).unwrap(), answered: Arc::clone(&answered) });
-        }
-        builder.build().unwrap()
-    });
+    let three = Bench::new(&runtime, 1, 2);
+    // The CLI's default size: the outcome is decided at the fourth agreeing
+    // answer (then no one can tie).
+    let six = Bench::new(&runtime, 2, 4);
     let mut group = c.benchmark_group("resolve");
     group.bench_function("quorum_to_return_one_hung", |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                answered.lock().unwrap().clear();
-                let report = runtime.block_on(resolver.resolve());
-                let returned = Instant::now();
-                assert_eq!(report.status(), EgressStatus::Observed, "{report:?}");
-                let quorum_reached = *answered.lock().unwrap().iter().max().unwrap();
-                total += returned - quorum_reached;
-            }
-            total
-        })
+        b.iter_custom(|iterations| three.deciding_answer_to_return(&runtime, iterations))
     });
-    group.bench_function("whole_resolution_one_hung", |b| {
-        b.iter(|| runtime.block_on(resolver.resolve()));
-    });
-
-    // The CLI's default size: six observers, two of them hung. The outcome is
-    // decided at the fourth agreeing answer (then no one can tie).
-    let answered6 = Arc::new(Mutex::new(Vec::new()));
-    let six = runtime.block_on(async {
-        let honest = server::echo("74.220.24.10\n").await;
-        let hung = server::echo_reply(server::Reply::Silence).await;
-        let mut builder = EgressResolver::builder()
-            .quorum(2)
-            .deadline(Duration::from_secs(30))
-            .source_timeout(Duration::from_secs(30));
-        for url in [&hung, &honest, &honest, &hung, &honest, &honest] {
-            builder =
-                builder.source(Timed { inner: HttpEchoSource::new(url).unwrap(), answered: Arc::clone(&answered6) });
-        }
-        builder.build().unwrap()
-    });
+    group.bench_function("whole_resolution_one_hung", |b| b.iter(|| runtime.block_on(three.resolver.resolve())));
     group.bench_function("deciding_answer_to_return_six_two_hung", |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                answered6.lock().unwrap().clear();
-                let report = runtime.block_on(six.resolve());
-                let returned = Instant::now();
-                assert_eq!(report.status(), EgressStatus::Observed, "{report:?}");
-                total += returned - *answered6.lock().unwrap().iter().max().unwrap();
-            }
-            total
-        })
+        b.iter_custom(|iterations| six.deciding_answer_to_return(&runtime, iterations))
     });
     group.finish();
 }

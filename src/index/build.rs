@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::{Answer, Family, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
+use super::{Answer, FEW_HOSTS, Family, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
 use crate::classify::IpClass;
 use crate::cluster::Cluster;
 use crate::node::{LoadBalancer, ReservedIp};
@@ -224,14 +224,9 @@ impl<'a> Builder<'a> {
         let (starts, intervals) = self.flatten(ranges, &runs, max);
         let starts: Vec<K> = starts.into_iter().map(|s| K::try_from(s).unwrap_or_default()).collect();
         let (by_first_byte, by_second_byte) = slots(&starts);
-        Family {
-            hosts: hosts.iter().copied().collect(),
-            sorted_hosts: hosts,
-            starts,
-            intervals,
-            by_first_byte,
-            by_second_byte,
-        }
+        // A few hosts are found in `sorted_hosts`; only more earn a hash map.
+        let map = if hosts.len() > FEW_HOSTS { hosts.iter().copied().collect() } else { Default::default() };
+        Family { hosts: map, sorted_hosts: hosts, starts, intervals, by_first_byte, by_second_byte }
     }
 
     /// Sweeps the ranges of one family into disjoint intervals covering

@@ -73,6 +73,7 @@ pub struct EgressResolver {
     inner: Arc<Settings>,
 }
 
+#[derive(Debug)]
 struct Settings {
     sources: Vec<Arc<dyn EgressSource>>,
     quorum: usize,
@@ -98,25 +99,21 @@ impl fmt::Debug for EgressResolver {
 #[must_use]
 #[derive(Debug)]
 pub struct EgressResolverBuilder {
-    sources: Vec<Arc<dyn EgressSource>>,
-    quorum: usize,
-    source_timeout: Duration,
-    deadline: Duration,
-    family: IpFamily,
-    allow_non_global: bool,
-    cluster: Option<String>,
+    settings: Settings,
 }
 
 impl Default for EgressResolverBuilder {
     fn default() -> Self {
         Self {
-            sources: Vec::new(),
-            quorum: 2,
-            source_timeout: Duration::from_secs(3),
-            deadline: Duration::from_secs(5),
-            family: IpFamily::Both,
-            allow_non_global: false,
-            cluster: None,
+            settings: Settings {
+                sources: Vec::new(),
+                quorum: 2,
+                source_timeout: Duration::from_secs(3),
+                deadline: Duration::from_secs(5),
+                family: IpFamily::Both,
+                allow_non_global: false,
+                cluster: None,
+            },
         }
     }
 }
@@ -124,7 +121,7 @@ impl Default for EgressResolverBuilder {
 impl EgressResolverBuilder {
     /// Adds a source.
     pub fn source(mut self, source: impl EgressSource + 'static) -> Self {
-        self.sources.push(Arc::new(source));
+        self.settings.sources.push(Arc::new(source));
         self
     }
 
@@ -134,37 +131,37 @@ impl EgressResolverBuilder {
         I: IntoIterator<Item = S>,
         S: EgressSource + 'static,
     {
-        self.sources.extend(sources.into_iter().map(|s| Arc::new(s) as Arc<dyn EgressSource>));
+        self.settings.sources.extend(sources.into_iter().map(|s| Arc::new(s) as Arc<dyn EgressSource>));
         self
     }
 
     /// Adds a source shared with other resolvers.
     pub fn shared_source(mut self, source: Arc<dyn EgressSource>) -> Self {
-        self.sources.push(source);
+        self.settings.sources.push(source);
         self
     }
 
     /// Observers that must agree on one address (default 2).
     pub fn quorum(mut self, quorum: usize) -> Self {
-        self.quorum = quorum;
+        self.settings.quorum = quorum;
         self
     }
 
     /// The timeout of each source (default 3 s).
     pub fn source_timeout(mut self, timeout: Duration) -> Self {
-        self.source_timeout = timeout;
+        self.settings.source_timeout = timeout;
         self
     }
 
     /// The deadline of the whole resolution (default 5 s).
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.settings.deadline = deadline;
         self
     }
 
     /// The address family to ask about (default both).
     pub fn family(mut self, family: IpFamily) -> Self {
-        self.family = family;
+        self.settings.family = family;
         self
     }
 
@@ -172,13 +169,13 @@ impl EgressResolverBuilder {
     /// CGNAT, documentation...). For labs and tests only: in production such
     /// an answer comes from a proxy or an interception, not the egress.
     pub fn allow_non_global(mut self, allow: bool) -> Self {
-        self.allow_non_global = allow;
+        self.settings.allow_non_global = allow;
         self
     }
 
     /// Names the cluster in the report.
     pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
-        self.cluster = Some(cluster.into());
+        self.settings.cluster = Some(cluster.into());
         self
     }
 
@@ -189,30 +186,20 @@ impl EgressResolverBuilder {
     /// [`ResolveError::NoSources`], [`ResolveError::ZeroQuorum`],
     /// [`ResolveError::QuorumTooLarge`] or [`ResolveError::ZeroTimeout`].
     pub fn build(self) -> Result<EgressResolver, ResolveError> {
-        if self.sources.is_empty() {
+        if self.settings.sources.is_empty() {
             return Err(ResolveError::NoSources);
         }
-        if self.quorum == 0 {
+        if self.settings.quorum == 0 {
             return Err(ResolveError::ZeroQuorum);
         }
-        let observers = self.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
-        if observers > 0 && self.quorum > observers {
-            return Err(ResolveError::QuorumTooLarge { quorum: self.quorum, observers });
+        let observers = self.settings.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
+        if observers > 0 && self.settings.quorum > observers {
+            return Err(ResolveError::QuorumTooLarge { quorum: self.settings.quorum, observers });
         }
-        if self.source_timeout.is_zero() || self.deadline.is_zero() {
+        if self.settings.source_timeout.is_zero() || self.settings.deadline.is_zero() {
             return Err(ResolveError::ZeroTimeout);
         }
-        Ok(EgressResolver {
-            inner: Arc::new(Settings {
-                sources: self.sources,
-                quorum: self.quorum,
-                source_timeout: self.source_timeout,
-                deadline: self.deadline,
-                family: self.family,
-                allow_non_global: self.allow_non_global,
-                cluster: self.cluster,
-            }),
-        })
+        Ok(EgressResolver { inner: Arc::new(self.settings) })
     }
 }
 
