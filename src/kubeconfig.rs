@@ -275,8 +275,11 @@ impl Kubeconfig {
             // value from the file, and a kubeconfig holds tokens.
             let full = e.to_string();
             let message = full.split(['"', '`', '\'']).next().unwrap_or("").trim().trim_end_matches(':').to_owned();
-            let source =
-                if full.len() == message.len() { Cause::new(e) } else { Cause::new(Redacted(message.clone())) };
+            // The parser's own error is the cause unless it quotes more than
+            // a punctuation mark ('[', ':'): a longer quote is the file's
+            // text, and may be a token.
+            let quotes_text = full.split(['"', '`', '\'']).skip(1).step_by(2).any(|quoted| quoted.chars().count() > 3);
+            let source = if quotes_text { Cause::new(Redacted(message.clone())) } else { Cause::new(e) };
             KubeconfigError::Yaml { path: path.to_owned(), line, column, message, source }
         })?;
         let mut config = Self::default();
