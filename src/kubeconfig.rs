@@ -315,11 +315,8 @@ impl Kubeconfig {
         for path in paths {
             let path = path.as_ref();
             let shown = path.display().to_string();
-            let read_error = |message: String, source: Option<Cause>| KubeconfigError::Read {
-                path: shown.clone(),
-                message,
-                source,
-            };
+            let read_error =
+                |message: String, source: Option<Cause>| KubeconfigError::Read { path: shown.clone(), message, source };
             let io_error = |e: std::io::Error| read_error(e.to_string(), Some(Cause::new(e)));
             match std::fs::metadata(path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -401,8 +398,11 @@ impl Kubeconfig {
             .iter()
             .find(|(name, _)| name == cluster)
             .ok_or_else(|| KubeconfigError::UnknownCluster { context: context.to_owned(), cluster: cluster.clone() })?;
-        let bad =
-            |source: Option<Cause>| KubeconfigError::BadServer { cluster: cluster.clone(), server: server.clone(), source };
+        let bad = |source: Option<Cause>| KubeconfigError::BadServer {
+            cluster: cluster.clone(),
+            server: server.clone(),
+            source,
+        };
         let url = Url::parse(server.trim()).map_err(|e| bad(Some(Cause::new(e))))?;
         if url.host().is_none() {
             return Err(bad(None));

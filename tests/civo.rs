@@ -103,7 +103,10 @@ async fn a_wrong_key_is_unauthorized_and_never_shown() {
     let wrong = format!("{KEY}-revoked");
     let client = CivoClient::builder().api_key(&wrong).api_url(fake.url()).build().unwrap();
     let error = client.list_clusters().await.unwrap_err();
-    assert!(matches!(&error, CivoError::Unauthorized { message, .. } if message == "requires_authentication"), "{error}");
+    assert!(
+        matches!(&error, CivoError::Unauthorized { message, .. } if message == "requires_authentication"),
+        "{error}"
+    );
     assert!(error.is_auth());
     assert_eq!(error.status(), Some(401));
     assert!(!error.to_string().contains(&wrong) && !format!("{error:?}").contains(&wrong));
@@ -123,7 +126,9 @@ async fn each_failure_is_a_typed_error() {
     let client = client(&fake);
     type Check = fn(&CivoError) -> bool;
     let cases: Vec<(Reply, Check)> = vec![
-        (not_found_html(), |e| matches!(e, CivoError::NotFound { path, .. } if path == "/v2/networks") && e.is_not_found()),
+        (not_found_html(), |e| {
+            matches!(e, CivoError::NotFound { path, .. } if path == "/v2/networks") && e.is_not_found()
+        }),
         (
             Reply::json(403, r#"{"code":"forbidden","reason":"key lacks permission"}"#),
             |e| matches!(e, CivoError::Forbidden { message, .. } if message == "key lacks permission"),
@@ -263,7 +268,8 @@ fn cause<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error +
 fn an_unreadable_cli_config_keeps_the_io_error() {
     let dir = std::env::temp_dir().join(format!("civo-egress-config-dir-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let error = CivoConfig::from_vars(|name| (name == "CIVO_CONFIG").then(|| dir.to_str().unwrap().to_owned())).unwrap_err();
+    let error =
+        CivoConfig::from_vars(|name| (name == "CIVO_CONFIG").then(|| dir.to_str().unwrap().to_owned())).unwrap_err();
     assert!(matches!(error, CivoError::Config { .. }) && error.is_config(), "{error}");
     assert!(cause::<std::io::Error>(&error).is_some(), "{error:?}");
 }

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use civo_egress::civo::CivoClient;
 use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
 use civo_egress::resolve::{
-    CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource, EgressStatus, EvidenceKind,
-    HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, ResolveWarningKind, SourceError, StaticSource,
-    TopologySource,
+    CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource, EgressStatus,
+    EvidenceKind, HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, ResolveWarningKind, SourceError,
+    StaticSource, TopologySource,
 };
 use civo_egress::{Allowlist, Topology, Validation, resolve_egress};
 use common::dns::{Answer, FakeDns};
@@ -230,7 +230,9 @@ async fn bad_echo_answers_are_rejected_with_reasons() {
         (Reply::HugeChunked { total: 8 << 20 }, |e| matches!(e, SourceError::TooLarge(4096))),
         (Reply::text(502, "text/plain", "bad gateway"), |e| matches!(e, SourceError::ServerFailure { .. })),
         (Reply::text(301, "text/plain", "moved"), |e| matches!(e, SourceError::BadAnswer(_))),
-        (Reply::CloseMidBody { declared: 40, sent: b"74.2".to_vec() }, |e| matches!(e, SourceError::Unreachable { .. })),
+        (Reply::CloseMidBody { declared: 40, sent: b"74.2".to_vec() }, |e| {
+            matches!(e, SourceError::Unreachable { .. })
+        }),
     ];
     for (reply, check) in cases {
         let description = format!("{reply:?}");

@@ -132,8 +132,11 @@ impl CivoConfig {
 }
 
 fn read_cli_config(path: &std::path::Path, required: bool) -> Result<CliConfig, CivoError> {
-    let config_error =
-        |message: String, source: Option<Cause>| CivoError::Config { path: path.display().to_string(), message, source };
+    let config_error = |message: String, source: Option<Cause>| CivoError::Config {
+        path: path.display().to_string(),
+        message,
+        source,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(CliConfig::default()),

@@ -25,6 +25,7 @@ impl Cause {
     /// Keeps `error`, unless its message or that of one of its own causes
     /// holds `secret`: then a stand-in with the redacted message of `error`
     /// (a hostile server may echo the key into a value the decoder quotes).
+    #[cfg_attr(not(feature = "civo-api"), allow(dead_code))]
     pub(crate) fn scrubbed(error: impl Error + Send + Sync + 'static, secret: &str) -> Self {
         if secret.is_empty() {
             return Self::new(error);
@@ -69,6 +70,7 @@ impl Eq for Cause {}
 
 /// A cause whose message had to be redacted.
 #[derive(Debug)]
+#[cfg_attr(not(any(feature = "civo-api", feature = "kubeconfig")), allow(dead_code))]
 pub(crate) struct Redacted(pub(crate) String);
 
 impl fmt::Display for Redacted {

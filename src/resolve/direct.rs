@@ -24,10 +24,7 @@ pub(crate) fn direct_resolver(server: SocketAddr, timeout: Duration) -> Result<T
     options.cache_size = 0;
     options.use_hosts_file = ResolveHosts::Never;
     options.ndots = 0;
-    Resolver::builder_with_config(config, TokioRuntimeProvider::default())
-        .with_options(options)
-        .build()
-        .map_err(|e| {
-            SourceError::config(format!("cannot build a DNS resolver for {server}: {e}")).with_cause(Cause::new(e))
-        })
+    Resolver::builder_with_config(config, TokioRuntimeProvider::default()).with_options(options).build().map_err(|e| {
+        SourceError::config(format!("cannot build a DNS resolver for {server}: {e}")).with_cause(Cause::new(e))
+    })
 }

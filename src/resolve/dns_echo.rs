@@ -108,10 +108,7 @@ impl DnsEchoSource {
     }
 
     fn resolver(&self) -> Result<&TokioResolver, SourceError> {
-        self.resolver
-            .get_or_init(|| direct_resolver(self.server, self.timeout))
-            .as_ref()
-            .map_err(Clone::clone)
+        self.resolver.get_or_init(|| direct_resolver(self.server, self.timeout)).as_ref().map_err(Clone::clone)
     }
 
     async fn ask_opendns(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {

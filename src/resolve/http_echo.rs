@@ -116,6 +116,7 @@ impl HttpEchoSource {
 
     /// A source for each of the [`DEFAULT_ECHO_URLS`].
     #[must_use]
+    #[allow(clippy::expect_used, reason = "an invariant of the constant URLs, checked by a unit test")]
     pub fn defaults() -> Vec<Self> {
         DEFAULT_ECHO_URLS
             .iter()

@@ -43,7 +43,12 @@ impl KubeconfigSource {
     /// As [`Kubeconfig::server`].
     pub fn new(kubeconfig: &Kubeconfig, context: Option<&str>) -> Result<Self, KubeconfigError> {
         let server = kubeconfig.server(context)?;
-        Ok(Self { name: format!("kubeconfig:{}", server.context()), server, nameserver: None, timeout: Duration::from_secs(3) })
+        Ok(Self {
+            name: format!("kubeconfig:{}", server.context()),
+            server,
+            nameserver: None,
+            timeout: Duration::from_secs(3),
+        })
     }
 
     /// Resolves a DNS-name server with `nameserver` instead of the system's

@@ -5,7 +5,7 @@
 //!
 //! # Expected and observed
 //!
-//! An [`EgressResolver`] (or [`resolve_egress`](crate::resolve_egress)) asks
+//! An [`EgressResolver`] (or [`resolve_egress`]) asks
 //! every [`EgressSource`] at once: *expected* ones say what the topology
 //! claims ([`CivoSource`], [`KubeconfigSource`], [`TopologySource`],
 //! [`StaticSource`] for `CIVO_EGRESS_IP`), *observed* ones see where the
@@ -103,8 +103,10 @@ mod resolver;
 mod source;
 
 pub use async_trait::async_trait;
-pub(crate) use cause::{Cause, Redacted, serialized_names};
 pub use cause::ParseNameError;
+// Which of these a build uses depends on the features.
+#[allow(unused_imports)]
+pub(crate) use cause::{Cause, Redacted, serialized_names};
 #[cfg(feature = "civo-api")]
 pub use civo_source::CivoSource;
 #[cfg(feature = "dns")]

@@ -171,9 +171,12 @@ impl EgressReport {
     #[must_use]
     pub fn stale_ips(&self) -> Vec<IpAddr> {
         match (self.status, self.observed) {
-            (EgressStatus::Mismatch, Some(observed)) => {
-                self.expected.iter().copied().filter(|ip| *ip != observed && ip.is_ipv4() == observed.is_ipv4()).collect()
-            }
+            (EgressStatus::Mismatch, Some(observed)) => self
+                .expected
+                .iter()
+                .copied()
+                .filter(|ip| *ip != observed && ip.is_ipv4() == observed.is_ipv4())
+                .collect(),
             _ => Vec::new(),
         }
     }

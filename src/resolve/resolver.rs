@@ -425,25 +425,34 @@ impl EgressResolver {
         let mut warnings = Vec::new();
         let mut warn = |kind, message| warnings.push(ResolveWarning::new(kind, message));
         if expected.len() > 1 {
-            warn(ResolveWarningKind::SeveralExpected, format!(
-                "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
-                list(expected)
-            ));
+            warn(
+                ResolveWarningKind::SeveralExpected,
+                format!(
+                    "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
+                    list(expected)
+                ),
+            );
         }
         if let (EgressStatus::Mismatch, Some(ip)) = (status, observed) {
-            warn(ResolveWarningKind::Mismatch, format!(
-                "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
-                list(expected)
-            ));
+            warn(
+                ResolveWarningKind::Mismatch,
+                format!(
+                    "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
+                    list(expected)
+                ),
+            );
         }
         let split = |v4: bool| tally.iter().filter(|(ip, _)| ip.is_ipv4() == v4).count() > 1;
         let rejected = report.rejected();
         if observed.is_none() && tally.is_empty() && !rejected.is_empty() {
             let what: Vec<String> = rejected.iter().map(|(ip, why)| format!("{ip} ({why})")).collect();
-            warn(ResolveWarningKind::AllRejected, format!(
-                "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with Validation::strict().allow_non_global(true), set with EgressResolverBuilder::validation)",
-                what.join(", ")
-            ));
+            warn(
+                ResolveWarningKind::AllRejected,
+                format!(
+                    "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with Validation::strict().allow_non_global(true), set with EgressResolverBuilder::validation)",
+                    what.join(", ")
+                ),
+            );
         } else if observed.is_none() && (split(true) || split(false)) {
             let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
             warn(
@@ -454,10 +463,13 @@ impl EgressResolver {
             let seen: usize = tally.iter().map(|(_, n)| n).sum();
             let observers = self.inner.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
             if observers > 0 {
-                warn(ResolveWarningKind::NoQuorum, format!(
-                    "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
-                    self.inner.quorum
-                ));
+                warn(
+                    ResolveWarningKind::NoQuorum,
+                    format!(
+                        "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
+                        self.inner.quorum
+                    ),
+                );
             }
         }
         warnings

@@ -53,7 +53,10 @@ fn causes_are_the_source_itself() {
     let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
     let error = SourceError::config("cannot read it").with_source(io);
     let source = error.source().unwrap(); // ok: test
-    assert_eq!(source.downcast_ref::<std::io::Error>().map(std::io::Error::kind), Some(std::io::ErrorKind::PermissionDenied));
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::PermissionDenied)
+    );
     assert!(error.is_config());
     assert!(SourceError::Timeout(std::time::Duration::ZERO).with_source(std::fmt::Error).source().is_none());
 }
