@@ -44,9 +44,9 @@ impl fmt::Display for ApiKey {
 /// ```no_run
 /// use civo_egress::civo::{CivoClient, CivoConfig, DEFAULT_REGION};
 /// let config = CivoConfig::from_env()?;
+/// let region = config.region().unwrap_or(DEFAULT_REGION).to_owned();
 /// let client = CivoClient::builder().config(config).build()?;
-/// assert!(!client.region().is_empty()); // the CLI's default region, else DEFAULT_REGION
-/// # let _ = DEFAULT_REGION;
+/// assert_eq!(client.region(), region); // the CLI's default region, else DEFAULT_REGION
 /// # Ok::<(), civo_egress::civo::CivoError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
