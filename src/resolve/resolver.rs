@@ -212,6 +212,16 @@ impl EgressResolverBuilder {
 
 /// Resolves with the default settings (quorum 2, 3 s a source, 5 s in all).
 ///
+/// ```no_run
+/// # async fn run() -> Result<(), civo_egress::resolve::ResolveError> {
+/// use std::sync::Arc;
+/// use civo_egress::resolve::{EgressSource, HttpEchoSource};
+/// let sources = HttpEchoSource::defaults().into_iter().map(|s| Arc::new(s) as Arc<dyn EgressSource>);
+/// let report = civo_egress::resolve_egress(sources).await?;
+/// assert_eq!(report.evidence().len(), 4, "one row per echo service");
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 ///
 /// As [`EgressResolverBuilder::build`].
