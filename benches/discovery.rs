@@ -7,7 +7,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use civo_egress::{CivoClient, Selection, Topology};
+use civo_egress::civo::{CivoClient, Selection};
 use common::civo_api::{Account, FakeCivo, KEY};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -16,7 +16,7 @@ fn discovery(c: &mut Criterion) {
     let fake = runtime.block_on(FakeCivo::start(Account::generated(200, 2000), 100));
     let client = CivoClient::builder().api_key(KEY).api_url(fake.url()).build().unwrap();
 
-    let discovered = runtime.block_on(Topology::discover(&client, &Selection::all())).unwrap();
+    let discovered = runtime.block_on(client.discover(&Selection::all())).unwrap();
     let requests = fake.requests().len();
     let topology = discovered.topology();
     assert_eq!(topology.clusters().len(), 200);
@@ -29,7 +29,7 @@ fn discovery(c: &mut Criterion) {
     let mut group = c.benchmark_group("discovery");
     group.sample_size(20);
     group.bench_function("200_clusters_2000_lbs", |b| {
-        b.iter(|| runtime.block_on(Topology::discover(&client, &Selection::all())).unwrap())
+        b.iter(|| runtime.block_on(client.discover(&Selection::all())).unwrap())
     });
     group.finish();
 }

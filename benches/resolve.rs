@@ -10,8 +10,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use civo_egress::{EgressResolver, EgressSource, EgressStatus, EvidenceKind, HttpEchoSource, IpFamily, SourceError};
+use civo_egress::resolve::{
+    EgressResolver, EgressSource, EgressStatus, EvidenceKind, HttpEchoSource, IpFamily, SourceError, async_trait,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Wraps a source and records when it answered.
@@ -23,7 +24,7 @@ struct Timed {
 
 #[async_trait]
 impl EgressSource for Timed {
-    fn name(&self) -> String {
+    fn name(&self) -> &str {
         self.inner.name()
     }
     fn kind(&self) -> EvidenceKind {

@@ -14,7 +14,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use civo_egress::{Allowlist, EgressResolver, HttpEchoSource, StaticSource};
+use civo_egress::Allowlist;
+use civo_egress::resolve::{EgressResolver, HttpEchoSource, StaticSource};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -37,9 +38,13 @@ async fn check() -> Result<String, String> {
     let allowlist = Allowlist::parse(&text).map_err(|e| format!("{path}: {e}"))?;
 
     let urls: Vec<String> = args.collect();
-    let echoes = if urls.is_empty() { HttpEchoSource::defaults() } else { HttpEchoSource::many(&urls) };
+    let echoes = if urls.is_empty() {
+        HttpEchoSource::defaults()
+    } else {
+        HttpEchoSource::many(&urls).map_err(|e| e.to_string())?
+    };
     let mut resolver = EgressResolver::builder()
-        .sources(echoes.map_err(|e| e.to_string())?)
+        .sources(echoes)
         .quorum(if urls.len() == 1 { 1 } else { 2 })
         .deadline(Duration::from_secs(5));
     if let Some(expected) = StaticSource::from_env().map_err(|e| e.to_string())? {

@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use url::{Host, Url};
 
+use crate::resolve::Cause;
+
 /// The User-Agent every request carries.
 pub(crate) const USER_AGENT: &str = concat!("civo-egress/", env!("CARGO_PKG_VERSION"));
 
 /// Why a URL was refused before any connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum UrlProblem {
-    Unparsable(String),
+    Unparsable(url::ParseError),
     /// Not `https://`, and not `http://` to a loopback host.
     Insecure,
 }
@@ -24,7 +26,7 @@ pub(crate) enum UrlProblem {
 /// global unicast (a lab's documentation or private addresses, which never
 /// cross the internet).
 pub(crate) fn checked_url(text: &str, lab: bool) -> Result<Url, UrlProblem> {
-    let url = Url::parse(text.trim()).map_err(|e| UrlProblem::Unparsable(e.to_string()))?;
+    let url = Url::parse(text.trim()).map_err(UrlProblem::Unparsable)?;
     match url.scheme() {
         "https" if url.host().is_some() => Ok(url),
         "http" if is_loopback(url.host()) => Ok(url),
@@ -51,22 +53,61 @@ fn is_loopback(host: Option<Host<&str>>) -> bool {
     }
 }
 
+/// Why the HTTP client could not be built (no CA roots on the system, say).
+#[derive(Debug)]
+pub(crate) struct ClientError {
+    message: String,
+    cause: Cause,
+}
+
+impl ClientError {
+    fn new(message: String, cause: Cause) -> Self {
+        Self { message, cause }
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn cause(&self) -> Cause {
+        self.cause.clone()
+    }
+}
+
+/// The TLS configuration: rustls with the ring provider (no aws-lc-sys, no
+/// C build beyond ring's), TLS 1.2 and 1.3, the platform's certificate
+/// verifier (the system's CA roots, as reqwest's default does), HTTP/1.1 by
+/// ALPN. Built per client, never installed as the process default: the
+/// application's own rustls setup stays its own.
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, ClientError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(BuilderVerifierExt::with_platform_verifier)
+        .map_err(|e| ClientError::new(format!("cannot set up TLS: {e}"), Cause::new(e)))?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// A reqwest client configured the way both layers need it: our User-Agent,
 /// no redirects (an echo service or API that redirects is misbehaving), no
 /// proxy from the environment (a proxy would change the egress we observe),
-/// a connect timeout.
+/// a connect timeout, and [`tls_config`].
 ///
 /// Connections are made from `local` when given (`0.0.0.0` forces IPv4, `::`
 /// IPv6).
-pub(crate) fn client_from(local: Option<IpAddr>, connect_timeout: Duration) -> Result<reqwest::Client, String> {
+pub(crate) fn client_from(local: Option<IpAddr>, connect_timeout: Duration) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config()?)
         .user_agent(USER_AGENT)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .local_address(local)
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| ClientError::new(format!("cannot build the HTTP client: {}", describe(&e)), Cause::new(e)))
 }
 
 /// Why a body could not be read.
@@ -74,7 +115,7 @@ pub(crate) fn client_from(local: Option<IpAddr>, connect_timeout: Duration) -> R
 pub(crate) enum BodyError {
     TooLarge,
     Timeout,
-    Broken(String),
+    Broken(reqwest::Error),
 }
 
 /// Reads a body, never holding more than `limit` bytes: a hostile server
@@ -94,7 +135,7 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -
             }
             Ok(None) => return Ok(body),
             Err(e) if e.is_timeout() => return Err(BodyError::Timeout),
-            Err(e) => return Err(BodyError::Broken(describe(&e))),
+            Err(e) => return Err(BodyError::Broken(e)),
         }
     }
 }
@@ -142,6 +183,17 @@ mod tests {
         assert!(checked_url("http://192.168.1.1/", true).is_ok());
         assert_eq!(checked_url("http://8.8.8.8/", true), Err(UrlProblem::Insecure));
         assert_eq!(checked_url("http://echo.lab/", true), Err(UrlProblem::Insecure));
+    }
+
+    #[test]
+    fn the_client_is_built_with_rustls_and_ring_without_network() {
+        let config = tls_config().unwrap(); // ok: test
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+        let ring = rustls::crypto::ring::default_provider();
+        let suites = |p: &rustls::crypto::CryptoProvider| p.cipher_suites.iter().map(|s| s.suite()).collect::<Vec<_>>();
+        assert_eq!(suites(config.crypto_provider()), suites(&ring), "the ring provider's suites");
+        assert!(client_from(None, Duration::from_secs(1)).is_ok());
+        assert!(client_from(Some(IpAddr::from([0, 0, 0, 0])), Duration::from_secs(1)).is_ok());
     }
 
     #[test]

@@ -1,8 +1,36 @@
 //! Kubeconfig files: which API server a context talks to. On Civo that
 //! server's host is the cluster IP (`https://<master_ip>:6443`) or its DNS
-//! name (`<cluster-id>.k8s.civo.com`), so it names the egress IP.
+//! name (`<cluster-id>.k8s.civo.com`), so it names the egress IP. Feature
+//! `kubeconfig` (serde-saphyr).
 //!
-//! Only clusters and contexts are read; credentials are never parsed or kept.
+//! Only clusters and contexts are read; credentials are never parsed or
+//! kept, and never appear in an error or its causes.
+//!
+//! # Reading the kubeconfig kubectl reads
+//!
+//! [`Kubeconfig::from_env`] merges the files of `KUBECONFIG` (or reads
+//! `~/.kube/config`) as kubectl does; [`Kubeconfig::server`] gives the
+//! [`ApiServer`] of a context, whose [`ApiHost`] is an address or a name.
+//!
+//! ```no_run
+//! use civo_egress::kubeconfig::{ApiHost, Kubeconfig};
+//!
+//! let server = match Kubeconfig::from_env() {
+//!     Ok(config) => config.server(Some("prod"))?,
+//!     Err(e) if e.is_not_found() => return Ok(()), // no kubeconfig: nothing to check
+//!     Err(e) => return Err(e.into()),
+//! };
+//! match server.host() {
+//!     ApiHost::Ip(ip) => println!("{} says the egress IP is {ip}", server.context()),
+//!     ApiHost::Name(name) => println!("{} names {name}: resolve it", server.context()),
+//!     _ => {}
+//! }
+//! assert!(server.url().starts_with("https://"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! As an egress source for the resolver, see
+//! [`KubeconfigSource`](crate::resolve::KubeconfigSource).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -11,10 +39,16 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::{Host, Url};
 
+use crate::resolve::{Cause, Redacted};
+
 /// A kubeconfig larger than this is not one.
 const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// A kubeconfig that cannot be used.
+///
+/// Branch on [`is_not_found`](Self::is_not_found),
+/// [`is_invalid`](Self::is_invalid) and [`is_io`](Self::is_io); the io or
+/// YAML error underneath is the [`source()`](std::error::Error::source).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KubeconfigError {
@@ -23,14 +57,18 @@ pub enum KubeconfigError {
     NoFile,
     /// A file could not be read.
     #[error("cannot read kubeconfig {path}: {message}")]
+    #[non_exhaustive]
     Read {
         /// The file.
         path: String,
         /// What failed.
         message: String,
+        /// The io error (`None` for a file too large to be a kubeconfig).
+        source: Option<Cause>,
     },
     /// A file is not kubeconfig YAML.
     #[error("invalid kubeconfig {path} at line {line}, column {column}: {message}")]
+    #[non_exhaustive]
     Yaml {
         /// The file.
         path: String,
@@ -40,12 +78,17 @@ pub enum KubeconfigError {
         column: u64,
         /// What is wrong (never the file's text: it may hold tokens).
         message: String,
+        /// The YAML parser's error, without its snippet of the file. A
+        /// stand-in with the message above when the parser's message quotes
+        /// a value (it may be a token).
+        source: Cause,
     },
     /// No context was named and none is current.
     #[error("no context given and no current-context set")]
     NoContext,
     /// The context named does not exist.
     #[error("no context {name:?} (contexts: {})", .available.join(", "))]
+    #[non_exhaustive]
     UnknownContext {
         /// The context asked for.
         name: String,
@@ -54,6 +97,7 @@ pub enum KubeconfigError {
     },
     /// The context names a cluster that does not exist.
     #[error("context {context:?} names cluster {cluster:?}, which is not defined")]
+    #[non_exhaustive]
     UnknownCluster {
         /// The context.
         context: String,
@@ -62,12 +106,37 @@ pub enum KubeconfigError {
     },
     /// The cluster's `server` is not a URL with a host.
     #[error("cluster {cluster:?}: server {server:?} is not a URL with a host")]
+    #[non_exhaustive]
     BadServer {
         /// The cluster.
         cluster: String,
         /// The value.
         server: String,
+        /// The URL parser's error, if the value did not parse.
+        source: Option<Cause>,
     },
+}
+
+impl KubeconfigError {
+    /// Whether what was asked for is not there: no file, no current
+    /// context, an unknown context or cluster.
+    #[must_use]
+    pub const fn is_not_found(&self) -> bool {
+        matches!(self, Self::NoFile | Self::NoContext | Self::UnknownContext { .. } | Self::UnknownCluster { .. })
+    }
+
+    /// Whether a file is not a usable kubeconfig: not YAML, or a server that
+    /// is not a URL.
+    #[must_use]
+    pub const fn is_invalid(&self) -> bool {
+        matches!(self, Self::Yaml { .. } | Self::BadServer { .. })
+    }
+
+    /// Whether a file could not be read.
+    #[must_use]
+    pub const fn is_io(&self) -> bool {
+        matches!(self, Self::Read { .. })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,10 +217,16 @@ impl ApiServer {
         &self.cluster
     }
 
-    /// The server URL.
+    /// The server URL, normalized (e.g. `https://74.220.24.10:6443/`).
     #[must_use]
-    pub const fn url(&self) -> &Url {
-        &self.url
+    pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// The server's port: the URL's, else 443 for `https`.
+    #[must_use]
+    pub fn port(&self) -> Option<u16> {
+        self.url.port_or_known_default()
     }
 
     /// The server's host.
@@ -170,12 +245,14 @@ impl Kubeconfig {
     /// Parses one kubeconfig document.
     ///
     /// ```
-    /// use civo_egress::{ApiHost, Kubeconfig};
+    /// use civo_egress::kubeconfig::{ApiHost, Kubeconfig};
     /// let yaml = "clusters:\n- name: prod\n  cluster:\n    server: https://74.220.24.10:6443\n\
     ///             contexts:\n- name: prod\n  context:\n    cluster: prod\n    user: prod\n\
     ///             current-context: prod\n";
     /// let server = Kubeconfig::from_yaml(yaml)?.server(None)?;
     /// assert_eq!(server.host(), ApiHost::Ip("74.220.24.10".parse()?));
+    /// assert_eq!(server.url(), "https://74.220.24.10:6443/");
+    /// assert_eq!(server.port(), Some(6443));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -188,13 +265,22 @@ impl Kubeconfig {
 
     fn parse(path: &str, text: &str) -> Result<Self, KubeconfigError> {
         let file: File = serde_saphyr::from_str(text).map_err(|e| {
-            let e = e.without_snippet();
+            // The snippet quotes the file, and a kubeconfig holds tokens.
+            let e = match e {
+                serde_saphyr::Error::WithSnippet { error, .. } => *error,
+                other => other,
+            };
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             // Keep the message up to the first quote: what follows may be a
             // value from the file, and a kubeconfig holds tokens.
-            let message = e.to_string();
-            let message = message.split(['"', '`', '\'']).next().unwrap_or("").trim().trim_end_matches(':').to_owned();
-            KubeconfigError::Yaml { path: path.to_owned(), line, column, message }
+            let full = e.to_string();
+            let message = full.split(['"', '`', '\'']).next().unwrap_or("").trim().trim_end_matches(':').to_owned();
+            // The parser's own error is the cause unless it quotes more than
+            // a punctuation mark ('[', ':'): a longer quote is the file's
+            // text, and may be a token.
+            let quotes_text = full.split(['"', '`', '\'']).skip(1).step_by(2).any(|quoted| quoted.chars().count() > 3);
+            let source = if quotes_text { Cause::new(Redacted(message.clone())) } else { Cause::new(e) };
+            KubeconfigError::Yaml { path: path.to_owned(), line, column, message, source }
         })?;
         let mut config = Self::default();
         config.merge(file);
@@ -229,16 +315,18 @@ impl Kubeconfig {
         for path in paths {
             let path = path.as_ref();
             let shown = path.display().to_string();
-            let read_error = |message: String| KubeconfigError::Read { path: shown.clone(), message };
+            let read_error =
+                |message: String, source: Option<Cause>| KubeconfigError::Read { path: shown.clone(), message, source };
+            let io_error = |e: std::io::Error| read_error(e.to_string(), Some(Cause::new(e)));
             match std::fs::metadata(path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(read_error(e.to_string())),
+                Err(e) => return Err(io_error(e)),
                 Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                    return Err(read_error(format!("larger than {MAX_FILE_BYTES} bytes")));
+                    return Err(read_error(format!("larger than {MAX_FILE_BYTES} bytes"), None));
                 }
                 Ok(_) => {}
             }
-            let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
+            let text = std::fs::read_to_string(path).map_err(io_error)?;
             let file = Self::parse(&shown, &text)?;
             config.merge_config(file);
             read_any = true;
@@ -310,10 +398,14 @@ impl Kubeconfig {
             .iter()
             .find(|(name, _)| name == cluster)
             .ok_or_else(|| KubeconfigError::UnknownCluster { context: context.to_owned(), cluster: cluster.clone() })?;
-        let bad = || KubeconfigError::BadServer { cluster: cluster.clone(), server: server.clone() };
-        let url = Url::parse(server.trim()).map_err(|_| bad())?;
+        let bad = |source: Option<Cause>| KubeconfigError::BadServer {
+            cluster: cluster.clone(),
+            server: server.clone(),
+            source,
+        };
+        let url = Url::parse(server.trim()).map_err(|e| bad(Some(Cause::new(e))))?;
         if url.host().is_none() {
-            return Err(bad());
+            return Err(bad(None));
         }
         Ok(ApiServer { context: context.to_owned(), cluster: cluster.clone(), url })
     }

@@ -68,16 +68,17 @@
 //!
 //! # From the Civo API
 //!
-//! With the `civo-api` feature (and tokio), [`Topology::discover`] builds the
-//! snapshot from an account: each cluster's egress IP (`master_ip`), its
-//! public-IP-pool nodes, network, nodes, LoadBalancers and reserved IPs.
+//! With the `civo-api` feature (and tokio), [`civo::CivoClient::discover`]
+//! builds the snapshot from an account: each cluster's egress IP
+//! (`master_ip`), its public-IP-pool nodes, network, nodes, LoadBalancers and
+//! reserved IPs. See the [`civo`] module.
 //!
 //! ```no_run
 //! # #[cfg(feature = "civo-api")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use civo_egress::{CivoClient, Selection, Topology};
+//! use civo_egress::civo::{CivoClient, Selection};
 //! let client = CivoClient::from_env()?; // CIVO_TOKEN, or the Civo CLI's ~/.civo.json
-//! let discovery = Topology::discover(&client, &Selection::all()).await?;
+//! let discovery = client.discover(&Selection::all()).await?;
 //! for warning in discovery.warnings() {
 //!     eprintln!("warning: {warning}");
 //! }
@@ -87,24 +88,27 @@
 //!
 //! # Observing the egress IP
 //!
-//! [`EgressResolver`] (or [`resolve_egress`]) asks every [`EgressSource`] at
-//! once: *expected* ones (the Civo API, a kubeconfig, a snapshot,
-//! `CIVO_EGRESS_IP`) and *observed* ones (HTTP and DNS echo services, which
-//! see where the connection really comes from). It returns as soon as the
-//! outcome is decided (a quorum of observers agrees on an address that no
-//! other can still tie), or at its deadline, with a status:
-//! `confirmed`, `expected`, `observed`, `mismatch` (the gateway node was
-//! probably replaced) or `unknown`. A service checks at startup that its
-//! partner still allows it:
+//! [`resolve::EgressResolver`] (or [`resolve_egress`]) asks every
+//! [`resolve::EgressSource`] at once: *expected* ones (the Civo API, a
+//! kubeconfig, a snapshot, `CIVO_EGRESS_IP`) and *observed* ones (HTTP and DNS
+//! echo services, which see where the connection really comes from). It
+//! returns as soon as the outcome is decided (a quorum of observers agrees on
+//! an address that no other can still tie), or at its deadline, with a
+//! status: `confirmed`, `expected`, `observed`, `mismatch` (the gateway node
+//! was probably replaced) or `unknown`. A service checks at startup that its
+//! partner still allows it (see the [`resolve`] module, and
+//! [`kubeconfig`] for the kubeconfig as a source):
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "civo-api", feature = "dns", feature = "http-probe"))]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use civo_egress::{Allowlist, CivoClient, CivoSource, DnsEchoSource, EgressResolver, HttpEchoSource};
+//! use civo_egress::Allowlist;
+//! use civo_egress::civo::CivoClient;
+//! use civo_egress::resolve::{CivoSource, DnsEchoSource, EgressResolver, HttpEchoSource};
 //! let report = EgressResolver::builder()
 //!     .cluster("prod")
 //!     .source(CivoSource::new(CivoClient::from_env()?, "prod"))
-//!     .sources(HttpEchoSource::defaults()?)
+//!     .sources(HttpEchoSource::defaults())
 //!     .sources(DnsEchoSource::defaults())
 //!     .build()?
 //!     .resolve()
@@ -155,21 +159,36 @@
 //!
 //! # Optional features
 //!
-//! The network layers are additive features, all on by default. They need a
-//! tokio runtime.
+//! The network layers are additive features, all on by default, each a
+//! public module. They need a tokio runtime.
 //!
-//! - `civo-api`: [`CivoClient`], [`Topology::discover`], [`CivoSource`]
-//!   (reqwest with rustls).
-//! - `kubeconfig`: [`Kubeconfig`], [`KubeconfigSource`] (serde-saphyr;
-//!   hickory-resolver for DNS-name servers).
-//! - `dns`: [`DnsEchoSource`] (hickory-resolver).
-//! - `http-probe`: [`HttpEchoSource`] (reqwest with rustls).
-//! - `resolve`: [`EgressResolver`], [`EgressSource`], [`StaticSource`],
-//!   [`TopologySource`]; implied by each of the above.
+//! - `civo-api`: the [`civo`] module: [`civo::CivoClient`] and
+//!   [`civo::CivoClient::discover`], and [`resolve::CivoSource`] (reqwest
+//!   with rustls and the ring provider, the system's CA roots).
+//! - `kubeconfig`: the [`kubeconfig`] module, and [`resolve::KubeconfigSource`]
+//!   (serde-saphyr; hickory-resolver for DNS-name servers).
+//! - `dns`: [`resolve::DnsEchoSource`] (hickory-resolver).
+//! - `http-probe`: [`resolve::HttpEchoSource`] (reqwest with rustls and ring).
+//! - `resolve`: the [`resolve`] module ([`resolve::EgressResolver`],
+//!   [`resolve::EgressSource`], [`resolve::StaticSource`],
+//!   [`resolve::TopologySource`]) and [`resolve_egress`] at the root; implied
+//!   by each of the above.
+//!
+//! A feature whose name starts with `__` (`__http`) is internal, not part of
+//! the API: enable the features above instead.
 //!
 //! With `default-features = false` the crate is the pure core (topology,
 //! classify, whitelist, audit, diff), with no tokio, reqwest or hickory in the
 //! dependency tree.
+//!
+//! # Re-exports
+//!
+//! Foreign crates whose items appear in the network API are re-exported so
+//! that your code uses the versions the crate uses:
+//! [`resolve::async_trait`](macro@resolve::async_trait), to implement
+//! [`resolve::EgressSource`]. No other foreign type appears in a network
+//! signature (URLs are `&str`, errors keep their foreign causes behind
+//! [`std::error::Error::source`] only).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -178,7 +197,8 @@
 mod allowlist;
 mod audit;
 #[cfg(feature = "civo-api")]
-mod civo;
+#[cfg_attr(docsrs, doc(cfg(feature = "civo-api")))]
+pub mod civo;
 mod classify;
 mod cluster;
 mod diff;
@@ -186,16 +206,18 @@ mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
-#[cfg(feature = "http")]
+#[cfg(feature = "__http")]
 mod http;
 mod index;
 #[cfg(feature = "kubeconfig")]
-mod kubeconfig;
+#[cfg_attr(docsrs, doc(cfg(feature = "kubeconfig")))]
+pub mod kubeconfig;
 mod node;
 mod parse;
 mod reason;
 #[cfg(feature = "resolve")]
-mod resolve;
+#[cfg_attr(docsrs, doc(cfg(feature = "resolve")))]
+pub mod resolve;
 mod snapshot;
 mod special;
 mod topology;
@@ -204,34 +226,15 @@ mod whitelist;
 
 pub use allowlist::{Allowlist, AllowlistEntry};
 pub use audit::{AuditReport, Finding, FindingKind, Severity, audit};
-#[cfg(feature = "civo-api")]
-pub use civo::{
-    ApiAssignment, ApiCluster, ApiInstance, ApiKey, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiRegionFeatures,
-    ApiReservedIp, CivoClient, CivoClientBuilder, CivoConfig, CivoError, DEFAULT_API_URL, DEFAULT_REGION, Discovery,
-    DiscoveryWarning, Selection, WarningKind,
-};
 pub use classify::{Classification, IpClass, ParseIpClassError, classify_ip};
 pub use cluster::{
     Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,
 };
 pub use diff::{Change, TopologyDiff, diff};
 pub use error::{AllowlistError, TopologyError};
-#[cfg(feature = "kubeconfig")]
-pub use kubeconfig::{ApiHost, ApiServer, Kubeconfig, KubeconfigError};
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
-#[cfg(feature = "civo-api")]
-pub use resolve::CivoSource;
-#[cfg(feature = "kubeconfig")]
-pub use resolve::KubeconfigSource;
-#[cfg(feature = "http-probe")]
-pub use resolve::{DEFAULT_ECHO_URLS, HttpEchoSource};
-#[cfg(feature = "dns")]
-pub use resolve::{DnsEchoSource, DnsEchoStyle, GOOGLE_SERVER, OPENDNS_SERVER};
 #[cfg(feature = "resolve")]
-pub use resolve::{
-    EgressCheckError, EgressReport, EgressResolver, EgressResolverBuilder, EgressSource, EgressStatus, Evidence,
-    EvidenceKind, IpFamily, ResolveError, SourceError, StaticSource, TopologySource, resolve_egress,
-};
+pub use resolve::resolve_egress;
 pub use topology::Topology;
 pub use validation::Validation;
 pub use whitelist::{Whitelist, WhitelistEntry};

@@ -7,7 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use civo_egress::{CivoClient, CivoError, IpClass, Selection, Topology, WarningKind};
+use civo_egress::civo::api::{ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool};
+use civo_egress::civo::{ApiKey, CivoClient, CivoConfig, CivoError, Selection, WarningKind};
+use civo_egress::{IpClass, Topology};
 use common::civo_api::{Account, FakeCivo, KEY, fixture, not_found_html};
 use common::server::Reply;
 
@@ -29,7 +31,7 @@ fn assert_no_key(error: &CivoError) {
 #[tokio::test]
 async fn discovers_the_fixture_account_exactly() {
     let fake = FakeCivo::account().await;
-    let discovery = Topology::discover(&client(&fake), &Selection::all()).await.unwrap();
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
     assert_eq!(discovery.topology(), &expected_account(), "{}", discovery.topology().to_json());
     assert_eq!(discovery.topology().whitelist().to_string(), "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n");
     let warnings = discovery.warnings();
@@ -46,7 +48,7 @@ async fn discovers_the_fixture_account_exactly() {
 #[tokio::test]
 async fn reads_every_page_and_sends_key_and_region_on_each_request() {
     let fake = FakeCivo::account().await;
-    Topology::discover(&client(&fake), &Selection::all()).await.unwrap();
+    client(&fake).discover(&Selection::all()).await.unwrap();
     let requests = fake.requests();
     assert_eq!(fake.count("/v2/kubernetes/clusters?"), 2, "{requests:?}");
     assert!(requests.iter().any(|r| r.contains("page=2")), "{requests:?}");
@@ -60,23 +62,24 @@ async fn reads_every_page_and_sends_key_and_region_on_each_request() {
 async fn selection_by_name_partial_name_and_id() {
     let fake = FakeCivo::account().await;
     let client = client(&fake);
-    let prod = Topology::discover(&client, &Selection::all().cluster("PROD")).await.unwrap();
+    let prod = client.discover(&Selection::all().cluster("PROD")).await.unwrap();
     let names: Vec<&str> = prod.topology().clusters().iter().map(|c| c.name()).collect();
     assert_eq!(names, ["prod"]);
     assert_eq!(prod.topology().load_balancers().len(), 1, "standalone LBs stay known");
     assert_eq!(fake.count("/v2/kubernetes/clusters/"), 1, "nodes fetched only for the chosen cluster");
 
-    let staging = Topology::discover(&client, &Selection::all().cluster("stag")).await.unwrap();
+    let staging = client.discover(&Selection::all().cluster("stag")).await.unwrap();
     assert_eq!(staging.topology().clusters()[0].name(), "staging");
     let by_id = client.find_cluster("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d").await.unwrap();
-    assert_eq!(by_id.name, "staging");
+    assert_eq!(by_id.name(), "staging");
 
     match client.find_cluster("4").await.unwrap_err() {
         CivoError::AmbiguousCluster { matches, .. } => assert_eq!(matches, ["prod", "staging"]),
         other => panic!("{other}"),
     }
-    let missing = Topology::discover(&client, &Selection::all().cluster("nope")).await.unwrap_err();
-    assert_eq!(missing, CivoError::ClusterNotFound { query: "nope".into() });
+    let missing = client.discover(&Selection::all().cluster("nope")).await.unwrap_err();
+    assert!(matches!(&missing, CivoError::ClusterNotFound { query, .. } if query == "nope"), "{missing:?}");
+    assert!(missing.is_not_found());
 }
 
 #[tokio::test]
@@ -84,10 +87,10 @@ async fn single_endpoints_parse() {
     let fake = FakeCivo::account().await;
     let client = client(&fake);
     let cluster = client.get_cluster("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11").await.unwrap();
-    assert_eq!(cluster.master_ip, "74.220.24.10");
-    assert!(cluster.pools.iter().any(|p| p.public_ip_node_pool));
+    assert_eq!(cluster.master_ip(), "74.220.24.10");
+    assert!(cluster.pools().iter().any(|p| p.public_ip_node_pool()));
     let regions = client.regions().await.unwrap();
-    assert!(regions.iter().any(|r| r.code == "LON1" && r.features.public_ip_node_pools));
+    assert!(regions.iter().any(|r| r.code() == "LON1" && r.features().public_ip_node_pools()));
     assert_eq!(client.reserved_ips().await.unwrap().len(), 3);
     assert_eq!(client.networks().await.unwrap().len(), 2);
     assert_eq!(client.load_balancers().await.unwrap().len(), 4);
@@ -100,7 +103,10 @@ async fn a_wrong_key_is_unauthorized_and_never_shown() {
     let wrong = format!("{KEY}-revoked");
     let client = CivoClient::builder().api_key(&wrong).api_url(fake.url()).build().unwrap();
     let error = client.list_clusters().await.unwrap_err();
-    assert!(matches!(&error, CivoError::Unauthorized { message } if message == "requires_authentication"), "{error}");
+    assert!(
+        matches!(&error, CivoError::Unauthorized { message, .. } if message == "requires_authentication"),
+        "{error}"
+    );
     assert!(error.is_auth());
     assert_eq!(error.status(), Some(401));
     assert!(!error.to_string().contains(&wrong) && !format!("{error:?}").contains(&wrong));
@@ -120,10 +126,12 @@ async fn each_failure_is_a_typed_error() {
     let client = client(&fake);
     type Check = fn(&CivoError) -> bool;
     let cases: Vec<(Reply, Check)> = vec![
-        (not_found_html(), |e| matches!(e, CivoError::NotFound { path } if path == "/v2/networks")),
+        (not_found_html(), |e| {
+            matches!(e, CivoError::NotFound { path, .. } if path == "/v2/networks") && e.is_not_found()
+        }),
         (
             Reply::json(403, r#"{"code":"forbidden","reason":"key lacks permission"}"#),
-            |e| matches!(e, CivoError::Forbidden { message } if message == "key lacks permission"),
+            |e| matches!(e, CivoError::Forbidden { message, .. } if message == "key lacks permission"),
         ),
         (
             Reply::json(409, fixture("civogo/error_409.json")),
@@ -131,7 +139,7 @@ async fn each_failure_is_a_typed_error() {
         ),
         (
             Reply::text(418, "text/plain", "I'm a teapot ".repeat(100)),
-            |e| matches!(e, CivoError::Status { status: 418, excerpt } if excerpt.chars().count() <= 201),
+            |e| matches!(e, CivoError::Status { status: 418, excerpt, .. } if excerpt.chars().count() <= 201),
         ),
         (
             Reply::json(200, r#"[{"id": "n1", "default": "maybe"}]"#),
@@ -139,7 +147,7 @@ async fn each_failure_is_a_typed_error() {
         ),
         (Reply::json(200, r#"[{"id": "n1", "cidr": "#), |e| matches!(e, CivoError::Decode { .. })),
         (Reply::CloseMidBody { declared: 500, sent: br#"[{"id": "n1""#.to_vec() }, |e| {
-            matches!(e, CivoError::Connect { .. })
+            matches!(e, CivoError::Connect { .. }) && e.is_connect()
         }),
         (Reply::json(200, r#"{"not": "a list"}"#), |e| matches!(e, CivoError::Decode { path, .. } if path == ".")),
     ];
@@ -191,7 +199,9 @@ async fn retries_stop_at_the_deadline_and_say_when_to_retry() {
     fake.fail_next("/v2/networks", Reply::json(429, "{}").with_header("Retry-After", "30"));
     let started = Instant::now();
     let error = client.networks().await.unwrap_err();
-    assert_eq!(error, CivoError::RateLimited { retry_after: Some(Duration::from_secs(30)) });
+    assert!(matches!(error, CivoError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(30)));
+    assert!(error.is_rate_limited());
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
     assert!(error.to_string().contains("retry in 30 s"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(1), "no sleep past the deadline");
 
@@ -220,7 +230,7 @@ async fn a_silent_server_times_out_within_the_deadline() {
 
     fake.fail_next("/v2/loadbalancers", Reply::Silence);
     let started = Instant::now();
-    let error = Topology::discover(&client, &Selection::all()).await.unwrap_err();
+    let error = client.discover(&Selection::all()).await.unwrap_err();
     assert!(error.is_timeout(), "{error}");
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
@@ -233,7 +243,43 @@ async fn a_closed_port_is_a_connect_error() {
     let client = CivoClient::builder().api_key(KEY).api_url(url).build().unwrap();
     let error = client.networks().await.unwrap_err();
     assert!(matches!(error, CivoError::Connect { .. }), "{error}");
+    assert!(error.is_connect());
     assert_no_key(&error);
+    // The cause is the HTTP client's error, with the io error under it.
+    let http = cause::<reqwest::Error>(&error).expect("reqwest error");
+    assert!(http.is_connect());
+    let io = cause::<std::io::Error>(&error).expect("io error");
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+/// The first error of type `E` in the `source()` chain of `error`.
+fn cause<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a E> {
+    let mut link = error.source();
+    while let Some(e) = link {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        link = e.source();
+    }
+    None
+}
+
+#[test]
+fn an_unreadable_cli_config_keeps_the_io_error() {
+    let dir = std::env::temp_dir().join(format!("civo-egress-config-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let error =
+        CivoConfig::from_vars(|name| (name == "CIVO_CONFIG").then(|| dir.to_str().unwrap().to_owned())).unwrap_err();
+    assert!(matches!(error, CivoError::Config { .. }) && error.is_config(), "{error}");
+    assert!(cause::<std::io::Error>(&error).is_some(), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_decode_error_keeps_the_json_error() {
+    let fake = FakeCivo::account().await;
+    fake.fail_next("/v2/networks", Reply::json(200, r#"[{"id": "n1", "default": "maybe"}]"#));
+    let error = client(&fake).networks().await.unwrap_err();
+    assert!(cause::<serde_json::Error>(&error).is_some_and(serde_json::Error::is_data), "{error:?}");
 }
 
 #[test]
@@ -244,8 +290,11 @@ fn plain_http_to_a_remote_host_is_refused_before_connecting() {
         assert_no_key(&error);
     }
     assert!(CivoClient::builder().api_key(KEY).api_url("https://api.civo.com").build().is_ok());
-    assert_eq!(CivoClient::builder().api_url("https://api.civo.com").build().unwrap_err(), CivoError::MissingApiKey);
-    assert_eq!(CivoClient::builder().api_key("  ").build().unwrap_err(), CivoError::MissingApiKey);
+    assert!(matches!(CivoClient::builder().api_url("https://api.civo.com").build(), Err(CivoError::MissingApiKey)));
+    assert!(matches!(CivoClient::builder().api_key("  ").build(), Err(CivoError::MissingApiKey)));
+    let unparsable = CivoClient::builder().api_key(KEY).api_url("https//api.civo.com").build().unwrap_err();
+    assert!(unparsable.is_config());
+    assert!(std::error::Error::source(&unparsable).is_some(), "the URL parser's error: {unparsable:?}");
 }
 
 #[tokio::test]
@@ -253,8 +302,8 @@ async fn civogo_fixtures_parse_and_their_placeholders_become_warnings() {
     let fake = FakeCivo::start(Account::civogo(), 20).await;
     let client = client(&fake);
     let clusters = client.list_clusters().await.unwrap();
-    assert_eq!(clusters[0].master_ip, "your.cluster.ip.address");
-    let discovery = Topology::discover(&client, &Selection::all()).await.unwrap();
+    assert_eq!(clusters[0].master_ip(), "your.cluster.ip.address");
+    let discovery = client.discover(&Selection::all()).await.unwrap();
     assert!(discovery.topology().clusters().is_empty(), "a placeholder egress IP is no egress IP");
     let kinds: Vec<WarningKind> = discovery.warnings().iter().map(|w| w.kind()).collect();
     assert!(kinds.contains(&WarningKind::InvalidValue), "{:?}", discovery.warnings());
@@ -266,18 +315,18 @@ async fn civogo_fixtures_parse_and_their_placeholders_become_warnings() {
     for (file, parse) in [
         (
             "civogo/kubernetes_cluster_get.json",
-            (|s| serde_json::from_str::<civo_egress::ApiCluster>(s).map(|_| ())) as fn(&str) -> _,
+            (|s| serde_json::from_str::<ApiCluster>(s).map(|_| ())) as fn(&str) -> _,
         ),
-        ("civogo/kubernetes_pool_get.json", |s| serde_json::from_str::<civo_egress::ApiPool>(s).map(|_| ())),
-        ("civogo/loadbalancer_get.json", |s| serde_json::from_str::<civo_egress::ApiLoadBalancer>(s).map(|_| ())),
-        ("civogo/instance_create.json", |s| serde_json::from_str::<civo_egress::ApiInstance>(s).map(|_| ())),
-        ("civogo/networks_list.json", |s| serde_json::from_str::<Vec<civo_egress::ApiNetwork>>(s).map(|_| ())),
+        ("civogo/kubernetes_pool_get.json", |s| serde_json::from_str::<ApiPool>(s).map(|_| ())),
+        ("civogo/loadbalancer_get.json", |s| serde_json::from_str::<ApiLoadBalancer>(s).map(|_| ())),
+        ("civogo/instance_create.json", |s| serde_json::from_str::<ApiInstance>(s).map(|_| ())),
+        ("civogo/networks_list.json", |s| serde_json::from_str::<Vec<ApiNetwork>>(s).map(|_| ())),
         ("civogo/ips_list.json", |s| serde_json::from_str::<serde_json::Value>(s).map(|_| ())),
     ] {
         parse(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
-    let pool: civo_egress::ApiPool = serde_json::from_str(&fixture("civogo/kubernetes_pool_get.json")).unwrap();
-    assert_eq!(pool.instances[0].private_ip, "192.168.1.16");
+    let pool: ApiPool = serde_json::from_str(&fixture("civogo/kubernetes_pool_get.json")).unwrap();
+    assert_eq!(pool.instances()[0].private_ip(), "192.168.1.16");
 }
 
 #[tokio::test]
@@ -289,7 +338,7 @@ async fn discovery_warns_about_clusters_it_cannot_trust() {
     account.clusters[1]["master_ip"] = serde_json::Value::Null;
     account.networks[1]["cidr"] = "0.0.0.0/0".into();
     let fake = FakeCivo::start(account, 1).await;
-    let discovery = Topology::discover(&client(&fake), &Selection::all()).await.unwrap();
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
     let kinds: Vec<(Option<&str>, WarningKind)> =
         discovery.warnings().iter().map(|w| (w.cluster(), w.kind())).collect();
     for expected in [
@@ -313,7 +362,6 @@ async fn discovery_warns_about_clusters_it_cannot_trust() {
 
 #[test]
 fn config_comes_from_the_environment_and_the_cli_file() {
-    use civo_egress::CivoConfig;
     let dir = std::env::temp_dir().join(format!("civo-egress-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(".civo.json");
@@ -328,7 +376,7 @@ fn config_comes_from_the_environment_and_the_cli_file() {
     };
 
     let from_file = CivoConfig::from_vars(vars(vec![("HOME", home.clone())])).unwrap();
-    assert_eq!(from_file.api_key(), Some(&civo_egress::ApiKey::new("file-key")));
+    assert_eq!(from_file.api_key(), Some(&ApiKey::new("file-key")));
     assert_eq!((from_file.region(), from_file.api_url()), (Some("FRA1"), Some("https://api.example.test")));
     assert!(!format!("{from_file:?}").contains("file-key"));
 
@@ -338,15 +386,15 @@ fn config_comes_from_the_environment_and_the_cli_file() {
         ("CIVO_API_URL", "http://127.0.0.1:9".into()),
     ]))
     .unwrap();
-    assert_eq!(from_env.api_key(), Some(&civo_egress::ApiKey::new("env-key")));
+    assert_eq!(from_env.api_key(), Some(&ApiKey::new("env-key")));
     assert_eq!(from_env.api_url(), Some("http://127.0.0.1:9"));
 
     let named = CivoConfig::from_vars(vars(vec![("CIVO_CONFIG", file.to_str().unwrap().into())])).unwrap();
-    assert_eq!(named.api_key(), Some(&civo_egress::ApiKey::new("file-key")));
+    assert_eq!(named.api_key(), Some(&ApiKey::new("file-key")));
 
     let nothing = CivoConfig::from_vars(vars(vec![("HOME", "/nonexistent".into())])).unwrap();
     assert_eq!(nothing.api_key(), None);
-    assert_eq!(CivoClient::builder().config(nothing).build().unwrap_err(), CivoError::MissingApiKey);
+    assert!(matches!(CivoClient::builder().config(nothing).build(), Err(CivoError::MissingApiKey)));
 
     let missing = CivoConfig::from_vars(vars(vec![("CIVO_CONFIG", "/nonexistent/civo.json".into())])).unwrap_err();
     assert!(matches!(missing, CivoError::Config { .. }), "{missing}");
@@ -361,9 +409,18 @@ fn clients_and_errors_are_send_sync_and_cheap_to_clone() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<CivoClient>();
     assert_send_sync::<CivoError>();
-    assert_send_sync::<civo_egress::Discovery>();
+    assert_send_sync::<civo_egress::civo::Discovery>();
+    assert_send_sync::<civo_egress::civo::DiscoveryWarning>();
+    assert_send_sync::<civo_egress::civo::CivoClientBuilder>();
+    assert_send_sync::<CivoConfig>();
+    assert_send_sync::<ApiKey>();
+    assert_send_sync::<Selection>();
+    assert_send_sync::<WarningKind>();
+    assert_send_sync::<ApiCluster>();
+    assert_send_sync::<civo_egress::civo::api::ApiReservedIp>();
+    assert_send_sync::<civo_egress::civo::api::ApiRegion>();
     fn assert_send<T: Send>(_: &T) {}
     let client = CivoClient::builder().api_key(KEY).build().unwrap();
-    assert_send(&Topology::discover(&client, &Selection::all()));
+    assert_send(&client.discover(&Selection::all()));
     assert_send(&client.list_clusters());
 }

@@ -11,9 +11,10 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use civo_egress::{
-    CivoClient, CivoError, DnsEchoSource, DnsEchoStyle, EgressResolver, EgressSource, EgressStatus, HttpEchoSource,
-    IpFamily, SourceError,
+use civo_egress::civo::{CivoClient, CivoError};
+use civo_egress::resolve::{
+    DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressReport, EgressResolver, EgressSource, EgressStatus,
+    HttpEchoSource, IpFamily, ResolveWarningKind, SourceError,
 };
 use common::civo_api::{FakeCivo, KEY, fixture, not_found_html};
 use common::dns::{Answer, FakeDns};
@@ -72,7 +73,7 @@ async fn civo_api_rows() {
     civo_row(
         "civo 429 past the deadline",
         vec![json(429, "{}").with_header("Retry-After", "60")],
-        |r| matches!(r, Err(CivoError::RateLimited { retry_after: Some(d) }) if d.as_secs() == 60),
+        |r| matches!(r, Err(CivoError::RateLimited { retry_after: Some(d), .. }) if d.as_secs() == 60),
     )
     .await;
     civo_row("civo 500 then ok", vec![json(500, r#"{"code":"x","reason":"y"}"#)], |r| matches!(r, Ok(2))).await;
@@ -125,15 +126,15 @@ async fn dns_row(row: &str, answer: Answer, check: impl Fn(&Result<Vec<IpAddr>, 
 #[tokio::test]
 async fn dns_rows() {
     let egress: IpAddr = "74.220.24.10".parse().unwrap();
-    dns_row("dns SERVFAIL", Answer::ServFail, |r| matches!(r, Err(SourceError::ServerFailure(_)))).await;
-    dns_row("dns NXDOMAIN", Answer::NxDomain, |r| matches!(r, Err(SourceError::NotFound(_)))).await;
+    dns_row("dns SERVFAIL", Answer::ServFail, |r| matches!(r, Err(SourceError::ServerFailure { .. }))).await;
+    dns_row("dns NXDOMAIN", Answer::NxDomain, |r| matches!(r, Err(SourceError::NotFound { .. }))).await;
     dns_row("dns truncated over UDP", Answer::TruncatedUdp(vec![egress]), |r| r.as_deref() == Ok(&[egress][..])).await;
     dns_row("dns truncated everywhere", Answer::AlwaysTruncated, |r| r.is_err()).await;
     dns_row("dns silence", Answer::Silence, |r| matches!(r, Err(SourceError::Timeout(_)))).await;
 }
 
 /// One echo row: the resolver over `bodies`, then the check.
-async fn echo_row(row: &str, replies: Vec<Reply>, quorum: usize, check: impl Fn(&civo_egress::EgressReport) -> bool) {
+async fn echo_row(row: &str, replies: Vec<Reply>, quorum: usize, check: impl Fn(&EgressReport) -> bool) {
     let mut sources = Vec::new();
     for reply in replies {
         sources.push(HttpEchoSource::new(&echo_reply(reply).await).unwrap());
@@ -154,7 +155,8 @@ async fn echo_rows() {
     let text = |body: &str| Reply::text(200, "text/plain", body.to_owned());
     let (right, liar) = ("74.220.24.10", "74.220.24.99");
     echo_row("echo one liar", vec![text(right), text(liar), text(right)], 2, |r| {
-        r.status() == EgressStatus::Observed && r.warnings().iter().any(|w| w.contains(liar))
+        r.status() == EgressStatus::Observed
+            && r.warnings().iter().any(|w| w.kind() == ResolveWarningKind::Outlier && w.message().contains(liar))
     })
     .await;
     echo_row("echo two against two", vec![text(right), text(liar), text(liar), text(right)], 2, |r| {
@@ -163,6 +165,16 @@ async fn echo_rows() {
     .await;
     echo_row("echo private address", vec![text("192.168.1.3")], 1, |r| {
         matches!(r.evidence()[0].error(), Some(SourceError::NonGlobal { .. }))
+    })
+    .await;
+    echo_row("echo every answer rejected", vec![text("192.0.2.1"), text("100.64.0.1")], 2, |r| {
+        r.status() == EgressStatus::Unknown
+            && r.warnings().iter().any(|w| w.kind() == ResolveWarningKind::AllRejected)
+            && r.rejected().len() == 2
+            && matches!(
+                r.verify_allowlisted(&civo_egress::Allowlist::default()),
+                Err(EgressCheckError::AllRejected { rejected, .. }) if rejected.len() == 2
+            )
     })
     .await;
     echo_row("echo HTML", vec![Reply::text(200, "text/html", "<html>74.220.24.10</html>")], 1, |r| {

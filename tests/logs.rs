@@ -11,9 +11,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use civo_egress::{
-    CivoClient, DnsEchoSource, DnsEchoStyle, EgressSource, HttpEchoSource, IpFamily, Selection, Topology,
-};
+use civo_egress::civo::{CivoClient, Selection};
+use civo_egress::resolve::{DnsEchoSource, DnsEchoStyle, EgressSource, HttpEchoSource, IpFamily};
 use common::civo_api::{FakeCivo, KEY};
 use common::server::Reply;
 
@@ -58,7 +57,7 @@ async fn nothing_logged_at_trace_level_holds_the_key() {
 
     let fake = FakeCivo::account().await;
     let client = CivoClient::builder().api_key(KEY).api_url(fake.url()).build().unwrap();
-    Topology::discover(&client, &Selection::all()).await.unwrap();
+    client.discover(&Selection::all()).await.unwrap();
     fake.fail_next("/v2/networks", Reply::json(500, format!(r#"{{"code": "x", "reason": "{KEY}"}}"#)));
     let _ = client.networks().await;
     let wrong = CivoClient::builder().api_key(format!("{KEY}-wrong")).api_url(fake.url()).build().unwrap();

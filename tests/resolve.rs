@@ -10,11 +10,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use civo_egress::{
-    Allowlist, CivoClient, CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource,
-    EgressStatus, EvidenceKind, HttpEchoSource, IpFamily, Kubeconfig, KubeconfigError, KubeconfigSource, ResolveError,
-    SourceError, StaticSource, Topology, TopologySource, resolve_egress,
+use civo_egress::civo::CivoClient;
+use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
+use civo_egress::resolve::{
+    CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource, EgressStatus,
+    EvidenceKind, HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, ResolveWarningKind, SourceError,
+    StaticSource, TopologySource,
 };
+use civo_egress::{Allowlist, Topology, Validation, resolve_egress};
 use common::dns::{Answer, FakeDns};
 use common::server::{Reply, echo, echo_reply};
 use hickory_server::proto::rr::RecordType;
@@ -38,7 +41,12 @@ async fn http(bodies: &[&str]) -> Vec<HttpEchoSource> {
     sources
 }
 
-fn resolver() -> civo_egress::EgressResolverBuilder {
+/// Whether `report` warns of `kind`.
+fn warns(report: &civo_egress::resolve::EgressReport, kind: ResolveWarningKind) -> bool {
+    report.warnings().iter().any(|w| w.kind() == kind)
+}
+
+fn resolver() -> civo_egress::resolve::EgressResolverBuilder {
     EgressResolver::builder().cluster("prod").source_timeout(Duration::from_secs(2)).deadline(Duration::from_secs(4))
 }
 
@@ -75,9 +83,9 @@ async fn expected_when_observers_fail() {
     let report = resolver().source(expected(&[EGRESS])).sources(sources).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Expected);
     assert_eq!(report.egress_ips(), [ip(EGRESS)]);
-    assert!(matches!(report.evidence()[1].error(), Some(SourceError::ServerFailure(_))), "{:?}", report.evidence());
+    assert!(matches!(report.evidence()[1].error(), Some(SourceError::ServerFailure { .. })), "{:?}", report.evidence());
     assert!(matches!(report.evidence()[2].error(), Some(SourceError::BadAnswer(m)) if m.contains("HTML")));
-    assert!(report.warnings().iter().any(|w| w.contains("no quorum")), "{:?}", report.warnings());
+    assert!(warns(&report, ResolveWarningKind::NoQuorum), "{:?}", report.warnings());
     assert!(report.status().is_ok());
 }
 
@@ -93,8 +101,12 @@ async fn mismatch_when_the_gateway_was_replaced() {
         resolver().source(expected(&[EGRESS])).sources(http(&[OTHER, OTHER]).await).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Mismatch);
     assert!(!report.status().is_ok());
-    assert_eq!(report.egress_ips(), [ip(OTHER), ip(EGRESS)]);
-    assert!(report.warnings().iter().any(|w| w.contains("gateway node may have been replaced") && w.contains(OTHER)));
+    assert_eq!(report.egress_ips(), [ip(OTHER)], "only what the cluster leaves from");
+    assert_eq!(report.stale_ips(), [ip(EGRESS)], "the stale expectation, apart");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!((&json["egress_ips"], &json["stale_ips"]), (&serde_json::json!([OTHER]), &serde_json::json!([EGRESS])));
+    let mismatch = report.warnings().iter().find(|w| w.kind() == ResolveWarningKind::Mismatch);
+    assert!(mismatch.is_some_and(|w| w.message().contains(OTHER)), "{:?}", report.warnings());
     let partner: Allowlist = format!("{EGRESS}/32").parse().unwrap();
     let error = report.verify_allowlisted(&partner).unwrap_err();
     assert!(matches!(&error, EgressCheckError::NotAllowlisted { replaced: true, .. }));
@@ -120,7 +132,8 @@ async fn one_liar_is_outvoted_and_named() {
     let honest = http(&[EGRESS, EGRESS]).await;
     let report = resolver().source(expected(&[EGRESS])).source(liar).sources(honest).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Confirmed);
-    assert!(report.warnings().iter().any(|w| w.contains(OTHER) && w.contains("lying")), "{:?}", report.warnings());
+    let outlier = report.warnings().iter().find(|w| w.kind() == ResolveWarningKind::Outlier);
+    assert!(outlier.is_some_and(|w| w.message().contains(OTHER)), "the liar is named: {:?}", report.warnings());
 }
 
 #[tokio::test]
@@ -139,7 +152,7 @@ async fn disagreeing_observers_decide_nothing() {
     for _ in 0..5 {
         let report = resolver().sources(http(&[EGRESS, OTHER, OTHER, EGRESS]).await).build().unwrap().resolve().await;
         assert_eq!(report.status(), EgressStatus::Unknown);
-        assert!(report.warnings().iter().any(|w| w.contains("observers disagree")), "{:?}", report.warnings());
+        assert!(warns(&report, ResolveWarningKind::Disagreement), "{:?}", report.warnings());
     }
 }
 
@@ -215,9 +228,11 @@ async fn bad_echo_answers_are_rejected_with_reasons() {
         (Reply::text(200, "text/html", "<!doctype html><p>hi"), |e| matches!(e, SourceError::BadAnswer(_))),
         (Reply::Huge { total: 8 << 20 }, |e| matches!(e, SourceError::TooLarge(4096))),
         (Reply::HugeChunked { total: 8 << 20 }, |e| matches!(e, SourceError::TooLarge(4096))),
-        (Reply::text(502, "text/plain", "bad gateway"), |e| matches!(e, SourceError::ServerFailure(_))),
+        (Reply::text(502, "text/plain", "bad gateway"), |e| matches!(e, SourceError::ServerFailure { .. })),
         (Reply::text(301, "text/plain", "moved"), |e| matches!(e, SourceError::BadAnswer(_))),
-        (Reply::CloseMidBody { declared: 40, sent: b"74.2".to_vec() }, |e| matches!(e, SourceError::Unreachable(_))),
+        (Reply::CloseMidBody { declared: 40, sent: b"74.2".to_vec() }, |e| {
+            matches!(e, SourceError::Unreachable { .. })
+        }),
     ];
     for (reply, check) in cases {
         let description = format!("{reply:?}");
@@ -233,7 +248,7 @@ async fn bad_echo_answers_are_rejected_with_reasons() {
 async fn non_global_observations_need_an_explicit_opt_in() {
     let report = EgressResolver::builder()
         .quorum(1)
-        .allow_non_global(true)
+        .validation(Validation::strict().allow_non_global(true))
         .sources(http(&["203.0.113.10"]).await)
         .build()
         .unwrap()
@@ -309,9 +324,9 @@ async fn dns_failures_are_typed() {
     let dns = FakeDns::start().await;
     let ask = |style| DnsEchoSource::new(style, dns.addr).with_timeout(Duration::from_millis(300));
     dns.opendns(Answer::NxDomain);
-    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::NotFound(_))));
+    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::NotFound { .. })));
     dns.opendns(Answer::ServFail);
-    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::ServerFailure(_))));
+    assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::ServerFailure { .. })));
     dns.opendns(Answer::Silence);
     let started = Instant::now();
     assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::Timeout(_))));
@@ -350,7 +365,7 @@ async fn kubeconfig_with_an_ip_or_a_dns_name() {
 
     let nx = FakeDns::start().await;
     let unresolved = KubeconfigSource::new(&merged, Some("staging")).unwrap().nameserver(nx.addr);
-    assert!(matches!(unresolved.gather(IpFamily::Both).await, Err(SourceError::NotFound(_))));
+    assert!(matches!(unresolved.gather(IpFamily::Both).await, Err(SourceError::NotFound { .. })));
 
     assert!(
         matches!(KubeconfigSource::new(&merged, Some("dev")), Err(KubeconfigError::UnknownContext { available, .. }) if available == ["prod", "staging"])
@@ -365,6 +380,9 @@ fn hostile_or_broken_kubeconfigs_are_errors_without_secrets() {
     assert!(!e.to_string().contains("sekrit"), "{e}");
     let wrong_type = Kubeconfig::from_yaml("clusters: \"sekrit-token-value\"\n").unwrap_err();
     assert!(!wrong_type.to_string().contains("sekrit"), "{wrong_type}");
+    for error in [&e, &wrong_type] {
+        assert!(!format!("{error:?}").contains("sekrit"), "nor in the cause: {error:?}");
+    }
     let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
     let started = Instant::now();
     let bomb = Kubeconfig::from_yaml(laughs);
@@ -388,12 +406,12 @@ async fn the_civo_api_and_a_snapshot_as_expected_sources() {
     let report = resolver().source(civo).sources(http(&[EGRESS, EGRESS]).await).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Confirmed);
     assert_eq!(report.egress_ips(), [ip(EGRESS), ip("74.220.24.77")]);
-    assert!(report.warnings().iter().any(|w| w.contains("public-IP pool nodes")), "{:?}", report.warnings());
+    assert!(warns(&report, ResolveWarningKind::SeveralExpected), "{:?}", report.warnings());
 
     let topology = Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap();
     let snapshot = TopologySource::new(&topology, "staging").unwrap();
     assert_eq!(snapshot.gather(IpFamily::Both).await.unwrap(), [ip("74.220.26.44")]);
-    assert!(matches!(TopologySource::new(&topology, "dev"), Err(SourceError::Config(_))));
+    assert!(matches!(TopologySource::new(&topology, "dev"), Err(SourceError::Config { .. })));
 
     let offline = CivoClient::builder().api_key("k").api_url("http://127.0.0.1:9").build().unwrap();
     let report = resolver()
@@ -404,7 +422,7 @@ async fn the_civo_api_and_a_snapshot_as_expected_sources() {
         .resolve()
         .await;
     assert_eq!(report.status(), EgressStatus::Observed, "an unreachable API leaves the observation");
-    assert!(matches!(report.evidence()[0].error(), Some(SourceError::Unreachable(_))));
+    assert!(matches!(report.evidence()[0].error(), Some(SourceError::Unreachable { .. })));
 }
 
 #[tokio::test]
@@ -457,23 +475,125 @@ async fn misconfigurations_are_refused_at_build() {
     let two = http(&[EGRESS, EGRESS]).await;
     assert!(matches!(
         EgressResolver::builder().sources(two).quorum(3).build(),
-        Err(ResolveError::QuorumTooLarge { quorum: 3, observers: 2 })
+        Err(ResolveError::QuorumTooLarge { quorum: 3, observers: 2, .. })
     ));
     assert!(matches!(
         EgressResolver::builder().source(expected(&[EGRESS])).deadline(Duration::ZERO).build(),
         Err(ResolveError::ZeroTimeout)
     ));
-    assert!(matches!(HttpEchoSource::new("http://ifconfig.me/ip"), Err(SourceError::Config(_))));
+    assert!(matches!(HttpEchoSource::new("http://ifconfig.me/ip"), Err(SourceError::Config { .. })));
     let shared: Vec<Arc<dyn EgressSource>> = vec![Arc::new(expected(&[EGRESS]))];
     let report = resolve_egress(shared).await.unwrap();
     assert_eq!(report.status(), EgressStatus::Expected);
+}
+
+/// The first error of type `E` in the `source()` chain of `error`.
+fn cause<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a E> {
+    let mut link = error.source();
+    while let Some(e) = link {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        link = e.source();
+    }
+    None
+}
+
+#[tokio::test]
+async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
+    let report = EgressResolver::builder()
+        .cluster("lab")
+        .sources(http(&["192.0.2.1", "100.64.0.1"]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.status(), EgressStatus::Unknown);
+    assert!(report.evidence().iter().all(|row| row.error().is_some_and(SourceError::is_rejected)));
+    let rejected = report.rejected();
+    let ips: Vec<IpAddr> = rejected.iter().map(|(ip, _)| *ip).collect();
+    assert_eq!(ips, [ip("192.0.2.1"), ip("100.64.0.1")]);
+    assert!(rejected.iter().all(|(_, what)| !what.is_empty()), "{rejected:?}");
+    assert!(warns(&report, ResolveWarningKind::AllRejected), "{:?}", report.warnings());
+    assert!(!warns(&report, ResolveWarningKind::NoQuorum), "not a reachability problem: {:?}", report.warnings());
+    let error = report.verify_allowlisted(&Allowlist::default()).unwrap_err();
+    match &error {
+        EgressCheckError::AllRejected { rejected: listed, status, .. } => {
+            assert_eq!(listed, &rejected);
+            assert_eq!(*status, EgressStatus::Unknown);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = error.to_string();
+    assert!(text.contains("192.0.2.1") && text.contains("100.64.0.1") && text.contains("allow_non_global"), "{text}");
+
+    // With the lab opt-in, the same answers are evidence.
+    let lab = Validation::strict().allow_non_global(true);
+    let report = EgressResolver::builder()
+        .quorum(1)
+        .validation(lab)
+        .sources(http(&["192.0.2.1"]).await)
+        .build()
+        .unwrap()
+        .resolve()
+        .await;
+    assert_eq!(report.observed(), Some(ip("192.0.2.1")));
+}
+
+#[tokio::test]
+async fn causes_are_kept_and_reached_through_source() {
+    // hickory: an NXDOMAIN answer.
+    let dns = FakeDns::start().await;
+    dns.opendns(Answer::NxDomain);
+    let error = DnsEchoSource::new(DnsEchoStyle::OpenDns, dns.addr).gather(IpFamily::V4).await.unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+    assert!(cause::<hickory_server::net::NetError>(&error).is_some_and(|e| e.is_nx_domain()), "{error:?}");
+
+    // reqwest, then io under it: a closed port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let error = HttpEchoSource::new(&url).unwrap().gather(IpFamily::Both).await.unwrap_err();
+    assert!(error.is_unreachable(), "{error}");
+    assert!(cause::<reqwest::Error>(&error).is_some_and(reqwest::Error::is_connect), "{error:?}");
+    assert!(
+        cause::<std::io::Error>(&error).is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused),
+        "{error:?}"
+    );
+
+    // YAML: a kubeconfig that is not YAML.
+    let error = Kubeconfig::from_yaml("clusters: [\n").unwrap_err();
+    assert!(error.is_invalid(), "{error}");
+    assert!(cause::<serde_saphyr::Error>(&error).is_some(), "{error:?}");
+
+    // io: a kubeconfig path that is a directory.
+    let dir = kubeconfig_dir();
+    let error = Kubeconfig::load(&[&dir]).unwrap_err();
+    assert!(error.is_io(), "{error}");
+    assert!(cause::<std::io::Error>(&error).is_some(), "{error:?}");
+    assert!(Kubeconfig::load(&[dir.join("none.yaml")]).unwrap_err().is_not_found());
 }
 
 #[test]
 fn resolver_types_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<EgressResolver>();
-    assert_send_sync::<civo_egress::EgressReport>();
+    assert_send_sync::<civo_egress::resolve::EgressReport>();
+    assert_send_sync::<civo_egress::resolve::EgressResolverBuilder>();
+    assert_send_sync::<civo_egress::resolve::Evidence>();
+    assert_send_sync::<civo_egress::resolve::ResolveWarning>();
+    assert_send_sync::<ResolveError>();
+    assert_send_sync::<EgressCheckError>();
+    assert_send_sync::<StaticSource>();
+    assert_send_sync::<TopologySource>();
+    assert_send_sync::<CivoSource>();
+    assert_send_sync::<civo_egress::resolve::HttpEchoSourceBuilder>();
+    assert_send_sync::<civo_egress::resolve::ParseNameError>();
+    assert_send_sync::<Kubeconfig>();
+    assert_send_sync::<KubeconfigError>();
+    assert_send_sync::<civo_egress::kubeconfig::ApiServer>();
+    assert_send_sync::<civo_egress::kubeconfig::ApiHost>();
+    assert_send_sync::<Arc<dyn EgressSource>>();
     assert_send_sync::<SourceError>();
     assert_send_sync::<HttpEchoSource>();
     assert_send_sync::<DnsEchoSource>();
@@ -482,4 +602,6 @@ fn resolver_types_are_send_and_sync() {
     let resolver = EgressResolver::builder().source(expected(&[EGRESS])).build().unwrap();
     assert_send(&resolver.resolve());
     assert_send(&resolve_egress(Vec::<Arc<dyn EgressSource>>::new()));
+    let source: Arc<dyn EgressSource> = Arc::new(expected(&[EGRESS]));
+    assert_send(&source.gather(IpFamily::Both));
 }

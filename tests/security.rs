@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use civo_egress::{ApiKey, CivoClient, CivoConfig, CivoError};
+use civo_egress::civo::{ApiKey, CivoClient, CivoConfig, CivoError};
 use common::server::{Reply, serve};
 
 const KEY: &str = "sekrit-key-0123456789abcdef";
@@ -49,6 +49,12 @@ async fn a_hostile_server_cannot_make_an_error_show_the_key() {
         for text in [error.to_string(), format!("{error:?}"), format!("{error:#?}")] {
             assert_clean(&format!("HTTP {status} {template}"), &text);
         }
+        // Nor anywhere in the chain of causes.
+        let mut link = std::error::Error::source(&error);
+        while let Some(cause) = link {
+            assert_clean(&format!("HTTP {status} {template} cause"), &format!("{cause} {cause:?}"));
+            link = cause.source();
+        }
         if status == 418 {
             assert!(error.to_string().contains("teapot ***"), "{error}");
         }
@@ -78,7 +84,9 @@ fn debug_and_display_of_every_holder_of_the_key() {
     assert_clean("client", &format!("{client:?} {client:#?}"));
     let config = CivoConfig::from_vars(|name| (name == "CIVO_TOKEN").then(|| KEY.to_owned())).unwrap();
     assert_clean("config", &format!("{config:?} {config:#?}"));
-    for error in [CivoError::MissingApiKey, CivoError::InvalidUrl { url: "http://x".into(), reason: "r".into() }] {
+    let invalid = CivoClient::builder().api_key(KEY).api_url("http://x").build().unwrap_err();
+    assert!(matches!(invalid, CivoError::InvalidUrl { .. }), "{invalid}");
+    for error in [CivoError::MissingApiKey, invalid] {
         assert_clean("error", &format!("{error} {error:?}"));
     }
 }
@@ -93,6 +101,6 @@ fn plain_http_to_a_remote_host_is_refused_for_keys_and_answers() {
     }
     #[cfg(feature = "http-probe")]
     for url in ["http://ifconfig.me/ip", "http://10.0.0.1/"] {
-        assert!(civo_egress::HttpEchoSource::new(url).is_err(), "{url}");
+        assert!(civo_egress::resolve::HttpEchoSource::new(url).is_err(), "{url}");
     }
 }

@@ -1,7 +1,7 @@
 //! Any bytes as every Civo API body: parsed or refused, never a panic.
 #![no_main]
 
-use civo_egress::{ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiReservedIp};
+use civo_egress::civo::api::{ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiReservedIp};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Any text as a kubeconfig: an error or a server, never a panic or a hang.
 #![no_main]
 
-use civo_egress::Kubeconfig;
+use civo_egress::kubeconfig::Kubeconfig;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

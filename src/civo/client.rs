@@ -16,6 +16,7 @@ use super::models::{
     ApiCluster, ApiErrorBody, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiRegion, ApiReservedIp, Page,
 };
 use crate::http::{self, BodyError, UrlProblem};
+use crate::resolve::Cause;
 
 /// The public Civo API.
 pub const DEFAULT_API_URL: &str = "https://api.civo.com";
@@ -38,11 +39,12 @@ const MAX_PAGES: u32 = 1000;
 /// deadline.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), civo_egress::CivoError> {
-/// use civo_egress::CivoClient;
+/// # async fn run() -> Result<(), civo_egress::civo::CivoError> {
+/// use civo_egress::civo::CivoClient;
 /// let client = CivoClient::builder().api_key("my-key").region("LON1").build()?;
+/// assert_eq!(client.region(), "LON1");
 /// for cluster in client.list_clusters().await? {
-///     println!("{} leaves from {}", cluster.name, cluster.master_ip);
+///     println!("{} leaves from {}", cluster.name(), cluster.master_ip());
 /// }
 /// # Ok(()) }
 /// ```
@@ -169,22 +171,26 @@ impl CivoClientBuilder {
     ///
     /// [`CivoError::MissingApiKey`] without a key;
     /// [`CivoError::InvalidUrl`] for an unparsable URL, or plain `http://` to
-    /// a host that is not loopback.
+    /// a host that is not loopback; [`CivoError::Tls`] when TLS cannot be set
+    /// up (no CA certificates on the system).
     pub fn build(self) -> Result<CivoClient, CivoError> {
         let key = self.api_key.filter(|k| !k.expose().is_empty()).ok_or(CivoError::MissingApiKey)?;
         let url_text = self.api_url.unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        let invalid = |reason: String| CivoError::InvalidUrl { url: url_text.clone(), reason };
+        let invalid =
+            |reason: String, source: Option<Cause>| CivoError::InvalidUrl { url: url_text.clone(), reason, source };
         let mut base = http::checked_url(&url_text, false).map_err(|problem| match problem {
-            UrlProblem::Unparsable(e) => invalid(e),
+            UrlProblem::Unparsable(e) => invalid(e.to_string(), Some(Cause::new(e))),
             UrlProblem::Insecure => invalid(
                 "only https:// is allowed (plain http:// only to a loopback host): the API key would cross the network in clear text".into(),
+                None,
             ),
         })?;
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = http::client_from(None, self.request_timeout).map_err(|e| CivoError::Connect { message: e })?;
+        let http = http::client_from(None, self.request_timeout)
+            .map_err(|e| CivoError::Tls { message: e.message().to_owned(), source: e.cause() })?;
         let region = self.region.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| DEFAULT_REGION.to_owned());
         Ok(CivoClient {
             shared: Arc::new(Shared {
@@ -362,6 +368,7 @@ impl CivoClient {
                 endpoint: endpoint(path),
                 path: "pages".into(),
                 message: format!("{} pages is more than the {MAX_PAGES} this client reads", first.pages),
+                source: None,
             });
         }
         let rest: Vec<Page<T>> = stream::iter(2..=first.pages)
@@ -420,7 +427,7 @@ impl CivoClient {
         let response = match tokio::time::timeout(timeout, request).await {
             Err(_) => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
             Ok(Err(e)) if e.is_timeout() => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
-            Ok(Err(e)) => return Err(Failure::Final(CivoError::Connect { message: self.redact(&http::describe(&e)) })),
+            Ok(Err(e)) => return Err(Failure::Final(self.connect_error(e))),
             Ok(Ok(response)) => response,
         };
         let status = response.status().as_u16();
@@ -433,9 +440,7 @@ impl CivoClient {
                     limit: self.shared.max_body_bytes,
                 }));
             }
-            Ok(Err(BodyError::Broken(message))) => {
-                return Err(Failure::Final(CivoError::Connect { message: self.redact(&message) }));
-            }
+            Ok(Err(BodyError::Broken(e))) => return Err(Failure::Final(self.connect_error(e))),
             Ok(Ok(body)) => body,
         };
         if (200..300).contains(&status) {
@@ -450,7 +455,15 @@ impl CivoClient {
             endpoint: endpoint(path),
             path: self.redact(&e.path().to_string()),
             message: self.redact(&e.inner().to_string()),
+            source: Some(Cause::scrubbed(e.into_inner(), self.shared.key.expose())),
         })
+    }
+
+    fn connect_error(&self, error: reqwest::Error) -> CivoError {
+        CivoError::Connect {
+            message: self.redact(&http::describe(&error)),
+            source: Cause::scrubbed(error, self.shared.key.expose()),
+        }
     }
 
     fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8], path: &[&str], retries: u32) -> Failure {

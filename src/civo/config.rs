@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::error::CivoError;
+use crate::resolve::Cause;
 
 /// A Civo API key. It shows as `ApiKey(***)` in `Debug` and `Display`, so it
 /// cannot leak into a log by accident.
@@ -41,10 +42,12 @@ impl fmt::Display for ApiKey {
 /// Where to reach the Civo API, as the Civo CLI's users have it configured.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), civo_egress::CivoError> {
-/// let config = civo_egress::CivoConfig::from_env()?;
-/// let client = civo_egress::CivoClient::builder().config(config).build()?;
-/// # Ok(()) }
+/// use civo_egress::civo::{CivoClient, CivoConfig, DEFAULT_REGION};
+/// let config = CivoConfig::from_env()?;
+/// let region = config.region().unwrap_or(DEFAULT_REGION).to_owned();
+/// let client = CivoClient::builder().config(config).build()?;
+/// assert_eq!(client.region(), region); // the CLI's default region, else DEFAULT_REGION
+/// # Ok::<(), civo_egress::civo::CivoError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CivoConfig {
@@ -129,11 +132,15 @@ impl CivoConfig {
 }
 
 fn read_cli_config(path: &std::path::Path, required: bool) -> Result<CliConfig, CivoError> {
-    let config_error = |message: String| CivoError::Config { path: path.display().to_string(), message };
+    let config_error = |message: String, source: Option<Cause>| CivoError::Config {
+        path: path.display().to_string(),
+        message,
+        source,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(CliConfig::default()),
-        Err(e) => return Err(config_error(e.to_string())),
+        Err(e) => return Err(config_error(e.to_string(), Some(Cause::new(e)))),
     };
     // serde_json's message may quote a value (a key, say): report where, not what.
     serde_json::from_str(&text).map_err(|e| {
@@ -141,6 +148,7 @@ fn read_cli_config(path: &std::path::Path, required: bool) -> Result<CliConfig, 
             serde_json::error::Category::Data => "unexpected value",
             _ => "malformed JSON",
         };
-        config_error(format!("not a Civo CLI config: {what} at line {}, column {}", e.line(), e.column()))
+        // No cause kept: serde_json's message may quote a key.
+        config_error(format!("not a Civo CLI config: {what} at line {}, column {}", e.line(), e.column()), None)
     })
 }

@@ -10,6 +10,7 @@ use super::client::{CivoClient, pick_cluster};
 use super::error::CivoError;
 use super::models::{ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiReservedIp};
 use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
+use crate::resolve::serialized_names;
 use crate::{Cluster, Topology, parse};
 
 /// Clusters whose instances are fetched at once.
@@ -19,9 +20,11 @@ const CONCURRENT_CLUSTERS: usize = 8;
 /// and all clusters (default) or the ones named.
 ///
 /// ```
-/// use civo_egress::Selection;
+/// use civo_egress::civo::Selection;
 /// let selection = Selection::all().region("LON1").cluster("prod").cluster("9b1d7c42");
-/// # let _ = selection;
+/// assert_eq!(selection.clusters(), ["prod", "9b1d7c42"]);
+/// assert_eq!(selection.region_code(), Some("LON1"));
+/// assert!(Selection::all().clusters().is_empty(), "every cluster");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[must_use]
@@ -48,6 +51,18 @@ impl Selection {
         self.clusters.push(name_or_id.into());
         self
     }
+
+    /// The region asked about, if not the client's.
+    #[must_use]
+    pub fn region_code(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The clusters named (empty: every cluster).
+    #[must_use]
+    pub fn clusters(&self) -> &[String] {
+        &self.clusters
+    }
 }
 
 /// What a warning is about.
@@ -72,6 +87,16 @@ pub enum WarningKind {
     /// item was left out.
     InvalidValue,
 }
+
+serialized_names!(WarningKind, "discovery warning kind", {
+    NotActive => "not-active",
+    NoEgressIp => "no-egress-ip",
+    Legacy => "legacy",
+    EgressUnmeasured => "egress-unmeasured",
+    PublicIpNodePool => "public-ip-node-pool",
+    Network => "network",
+    InvalidValue => "invalid-value",
+});
 
 /// Something discovery noticed and the caller should know: returned, not
 /// only logged.
@@ -111,7 +136,7 @@ impl fmt::Display for DiscoveryWarning {
     }
 }
 
-/// The outcome of [`Topology::discover`].
+/// The outcome of [`CivoClient::discover`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovery {
     topology: Topology,
@@ -138,7 +163,7 @@ impl Discovery {
     }
 }
 
-impl Topology {
+impl CivoClient {
     /// Builds the topology of a Civo account from its API: each cluster's
     /// egress IP (`master_ip`) and public-IP-pool nodes, its network CIDR, its
     /// nodes (with private IPs), the LoadBalancers (linked by `cluster_id`)
@@ -150,10 +175,10 @@ impl Topology {
     /// under the client's deadline.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), civo_egress::CivoError> {
-    /// use civo_egress::{CivoClient, Selection, Topology};
+    /// # async fn run() -> Result<(), civo_egress::civo::CivoError> {
+    /// use civo_egress::civo::{CivoClient, Selection};
     /// let client = CivoClient::from_env()?;
-    /// let discovery = Topology::discover(&client, &Selection::all()).await?;
+    /// let discovery = client.discover(&Selection::all()).await?;
     /// for warning in discovery.warnings() {
     ///     eprintln!("warning: {warning}");
     /// }
@@ -167,10 +192,10 @@ impl Topology {
     /// [`CivoError::AmbiguousCluster`] for a selection that matches no or
     /// several clusters; [`CivoError::Timeout`] at the deadline. Bad values
     /// in the answers are warnings, not errors.
-    pub async fn discover(client: &CivoClient, selection: &Selection) -> Result<Discovery, CivoError> {
+    pub async fn discover(&self, selection: &Selection) -> Result<Discovery, CivoError> {
         let client = match &selection.region {
-            Some(region) => client.with_region(region),
-            None => client.clone(),
+            Some(region) => self.with_region(region),
+            None => self.clone(),
         };
         let deadline = client.new_deadline();
         let client = &client;

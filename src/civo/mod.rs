@@ -1,5 +1,55 @@
-//! The Civo API: a client, its lenient models, the Civo CLI's configuration,
-//! and discovery of an account's [`Topology`](crate::Topology).
+//! The Civo API: a client, the Civo CLI's configuration, and discovery of an
+//! account's [`Topology`](crate::Topology). Feature `civo-api` (reqwest with
+//! rustls and ring); needs a tokio runtime.
+//!
+//! # Discovering an account
+//!
+//! [`CivoClient`] reads the key, the region and the API URL the way the
+//! `civo` command does ([`CivoConfig`]: `CIVO_TOKEN`, `CIVO_API_URL`,
+//! `~/.civo.json`), and [`CivoClient::discover`] builds the snapshot of the
+//! clusters a [`Selection`] names: each cluster's egress IP (`master_ip`),
+//! its public-IP-pool nodes, network, nodes, LoadBalancers and the reserved
+//! IPs. What it could not use is a [`DiscoveryWarning`], returned with the
+//! topology rather than logged.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use civo_egress::civo::{CivoClient, Selection, WarningKind};
+//!
+//! let client = CivoClient::from_env()?; // CIVO_TOKEN, or the Civo CLI's ~/.civo.json
+//! let discovery = client.discover(&Selection::all().cluster("prod")).await?;
+//! for warning in discovery.warnings() {
+//!     if warning.kind() == WarningKind::PublicIpNodePool {
+//!         eprintln!("whitelist the node IPs too: {warning}");
+//!     }
+//! }
+//! assert!(discovery.topology().cluster("prod").is_some());
+//! print!("{}", discovery.topology().whitelist());
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors
+//!
+//! Every call returns a [`CivoError`]. Branch on its predicates rather than
+//! on messages; the error under it (io, HTTP, TLS, JSON) is its
+//! [`source()`](std::error::Error::source). The API key never shows in an
+//! error, its causes, or a `Debug` output.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use civo_egress::civo::{CivoClient, Selection};
+//! let client = CivoClient::builder().api_key("my-key").region("LON1").build()?;
+//! match client.discover(&Selection::all()).await {
+//!     Ok(discovery) => assert!(discovery.warnings().len() < 1000),
+//!     Err(e) if e.is_auth() => eprintln!("the key was refused: {e}"),
+//!     Err(e) if e.is_timeout() || e.is_rate_limited() => eprintln!("try again later: {e}"),
+//!     Err(e) => return Err(e.into()),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The raw API bodies the client reads are in [`api`], with private fields
+//! and accessors, for callers who need more than discovery gives.
 
 mod client;
 mod config;
@@ -12,10 +62,29 @@ pub use client::{CivoClient, CivoClientBuilder, DEFAULT_API_URL, DEFAULT_REGION}
 pub use config::{ApiKey, CivoConfig};
 pub use discover::{Discovery, DiscoveryWarning, Selection, WarningKind};
 pub use error::CivoError;
-pub use models::{
-    ApiAssignment, ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiRegionFeatures,
-    ApiReservedIp,
-};
+
+/// The Civo API's bodies, as the client's list and get calls return them,
+/// read leniently (`null` for an empty string or list, strings for
+/// booleans, unknown fields ignored) and kept as sent: addresses are
+/// unchecked text (a `master_ip` may be the placeholder
+/// `"your.cluster.ip.address"`). [`CivoClient::discover`] checks them.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), civo_egress::civo::CivoError> {
+/// use civo_egress::civo::CivoClient;
+/// let client = CivoClient::from_env()?;
+/// let cluster = client.find_cluster("prod").await?;
+/// assert!(cluster.name().to_lowercase().contains("prod") || cluster.id().contains("prod"));
+/// let public_pools = cluster.pools().iter().filter(|p| p.public_ip_node_pool()).count();
+/// println!("{} has {public_pools} public-IP pool(s)", cluster.name());
+/// # Ok(()) }
+/// ```
+pub mod api {
+    pub use super::models::{
+        ApiAssignment, ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiRegionFeatures,
+        ApiReservedIp,
+    };
+}
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,8 @@
 //! stands for an empty string or list, strings for booleans. Values are kept
 //! as the API sent them (a `master_ip` may be the placeholder
 //! `"your.cluster.ip.address"`); discovery checks them and reports what it
-//! cannot use.
+//! cannot use. Fields are private, read through accessors, so that a field
+//! the API adds or drops is not a breaking change.
 
 use serde::Deserialize;
 
@@ -27,37 +28,37 @@ pub(crate) struct Page<T> {
 pub struct ApiCluster {
     /// The cluster id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// The cluster name.
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
     /// `ACTIVE` when built.
     #[serde(deserialize_with = "lenient::string")]
-    pub status: String,
+    pub(crate) status: String,
     /// `k3s` or `talos`.
     #[serde(deserialize_with = "lenient::string")]
-    pub cluster_type: String,
+    pub(crate) cluster_type: String,
     /// `flannel` or `cilium`.
     #[serde(deserialize_with = "lenient::string")]
-    pub cni_plugin: String,
+    pub(crate) cni_plugin: String,
     /// The cluster IP: the egress IP of every node without its own public IP.
     #[serde(deserialize_with = "lenient::string")]
-    pub master_ip: String,
+    pub(crate) master_ip: String,
     /// `https://<master_ip>:6443`.
     #[serde(deserialize_with = "lenient::string")]
-    pub api_endpoint: String,
+    pub(crate) api_endpoint: String,
     /// `<id>.k8s.civo.com`.
     #[serde(deserialize_with = "lenient::string")]
-    pub dns_entry: String,
+    pub(crate) dns_entry: String,
     /// The private network the nodes live in.
     #[serde(deserialize_with = "lenient::string")]
-    pub network_id: String,
+    pub(crate) network_id: String,
     /// A 2019-2020 cluster whose every node has a public IP.
     #[serde(deserialize_with = "lenient::flag")]
-    pub legacy: bool,
+    pub(crate) legacy: bool,
     /// The node pools.
     #[serde(deserialize_with = "lenient::list")]
-    pub pools: Vec<ApiPool>,
+    pub(crate) pools: Vec<ApiPool>,
 }
 
 /// A node pool of a cluster.
@@ -67,19 +68,19 @@ pub struct ApiCluster {
 pub struct ApiPool {
     /// The pool id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// The number of nodes asked for.
     #[serde(deserialize_with = "lenient::count")]
-    pub count: u32,
+    pub(crate) count: u32,
     /// The instance names (hostnames) in the pool.
     #[serde(deserialize_with = "lenient::list")]
-    pub instance_names: Vec<String>,
+    pub(crate) instance_names: Vec<String>,
     /// The instances in the pool (without `private_ip` in cluster objects).
     #[serde(deserialize_with = "lenient::list")]
-    pub instances: Vec<ApiInstance>,
+    pub(crate) instances: Vec<ApiInstance>,
     /// Whether each node of the pool gets its own public IP.
     #[serde(deserialize_with = "lenient::flag")]
-    pub public_ip_node_pool: bool,
+    pub(crate) public_ip_node_pool: bool,
 }
 
 /// An instance (`GET /v2/kubernetes/clusters/{id}/instances` has the full
@@ -90,26 +91,27 @@ pub struct ApiPool {
 pub struct ApiInstance {
     /// The instance id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// The instance name (often absent; `hostname` is the node name).
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
     /// The node name.
     #[serde(deserialize_with = "lenient::string")]
-    pub hostname: String,
+    pub(crate) hostname: String,
     /// Its address in the cluster network.
     #[serde(deserialize_with = "lenient::string")]
-    pub private_ip: String,
+    pub(crate) private_ip: String,
     /// Its public IP, `""` for most nodes.
     #[serde(deserialize_with = "lenient::string")]
-    pub public_ip: String,
+    pub(crate) public_ip: String,
     /// `ACTIVE` when running.
     #[serde(deserialize_with = "lenient::string")]
-    pub status: String,
+    pub(crate) status: String,
 }
 
 impl ApiInstance {
-    /// The node's name: `hostname`, else `name`, else `id`.
+    /// The node's name: [`hostname`](Self::hostname), else
+    /// [`name`](Self::name), else [`id`](Self::id).
     #[must_use]
     pub fn node_name(&self) -> &str {
         [&self.hostname, &self.name, &self.id].into_iter().find(|s| !s.is_empty()).map_or("", |s| s.as_str())
@@ -123,25 +125,25 @@ impl ApiInstance {
 pub struct ApiLoadBalancer {
     /// The LoadBalancer id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// Its name.
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
     /// Its public IP.
     #[serde(deserialize_with = "lenient::string")]
-    pub public_ip: String,
+    pub(crate) public_ip: String,
     /// Its address in the cluster network.
     #[serde(deserialize_with = "lenient::string")]
-    pub private_ip: String,
+    pub(crate) private_ip: String,
     /// The cluster it serves, `""` for a standalone LoadBalancer.
     #[serde(deserialize_with = "lenient::string")]
-    pub cluster_id: String,
+    pub(crate) cluster_id: String,
     /// The reserved IP it uses, if any.
     #[serde(deserialize_with = "lenient::string")]
-    pub reserved_ip: String,
+    pub(crate) reserved_ip: String,
     /// `available` when ready.
     #[serde(deserialize_with = "lenient::string")]
-    pub state: String,
+    pub(crate) state: String,
 }
 
 /// A reserved IP (`GET /v2/ips`).
@@ -151,16 +153,16 @@ pub struct ApiLoadBalancer {
 pub struct ApiReservedIp {
     /// The reserved IP id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// Its name.
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
     /// The address.
     #[serde(deserialize_with = "lenient::string")]
-    pub ip: String,
+    pub(crate) ip: String,
     /// What holds it; empty strings when unassigned.
     #[serde(deserialize_with = "lenient::object")]
-    pub assigned_to: ApiAssignment,
+    pub(crate) assigned_to: ApiAssignment,
 }
 
 /// What a reserved IP is assigned to.
@@ -170,13 +172,13 @@ pub struct ApiReservedIp {
 pub struct ApiAssignment {
     /// The resource id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// `loadbalancer`, `instance`, or `""`.
     #[serde(rename = "type", deserialize_with = "lenient::string")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// The resource name.
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// A private network (`GET /v2/networks`).
@@ -186,19 +188,19 @@ pub struct ApiAssignment {
 pub struct ApiNetwork {
     /// The network id.
     #[serde(deserialize_with = "lenient::string")]
-    pub id: String,
+    pub(crate) id: String,
     /// Its name.
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
     /// Whether it is the region's default network.
     #[serde(deserialize_with = "lenient::flag")]
-    pub default: bool,
+    pub(crate) default: bool,
     /// The IPv4 CIDR.
     #[serde(deserialize_with = "lenient::string")]
-    pub cidr: String,
+    pub(crate) cidr: String,
     /// The IPv6 CIDR, `""` when none.
     #[serde(deserialize_with = "lenient::string")]
-    pub cidr_v6: String,
+    pub(crate) cidr_v6: String,
 }
 
 /// A region (`GET /v2/regions`).
@@ -208,16 +210,16 @@ pub struct ApiNetwork {
 pub struct ApiRegion {
     /// The region code, e.g. `LON1`.
     #[serde(deserialize_with = "lenient::string")]
-    pub code: String,
+    pub(crate) code: String,
     /// Its name.
     #[serde(deserialize_with = "lenient::string")]
-    pub name: String,
+    pub(crate) name: String,
     /// Whether it is the account's default region.
     #[serde(deserialize_with = "lenient::flag")]
-    pub default: bool,
+    pub(crate) default: bool,
     /// What the region offers.
     #[serde(deserialize_with = "lenient::object")]
-    pub features: ApiRegionFeatures,
+    pub(crate) features: ApiRegionFeatures,
 }
 
 /// The features of a region that matter for egress.
@@ -227,10 +229,10 @@ pub struct ApiRegion {
 pub struct ApiRegionFeatures {
     /// Whether Kubernetes is offered.
     #[serde(deserialize_with = "lenient::flag")]
-    pub kubernetes: bool,
+    pub(crate) kubernetes: bool,
     /// Whether public-IP node pools can be created.
     #[serde(deserialize_with = "lenient::flag")]
-    pub public_ip_node_pools: bool,
+    pub(crate) public_ip_node_pools: bool,
 }
 
 /// Civo's error body: `{"code", "reason"}`, or `{"result", "status"}` for 401.
@@ -243,4 +245,176 @@ pub(crate) struct ApiErrorBody {
     pub(crate) reason: String,
     #[serde(deserialize_with = "lenient::string")]
     pub(crate) result: String,
+}
+
+/// Getters named like the fields: `&str` for strings, a slice for lists, a
+/// reference for nested objects, the value for flags and counts.
+macro_rules! getters {
+    ($ty:ident { $($(#[$doc:meta])* $field:ident: $kind:tt $(<$inner:ty>)?),+ $(,)? }) => {
+        impl $ty {
+            $(getters!(@one $(#[$doc])* $field: $kind $(<$inner>)?);)+
+        }
+    };
+    (@one $(#[$doc:meta])* $field:ident: str) => {
+        $(#[$doc])*
+        #[must_use]
+        pub fn $field(&self) -> &str {
+            &self.$field
+        }
+    };
+    (@one $(#[$doc:meta])* $field:ident: copy<$inner:ty>) => {
+        $(#[$doc])*
+        #[must_use]
+        pub const fn $field(&self) -> $inner {
+            self.$field
+        }
+    };
+    (@one $(#[$doc:meta])* $field:ident: list<$inner:ty>) => {
+        $(#[$doc])*
+        #[must_use]
+        pub fn $field(&self) -> &[$inner] {
+            &self.$field
+        }
+    };
+    (@one $(#[$doc:meta])* $field:ident: object<$inner:ty>) => {
+        $(#[$doc])*
+        #[must_use]
+        pub const fn $field(&self) -> &$inner {
+            &self.$field
+        }
+    };
+}
+
+getters!(ApiCluster {
+    /// The cluster id.
+    id: str,
+    /// The cluster name.
+    name: str,
+    /// `ACTIVE` when built.
+    status: str,
+    /// `k3s` or `talos`.
+    cluster_type: str,
+    /// `flannel` or `cilium`.
+    cni_plugin: str,
+    /// The cluster IP, as sent (unchecked): the egress IP of every node
+    /// without its own public IP.
+    master_ip: str,
+    /// `https://<master_ip>:6443`.
+    api_endpoint: str,
+    /// `<id>.k8s.civo.com`.
+    dns_entry: str,
+    /// The private network the nodes live in.
+    network_id: str,
+    /// A 2019-2020 cluster whose every node has a public IP.
+    legacy: copy<bool>,
+    /// The node pools.
+    pools: list<ApiPool>,
+});
+
+getters!(ApiPool {
+    /// The pool id.
+    id: str,
+    /// The number of nodes asked for.
+    count: copy<u32>,
+    /// The instance names (hostnames) in the pool.
+    instance_names: list<String>,
+    /// The instances in the pool (without `private_ip` in cluster objects).
+    instances: list<ApiInstance>,
+    /// Whether each node of the pool gets its own public IP.
+    public_ip_node_pool: copy<bool>,
+});
+
+getters!(ApiInstance {
+    /// The instance id.
+    id: str,
+    /// The instance name (often absent; `hostname` is the node name).
+    name: str,
+    /// The node name.
+    hostname: str,
+    /// Its address in the cluster network, as sent.
+    private_ip: str,
+    /// Its public IP, `""` for most nodes.
+    public_ip: str,
+    /// `ACTIVE` when running.
+    status: str,
+});
+
+getters!(ApiLoadBalancer {
+    /// The LoadBalancer id.
+    id: str,
+    /// Its name.
+    name: str,
+    /// Its public IP, as sent.
+    public_ip: str,
+    /// Its address in the cluster network.
+    private_ip: str,
+    /// The cluster it serves, `""` for a standalone LoadBalancer.
+    cluster_id: str,
+    /// The reserved IP it uses, if any.
+    reserved_ip: str,
+    /// `available` when ready.
+    state: str,
+});
+
+getters!(ApiReservedIp {
+    /// The reserved IP id.
+    id: str,
+    /// Its name.
+    name: str,
+    /// The address, as sent.
+    ip: str,
+    /// What holds it; empty strings when unassigned.
+    assigned_to: object<ApiAssignment>,
+});
+
+getters!(ApiAssignment {
+    /// The resource id.
+    id: str,
+    /// `loadbalancer`, `instance`, or `""` (the JSON's `type`).
+    kind: str,
+    /// The resource name.
+    name: str,
+});
+
+getters!(ApiNetwork {
+    /// The network id.
+    id: str,
+    /// Its name.
+    name: str,
+    /// The IPv4 CIDR, as sent.
+    cidr: str,
+    /// The IPv6 CIDR, `""` when none.
+    cidr_v6: str,
+});
+
+getters!(ApiRegion {
+    /// The region code, e.g. `LON1`.
+    code: str,
+    /// Its name.
+    name: str,
+    /// What the region offers.
+    features: object<ApiRegionFeatures>,
+});
+
+getters!(ApiRegionFeatures {
+    /// Whether Kubernetes is offered.
+    kubernetes: copy<bool>,
+    /// Whether public-IP node pools can be created.
+    public_ip_node_pools: copy<bool>,
+});
+
+impl ApiNetwork {
+    /// Whether it is the region's default network.
+    #[must_use]
+    pub const fn is_default(&self) -> bool {
+        self.default
+    }
+}
+
+impl ApiRegion {
+    /// Whether it is the account's default region.
+    #[must_use]
+    pub const fn is_default(&self) -> bool {
+        self.default
+    }
 }

@@ -6,11 +6,20 @@ use async_trait::async_trait;
 
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
-use crate::{CivoClient, CivoError, Selection, Topology};
+use crate::civo::{CivoClient, CivoError, Selection};
 
 /// What the Civo API says a cluster's egress set is: its `master_ip`, and the
-/// public IP of every node that has one, found by [`Topology::discover`] for
-/// that cluster alone (its lists, then its nodes, concurrently).
+/// public IP of every node that has one, found by [`CivoClient::discover`]
+/// for that cluster alone (its lists, then its nodes, concurrently).
+///
+/// ```
+/// use civo_egress::civo::CivoClient;
+/// use civo_egress::resolve::{CivoSource, EgressSource, EvidenceKind};
+/// let client = CivoClient::builder().api_key("my-key").build()?; // makes no connection
+/// let source = CivoSource::new(client, "prod");
+/// assert_eq!((source.name(), source.kind()), ("civo-api", EvidenceKind::Expected));
+/// # Ok::<(), civo_egress::civo::CivoError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct CivoSource {
     client: CivoClient,
@@ -28,8 +37,8 @@ impl CivoSource {
 
 #[async_trait]
 impl EgressSource for CivoSource {
-    fn name(&self) -> String {
-        "civo-api".into()
+    fn name(&self) -> &str {
+        "civo-api"
     }
 
     fn kind(&self) -> EvidenceKind {
@@ -40,11 +49,16 @@ impl EgressSource for CivoSource {
         // Discovery's own rules decide the egress set, so a resolver and a
         // discovered snapshot can never disagree about it.
         let selection = Selection::all().cluster(&self.cluster);
-        let discovery = Topology::discover(&self.client, &selection).await.map_err(|e| match e {
-            CivoError::Timeout { after } => SourceError::Timeout(after),
-            e @ (CivoError::Connect { .. } | CivoError::TooLarge { .. }) => SourceError::Unreachable(e.to_string()),
-            e if e.status().is_some_and(|s| s >= 500) => SourceError::ServerFailure(e.to_string()),
-            e => SourceError::Config(e.to_string()),
+        let discovery = self.client.discover(&selection).await.map_err(|e| {
+            let message = e.to_string();
+            let error = match &e {
+                CivoError::Timeout { after, .. } => return SourceError::Timeout(*after),
+                CivoError::Connect { .. } | CivoError::TooLarge { .. } => SourceError::unreachable(message),
+                e if e.status().is_some_and(|s| s >= 500) => SourceError::server_failure(message),
+                _ => SourceError::config(message),
+            };
+            // The Civo error is the cause, with its own chain below it.
+            error.with_source(e)
         })?;
         let Some(cluster) = discovery.topology().clusters().first() else {
             let why: Vec<String> = discovery.warnings().iter().map(ToString::to_string).collect();

@@ -7,9 +7,12 @@ use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts,
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::{Resolver, TokioResolver};
 
+use super::cause::Cause;
+use super::evidence::SourceError;
+
 /// A resolver that asks `server` alone: no system configuration, no hosts
 /// file, no cache (the answer depends on who asks, now), a single try.
-pub(crate) fn direct_resolver(server: SocketAddr, timeout: Duration) -> Result<TokioResolver, String> {
+pub(crate) fn direct_resolver(server: SocketAddr, timeout: Duration) -> Result<TokioResolver, SourceError> {
     let mut udp = ConnectionConfig::udp();
     udp.port = server.port();
     let mut tcp = ConnectionConfig::tcp();
@@ -21,8 +24,7 @@ pub(crate) fn direct_resolver(server: SocketAddr, timeout: Duration) -> Result<T
     options.cache_size = 0;
     options.use_hosts_file = ResolveHosts::Never;
     options.ndots = 0;
-    Resolver::builder_with_config(config, TokioRuntimeProvider::default())
-        .with_options(options)
-        .build()
-        .map_err(|e| format!("cannot build a DNS resolver for {server}: {e}"))
+    Resolver::builder_with_config(config, TokioRuntimeProvider::default()).with_options(options).build().map_err(|e| {
+        SourceError::config(format!("cannot build a DNS resolver for {server}: {e}")).with_cause(Cause::new(e))
+    })
 }

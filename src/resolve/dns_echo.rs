@@ -10,6 +10,7 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 
+use super::cause::{Cause, serialized_names};
 use super::direct::direct_resolver;
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
@@ -35,21 +36,49 @@ pub enum DnsEchoStyle {
     Either,
 }
 
+serialized_names!(DnsEchoStyle, "DNS echo style", { OpenDns => "opendns", Google => "google", Either => "either" });
+
 /// One DNS echo service, asked directly (never through a recursive
 /// resolver, which would answer with its own address).
+///
+/// ```
+/// use civo_egress::resolve::{DnsEchoSource, DnsEchoStyle, EgressSource, OPENDNS_SERVER};
+/// let source = DnsEchoSource::new(DnsEchoStyle::OpenDns, OPENDNS_SERVER);
+/// assert_eq!(source.name(), "dns:opendns@208.67.222.222:53");
+/// assert_eq!(source.style(), DnsEchoStyle::OpenDns);
+/// ```
 #[derive(Debug)]
 pub struct DnsEchoSource {
     style: DnsEchoStyle,
     server: SocketAddr,
+    name: String,
     timeout: Duration,
-    resolver: OnceLock<Result<TokioResolver, String>>,
+    resolver: OnceLock<Result<TokioResolver, SourceError>>,
 }
 
 impl DnsEchoSource {
     /// Asks `server` the question of `style`.
     #[must_use]
     pub fn new(style: DnsEchoStyle, server: SocketAddr) -> Self {
-        Self { style, server, timeout: Duration::from_secs(3), resolver: OnceLock::new() }
+        let shown = match style {
+            DnsEchoStyle::OpenDns => "opendns",
+            DnsEchoStyle::Google => "google",
+            DnsEchoStyle::Either => "echo",
+        };
+        let name = format!("dns:{shown}@{server}");
+        Self { style, server, name, timeout: Duration::from_secs(3), resolver: OnceLock::new() }
+    }
+
+    /// The question asked.
+    #[must_use]
+    pub const fn style(&self) -> DnsEchoStyle {
+        self.style
+    }
+
+    /// The server asked.
+    #[must_use]
+    pub const fn server(&self) -> SocketAddr {
+        self.server
     }
 
     /// OpenDNS: `myip.opendns.com` at 208.67.222.222.
@@ -79,10 +108,7 @@ impl DnsEchoSource {
     }
 
     fn resolver(&self) -> Result<&TokioResolver, SourceError> {
-        self.resolver
-            .get_or_init(|| direct_resolver(self.server, self.timeout))
-            .as_ref()
-            .map_err(|e| SourceError::Config(e.clone()))
+        self.resolver.get_or_init(|| direct_resolver(self.server, self.timeout)).as_ref().map_err(Clone::clone)
     }
 
     async fn ask_opendns(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
@@ -99,7 +125,7 @@ impl DnsEchoSource {
                     RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
                     _ => None,
                 })),
-                Err(e) => last_error = Some(self.source_error(&e)),
+                Err(e) => last_error = Some(self.source_error(e)),
             }
         }
         match (found.is_empty(), last_error) {
@@ -109,7 +135,7 @@ impl DnsEchoSource {
     }
 
     async fn ask_google(&self) -> Result<Vec<IpAddr>, SourceError> {
-        let lookup = self.resolver()?.lookup(GOOGLE_NAME, RecordType::TXT).await.map_err(|e| self.source_error(&e))?;
+        let lookup = self.resolver()?.lookup(GOOGLE_NAME, RecordType::TXT).await.map_err(|e| self.source_error(e))?;
         let texts: Vec<String> = lookup
             .answers()
             .iter()
@@ -125,28 +151,24 @@ impl DnsEchoSource {
         Ok(ips)
     }
 
-    fn source_error(&self, error: &NetError) -> SourceError {
-        match error {
-            e if e.is_nx_domain() => SourceError::NotFound(format!("{} has no such name", self.server)),
-            e if e.is_no_records_found() => SourceError::NotFound(format!("{} has no such record", self.server)),
-            NetError::Timeout => SourceError::Timeout(self.timeout),
+    fn source_error(&self, error: NetError) -> SourceError {
+        let error_kind = match &error {
+            e if e.is_nx_domain() => SourceError::not_found(format!("{} has no such name", self.server)),
+            e if e.is_no_records_found() => SourceError::not_found(format!("{} has no such record", self.server)),
+            NetError::Timeout => return SourceError::Timeout(self.timeout),
             NetError::Dns(DnsError::ResponseCode(code)) if *code == ResponseCode::ServFail => {
-                SourceError::ServerFailure(format!("{} answered SERVFAIL", self.server))
+                SourceError::server_failure(format!("{} answered SERVFAIL", self.server))
             }
-            other => SourceError::Unreachable(format!("{}: {other}", self.server)),
-        }
+            other => SourceError::unreachable(format!("{}: {other}", self.server)),
+        };
+        error_kind.with_cause(Cause::new(error))
     }
 }
 
 #[async_trait]
 impl EgressSource for DnsEchoSource {
-    fn name(&self) -> String {
-        let style = match self.style {
-            DnsEchoStyle::OpenDns => "opendns",
-            DnsEchoStyle::Google => "google",
-            DnsEchoStyle::Either => "echo",
-        };
-        format!("dns:{style}@{}", self.server)
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn kind(&self) -> EvidenceKind {
@@ -159,7 +181,7 @@ impl EgressSource for DnsEchoSource {
             DnsEchoStyle::Google => self.ask_google().await?,
             DnsEchoStyle::Either => match self.ask_opendns(family).await {
                 Ok(ips) if !ips.is_empty() => ips,
-                Err(SourceError::NotFound(_)) | Ok(_) => self.ask_google().await?,
+                Err(SourceError::NotFound { .. }) | Ok(_) => self.ask_google().await?,
                 Err(other) => return Err(other),
             },
         };

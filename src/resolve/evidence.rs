@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
+use super::cause::{Cause, serialized_names};
+
 /// Whether a source says what the topology *expects* (the Civo API, a
 /// kubeconfig, a snapshot) or what the outside world *observed* (an echo
 /// service saw the connection come from that address).
@@ -46,7 +48,16 @@ impl IpFamily {
     }
 }
 
+serialized_names!(EvidenceKind, "evidence kind", { Expected => "expected", Observed => "observed" });
+serialized_names!(IpFamily, "address family", { V4 => "v4", V6 => "v6", Both => "both" });
+
 /// Why a source gave no usable address.
+///
+/// Where an io, HTTP or DNS error was underneath, it is the
+/// [`source()`](std::error::Error::source) of this error. An
+/// [`EgressSource`](super::EgressSource) of your own builds these with the
+/// constructors ([`SourceError::unreachable`], [`SourceError::config`]...)
+/// and may attach its own cause with [`with_source`](SourceError::with_source).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SourceError {
@@ -57,35 +68,155 @@ pub enum SourceError {
     #[error("cancelled: the outcome was decided without it")]
     Cancelled,
     /// The service could not be reached.
-    #[error("unreachable: {0}")]
-    Unreachable(String),
+    #[error("unreachable: {message}")]
+    #[non_exhaustive]
+    Unreachable {
+        /// What failed.
+        message: String,
+        /// The io, HTTP or DNS error, if there was one.
+        source: Option<Cause>,
+    },
     /// The answer is not an address (HTML, an error page, garbage).
     #[error("not an IP address: {0}")]
     BadAnswer(String),
-    /// An address the internet never sees as a source: a proxy or an
+    /// An address the internet never sees as a source: a proxy, a NAT or an
     /// interception answered, not the real egress.
     #[error("{ip} is not a global unicast address ({why}): rejected as evidence")]
+    #[non_exhaustive]
     NonGlobal {
         /// The address answered.
         ip: IpAddr,
-        /// What it is.
+        /// What it is: the special-purpose range and its RFC.
         why: String,
     },
     /// An address of the other family than the one asked for.
     #[error("{0} is not of the address family asked for")]
     WrongFamily(IpAddr),
     /// The name does not exist (DNS NXDOMAIN) or has no such record.
-    #[error("no such record: {0}")]
-    NotFound(String),
+    #[error("no such record: {message}")]
+    #[non_exhaustive]
+    NotFound {
+        /// What is missing.
+        message: String,
+        /// The DNS error, if there was one.
+        source: Option<Cause>,
+    },
     /// The server failed (HTTP 5xx, DNS SERVFAIL) or refused.
-    #[error("server failure: {0}")]
-    ServerFailure(String),
+    #[error("server failure: {message}")]
+    #[non_exhaustive]
+    ServerFailure {
+        /// What the server said.
+        message: String,
+        /// The underlying error, if there was one.
+        source: Option<Cause>,
+    },
     /// The answer was larger than the cap.
     #[error("answer larger than {0} bytes")]
     TooLarge(usize),
-    /// The source is misconfigured (a missing file, an unknown context).
-    #[error("{0}")]
-    Config(String),
+    /// The source is misconfigured (a missing file, an unknown context, a
+    /// refused URL, no DNS configuration).
+    #[error("{message}")]
+    #[non_exhaustive]
+    Config {
+        /// What is wrong.
+        message: String,
+        /// The underlying error, if there was one.
+        source: Option<Cause>,
+    },
+}
+
+impl SourceError {
+    /// [`SourceError::Unreachable`], without a cause.
+    #[must_use]
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self::Unreachable { message: message.into(), source: None }
+    }
+
+    /// [`SourceError::NotFound`], without a cause.
+    #[must_use]
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound { message: message.into(), source: None }
+    }
+
+    /// [`SourceError::ServerFailure`], without a cause.
+    #[must_use]
+    pub fn server_failure(message: impl Into<String>) -> Self {
+        Self::ServerFailure { message: message.into(), source: None }
+    }
+
+    /// [`SourceError::Config`], without a cause.
+    #[must_use]
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::Config { message: message.into(), source: None }
+    }
+
+    /// Attaches the underlying error, returned by `source()`, to a variant
+    /// that holds one (`Unreachable`, `NotFound`, `ServerFailure`, `Config`);
+    /// other variants are returned unchanged.
+    #[must_use]
+    pub fn with_source(self, error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.with_cause(Cause::new(error))
+    }
+
+    pub(crate) fn with_cause(mut self, cause: Cause) -> Self {
+        match &mut self {
+            Self::Unreachable { source, .. }
+            | Self::NotFound { source, .. }
+            | Self::ServerFailure { source, .. }
+            | Self::Config { source, .. } => *source = Some(cause),
+            _ => {}
+        }
+        self
+    }
+
+    /// Whether the source timed out (its own timeout, or the deadline).
+    #[must_use]
+    pub const fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout(_))
+    }
+
+    /// Whether the source answered an address the resolver refused: not
+    /// global unicast, or of the wrong family.
+    #[must_use]
+    pub const fn is_rejected(&self) -> bool {
+        matches!(self, Self::NonGlobal { .. } | Self::WrongFamily(_))
+    }
+
+    /// Whether the service could not be reached.
+    #[must_use]
+    pub const fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+
+    /// Whether the name or record does not exist.
+    #[must_use]
+    pub const fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    /// Whether the server failed (HTTP 5xx, DNS SERVFAIL).
+    #[must_use]
+    pub const fn is_server_failure(&self) -> bool {
+        matches!(self, Self::ServerFailure { .. })
+    }
+
+    /// Whether the answer was not an address, or too large to be one.
+    #[must_use]
+    pub const fn is_bad_answer(&self) -> bool {
+        matches!(self, Self::BadAnswer(_) | Self::TooLarge(_))
+    }
+
+    /// Whether the source is misconfigured.
+    #[must_use]
+    pub const fn is_config(&self) -> bool {
+        matches!(self, Self::Config { .. })
+    }
+
+    /// Whether the outcome was decided before the source answered.
+    #[must_use]
+    pub const fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled)
+    }
 }
 
 /// One row of evidence: a source, the address it gave (or why not), and how
@@ -136,10 +267,7 @@ impl Evidence {
 
 impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.kind {
-            EvidenceKind::Expected => "expected",
-            EvidenceKind::Observed => "observed",
-        };
+        let kind = self.kind;
         match &self.outcome {
             Ok(ip) => write!(f, "{} ({kind}): {ip} in {} ms", self.source, self.elapsed.as_millis()),
             Err(e) => write!(f, "{} ({kind}): {e} after {} ms", self.source, self.elapsed.as_millis()),

@@ -24,71 +24,110 @@ const MAX_BODY_BYTES: usize = 4096;
 ///
 /// The answer is trimmed and must parse as an IP address; HTML, error pages
 /// and bodies over 4 KiB are rejected. `https://` only, except `http://` to a
-/// loopback host. A family other than [`IpFamily::Both`] binds the connection
-/// to that family.
+/// loopback host (and, with the lab [`Validation`], to a non-global IP
+/// literal). A family other than [`IpFamily::Both`] binds the connection to
+/// that family.
+///
+/// ```
+/// use civo_egress::resolve::{EgressSource, HttpEchoSource};
+/// let echo = HttpEchoSource::new("https://ifconfig.me/ip")?;
+/// assert_eq!(echo.name(), "http:https://ifconfig.me/ip");
+/// assert!(HttpEchoSource::new("http://ifconfig.me/ip").is_err(), "clear text can be forged");
+/// # Ok::<(), civo_egress::resolve::SourceError>(())
+/// ```
 #[derive(Debug)]
 pub struct HttpEchoSource {
     url: Url,
-    clients: [OnceLock<Result<reqwest::Client, String>>; 3],
+    name: String,
+    clients: [OnceLock<Result<reqwest::Client, SourceError>>; 3],
+}
+
+/// Builds an [`HttpEchoSource`] with a [`Validation`] other than strict.
+///
+/// ```
+/// use civo_egress::Validation;
+/// use civo_egress::resolve::HttpEchoSource;
+/// // A lab's echo service on a documentation address, in clear text:
+/// let lab = Validation::strict().allow_non_global(true);
+/// let echo = HttpEchoSource::builder("http://198.51.100.80/").validation(lab).build()?;
+/// assert_eq!(echo.url(), "http://198.51.100.80/");
+/// assert!(HttpEchoSource::new("http://198.51.100.80/").is_err());
+/// # Ok::<(), civo_egress::resolve::SourceError>(())
+/// ```
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct HttpEchoSourceBuilder {
+    url: String,
+    validation: Validation,
+}
+
+impl HttpEchoSourceBuilder {
+    /// How strictly the URL is checked (default [`Validation::strict`]). The
+    /// lab [`Validation`] also allows plain `http://` to an IP literal that
+    /// is not global unicast: a lab's echo service on a documentation or
+    /// private address. See [the lab opt-in](super#labs-and-tests-the-one-opt-in).
+    pub const fn validation(mut self, validation: Validation) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// Checks the URL.
+    ///
+    /// # Errors
+    ///
+    /// [`SourceError::Config`] for an unparsable URL (its `source()` is the
+    /// URL parser's error), or plain `http://` to a host that is not loopback
+    /// (nor, with the lab validation, a non-global IP literal).
+    pub fn build(self) -> Result<HttpEchoSource, SourceError> {
+        let text = self.url;
+        let url = http::checked_url(&text, self.validation.allows_non_global()).map_err(|problem| match problem {
+            UrlProblem::Unparsable(e) => SourceError::config(format!("echo URL {text:?}: {e}")).with_source(e),
+            UrlProblem::Insecure => SourceError::config(format!(
+                "echo URL {text:?}: only https:// (plain http:// only to a loopback host): an answer in clear text can be forged on the way"
+            )),
+        })?;
+        Ok(HttpEchoSource { name: format!("http:{url}"), url, clients: Default::default() })
+    }
 }
 
 impl HttpEchoSource {
-    /// A source asking `url`.
+    /// A source asking `url`, with the strict [`Validation`].
     ///
     /// # Errors
     ///
-    /// [`SourceError::Config`] for an unparsable URL, or plain `http://` to a
-    /// host that is not loopback.
+    /// As [`HttpEchoSourceBuilder::build`].
     pub fn new(url: &str) -> Result<Self, SourceError> {
-        Self::with_validation(url, Validation::strict())
+        Self::builder(url).build()
     }
 
-    /// As [`new`](Self::new); a [`Validation`] that allows non-global
-    /// addresses also allows plain `http://` to an IP literal that is not
-    /// global unicast: a lab's echo service on a documentation or private
-    /// address. For labs and tests only.
-    ///
-    /// # Errors
-    ///
-    /// As [`new`](Self::new).
-    pub fn with_validation(url: &str, validation: Validation) -> Result<Self, SourceError> {
-        let url = http::checked_url(url, validation.allows_non_global()).map_err(|problem| match problem {
-            UrlProblem::Unparsable(e) => SourceError::Config(format!("echo URL {url:?}: {e}")),
-            UrlProblem::Insecure => SourceError::Config(format!(
-                "echo URL {url:?}: only https:// (plain http:// only to a loopback host): an answer in clear text can be forged on the way"
-            )),
-        })?;
-        Ok(Self { url, clients: Default::default() })
+    /// Starts a builder, to set the [`Validation`].
+    pub fn builder(url: impl Into<String>) -> HttpEchoSourceBuilder {
+        HttpEchoSourceBuilder { url: url.into(), validation: Validation::strict() }
     }
 
-    /// A source for each of `urls`.
+    /// A source for each of `urls`, with the strict [`Validation`].
     ///
     /// # Errors
     ///
     /// As [`new`](Self::new), for the first URL refused.
     pub fn many<S: AsRef<str>>(urls: impl IntoIterator<Item = S>) -> Result<Vec<Self>, SourceError> {
-        Self::many_with(urls, Validation::strict())
+        urls.into_iter().map(|u| Self::new(u.as_ref())).collect()
     }
 
-    /// A source for each of `urls`, with [`with_validation`](Self::with_validation).
-    ///
-    /// # Errors
-    ///
-    /// As [`new`](Self::new), for the first URL refused.
-    pub fn many_with<S: AsRef<str>>(
-        urls: impl IntoIterator<Item = S>,
-        validation: Validation,
-    ) -> Result<Vec<Self>, SourceError> {
-        urls.into_iter().map(|u| Self::with_validation(u.as_ref(), validation)).collect()
+    /// A source for each of the [`DEFAULT_ECHO_URLS`].
+    #[must_use]
+    #[allow(clippy::expect_used, reason = "an invariant of the constant URLs, checked by a unit test")]
+    pub fn defaults() -> Vec<Self> {
+        DEFAULT_ECHO_URLS
+            .iter()
+            .map(|url| Self::new(url).expect("DEFAULT_ECHO_URLS are https:// URLs, checked by a unit test")) // ok: constant URLs
+            .collect()
     }
 
-    /// The [`DEFAULT_ECHO_URLS`].
-    ///
-    /// # Errors
-    ///
-    /// None in practice: the defaults are valid.
-    pub fn defaults() -> Result<Vec<Self>, SourceError> {
-        Self::many(DEFAULT_ECHO_URLS)
+    /// The URL asked.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        self.url.as_str()
     }
 
     fn client(&self, family: IpFamily) -> Result<&reqwest::Client, SourceError> {
@@ -98,16 +137,20 @@ impl HttpEchoSource {
             _ => (2, None),
         };
         self.clients[slot]
-            .get_or_init(|| http::client_from(local, Duration::from_secs(5)))
+            .get_or_init(|| {
+                http::client_from(local, Duration::from_secs(5)).map_err(|e| {
+                    SourceError::config(format!("cannot set up the HTTP client: {}", e.message())).with_cause(e.cause())
+                })
+            })
             .as_ref()
-            .map_err(|e| SourceError::Config(e.clone()))
+            .map_err(Clone::clone)
     }
 }
 
 #[async_trait]
 impl EgressSource for HttpEchoSource {
-    fn name(&self) -> String {
-        format!("http:{}", self.url)
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn kind(&self) -> EvidenceKind {
@@ -119,7 +162,7 @@ impl EgressSource for HttpEchoSource {
             if e.is_timeout() {
                 SourceError::Timeout(Duration::from_secs(5))
             } else {
-                SourceError::Unreachable(http::describe(&e))
+                SourceError::unreachable(http::describe(&e)).with_source(e)
             }
         })?;
         let status = response.status();
@@ -131,10 +174,10 @@ impl EgressSource for HttpEchoSource {
         let body = http::read_capped(response, MAX_BODY_BYTES).await.map_err(|e| match e {
             BodyError::TooLarge => SourceError::TooLarge(MAX_BODY_BYTES),
             BodyError::Timeout => SourceError::Timeout(Duration::from_secs(5)),
-            BodyError::Broken(message) => SourceError::Unreachable(message),
+            BodyError::Broken(e) => SourceError::unreachable(http::describe(&e)).with_source(e),
         })?;
         if status.is_server_error() {
-            return Err(SourceError::ServerFailure(format!("HTTP {status}")));
+            return Err(SourceError::server_failure(format!("HTTP {status}")));
         }
         if !status.is_success() {
             return Err(SourceError::BadAnswer(format!("HTTP {status}: {}", http::excerpt(&body, 60))));
@@ -173,6 +216,9 @@ mod tests {
     fn only_secure_urls() {
         assert!(HttpEchoSource::new("http://ifconfig.me/ip").is_err());
         assert!(HttpEchoSource::new("http://127.0.0.1:8080/").is_ok());
-        assert_eq!(HttpEchoSource::defaults().map(|d| d.len()), Ok(4));
+        assert_eq!(HttpEchoSource::defaults().len(), 4);
+        for url in DEFAULT_ECHO_URLS {
+            assert!(HttpEchoSource::new(url).is_ok(), "{url}");
+        }
     }
 }

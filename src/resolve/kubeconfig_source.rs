@@ -6,25 +6,31 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hickory_resolver::TokioResolver;
 
+use super::cause::Cause;
 use super::direct::direct_resolver;
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
-use crate::kubeconfig::{ApiHost, ApiServer, Kubeconfig};
+use crate::kubeconfig::{ApiHost, ApiServer, Kubeconfig, KubeconfigError};
 
 /// What a kubeconfig context says the egress IP is: its API server's host,
 /// an IP literal taken as is, or a DNS name (`<id>.k8s.civo.com`) resolved
 /// with hickory-resolver (the system's configuration, or a nameserver given
 /// with [`nameserver`](Self::nameserver)).
 ///
-/// ```no_run
-/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use civo_egress::{Kubeconfig, KubeconfigSource};
-/// let source = KubeconfigSource::new(&Kubeconfig::from_env()?, Some("prod"))?;
-/// # Ok(()) }
+/// ```
+/// use civo_egress::kubeconfig::Kubeconfig;
+/// use civo_egress::resolve::{EgressSource, KubeconfigSource};
+/// let yaml = "clusters:\n- name: prod\n  cluster:\n    server: https://74.220.24.10:6443\n\
+///             contexts:\n- name: prod\n  context:\n    cluster: prod\n";
+/// let source = KubeconfigSource::new(&Kubeconfig::from_yaml(yaml)?, Some("prod"))?;
+/// assert_eq!(source.name(), "kubeconfig:prod");
+/// assert_eq!(source.server().url(), "https://74.220.24.10:6443/");
+/// # Ok::<(), civo_egress::kubeconfig::KubeconfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct KubeconfigSource {
     server: ApiServer,
+    name: String,
     nameserver: Option<SocketAddr>,
     timeout: Duration,
 }
@@ -35,8 +41,14 @@ impl KubeconfigSource {
     /// # Errors
     ///
     /// As [`Kubeconfig::server`].
-    pub fn new(kubeconfig: &Kubeconfig, context: Option<&str>) -> Result<Self, crate::KubeconfigError> {
-        Ok(Self { server: kubeconfig.server(context)?, nameserver: None, timeout: Duration::from_secs(3) })
+    pub fn new(kubeconfig: &Kubeconfig, context: Option<&str>) -> Result<Self, KubeconfigError> {
+        let server = kubeconfig.server(context)?;
+        Ok(Self {
+            name: format!("kubeconfig:{}", server.context()),
+            server,
+            nameserver: None,
+            timeout: Duration::from_secs(3),
+        })
     }
 
     /// Resolves a DNS-name server with `nameserver` instead of the system's
@@ -55,19 +67,24 @@ impl KubeconfigSource {
 
     fn resolver(&self) -> Result<TokioResolver, SourceError> {
         match self.nameserver {
-            Some(server) => direct_resolver(server, self.timeout).map_err(SourceError::Config),
+            Some(server) => direct_resolver(server, self.timeout),
             None => TokioResolver::builder_tokio()
-                .map(|builder| builder.build())
-                .map_err(|e| SourceError::Config(format!("cannot read the system's DNS configuration: {e}")))?
-                .map_err(|e| SourceError::Config(format!("cannot build a DNS resolver: {e}"))),
+                .map_err(|e| {
+                    SourceError::config(format!("cannot read the system's DNS configuration: {e}"))
+                        .with_cause(Cause::new(e))
+                })?
+                .build()
+                .map_err(|e| {
+                    SourceError::config(format!("cannot build a DNS resolver: {e}")).with_cause(Cause::new(e))
+                }),
         }
     }
 }
 
 #[async_trait]
 impl EgressSource for KubeconfigSource {
-    fn name(&self) -> String {
-        format!("kubeconfig:{}", self.server.context())
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn kind(&self) -> EvidenceKind {
@@ -80,11 +97,12 @@ impl EgressSource for KubeconfigSource {
             ApiHost::Name(name) => name,
         };
         let lookup = self.resolver()?.lookup_ip(format!("{name}.")).await.map_err(|e| {
-            if e.is_nx_domain() || e.is_no_records_found() {
-                SourceError::NotFound(format!("{name} does not resolve"))
+            let error = if e.is_nx_domain() || e.is_no_records_found() {
+                SourceError::not_found(format!("{name} does not resolve"))
             } else {
-                SourceError::Unreachable(format!("resolving {name}: {e}"))
-            }
+                SourceError::unreachable(format!("resolving {name}: {e}"))
+            };
+            error.with_cause(Cause::new(e))
         })?;
         Ok(lookup.iter().map(|ip| ip.to_canonical()).filter(|&ip| family.admits(ip)).collect())
     }

@@ -1,5 +1,92 @@
 //! Resolving a cluster's egress IP from several sources, cross-checked.
+//! Feature `resolve` (implied by `civo-api`, `kubeconfig`, `dns` and
+//! `http-probe`, which add their sources); needs a tokio runtime with the
+//! `time` driver.
+//!
+//! # Expected and observed
+//!
+//! An [`EgressResolver`] (or [`resolve_egress`]) asks
+//! every [`EgressSource`] at once: *expected* ones say what the topology
+//! claims ([`CivoSource`], [`KubeconfigSource`], [`TopologySource`],
+//! [`StaticSource`] for `CIVO_EGRESS_IP`), *observed* ones see where the
+//! connection really comes from ([`HttpEchoSource`], [`DnsEchoSource`]). It
+//! returns as soon as the outcome is decided (a quorum of observers agrees on
+//! an address no other can still tie), or at its deadline, with an
+//! [`EgressReport`]: a status, the evidence of every source, and typed
+//! [`ResolveWarning`]s.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use civo_egress::Allowlist;
+//! use civo_egress::civo::CivoClient;
+//! use civo_egress::resolve::{CivoSource, DnsEchoSource, EgressResolver, EgressStatus, HttpEchoSource};
+//!
+//! let report = EgressResolver::builder()
+//!     .cluster("prod")
+//!     .source(CivoSource::new(CivoClient::from_env()?, "prod"))
+//!     .sources(HttpEchoSource::defaults())
+//!     .sources(DnsEchoSource::defaults())
+//!     .build()?
+//!     .resolve()
+//!     .await;
+//! if report.status() == EgressStatus::Mismatch {
+//!     eprintln!("the gateway moved: allow {:?}, then drop {:?}", report.egress_ips(), report.stale_ips());
+//! }
+//! let partner: Allowlist = std::fs::read_to_string("partner-allowlist.txt")?.parse()?;
+//! let ip = report.verify_allowlisted(&partner)?; // an error a person can act on
+//! assert!(partner.allows(ip));
+//! # Ok(()) }
+//! ```
+//!
+//! # Your own source
+//!
+//! [`EgressSource`] is an object-safe async trait, written with
+//! [`async_trait`](macro@async_trait), re-exported here: implement it with
+//! `#[civo_egress::resolve::async_trait]` and the versions always match.
+//!
+//! # Labs and tests: the one opt-in
+//!
+//! In production an echo service that answers a documentation, private or
+//! CGNAT address (192.0.2.1, 10.0.0.7, 100.64.0.1...) is a proxy, a NAT or an
+//! interception, not the egress: the resolver rejects such answers
+//! ([`SourceError::NonGlobal`]), and when every answer is rejected the report
+//! says so ([`ResolveWarningKind::AllRejected`], [`EgressReport::rejected`])
+//! and [`EgressReport::verify_allowlisted`] fails with
+//! [`EgressCheckError::AllRejected`], naming each address and what it is.
+//!
+//! A lab that runs its own echo service on such addresses opts in with one
+//! value, the core's [`Validation`](crate::Validation), set the same way
+//! everywhere it matters: [`EgressResolverBuilder::validation`] (accept
+//! non-global observed answers) and [`HttpEchoSourceBuilder::validation`]
+//! (allow plain `http://` to a non-global IP literal), as
+//! [`ClusterBuilder::validation`](crate::ClusterBuilder::validation) and
+//! [`Topology::from_json_with`](crate::Topology::from_json_with) do for the
+//! topology.
+//!
+//! ```
+//! use civo_egress::Validation;
+//! use civo_egress::resolve::{EgressResolver, HttpEchoSource};
+//! let lab = Validation::strict().allow_non_global(true);
+//! let resolver = EgressResolver::builder()
+//!     .source(HttpEchoSource::builder("http://198.51.100.80/").validation(lab).build()?)
+//!     .quorum(1)
+//!     .validation(lab)
+//!     .build()?;
+//! assert_eq!(format!("{resolver:?}").contains("198.51.100.80"), true);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Errors and warnings
+//!
+//! [`ResolveError`] is a configuration that cannot work; [`SourceError`]
+//! is one source's failure, with predicates ([`SourceError::is_timeout`],
+//! [`SourceError::is_rejected`]...) and the io, HTTP or DNS error underneath
+//! as its [`source()`](std::error::Error::source); [`EgressCheckError`] is
+//! the startup check's verdict. Warnings and all the kind enums have stable
+//! names (`as_str`, `Display`, `FromStr`; a bad name is a
+//! [`ParseNameError`]).
 
+mod cause;
 #[cfg(feature = "civo-api")]
 mod civo_source;
 #[cfg(any(feature = "dns", feature = "kubeconfig"))]
@@ -15,6 +102,11 @@ mod report;
 mod resolver;
 mod source;
 
+pub use async_trait::async_trait;
+pub use cause::ParseNameError;
+// Which of these a build uses depends on the features.
+#[allow(unused_imports)]
+pub(crate) use cause::{Cause, Redacted, serialized_names};
 #[cfg(feature = "civo-api")]
 pub use civo_source::CivoSource;
 #[cfg(feature = "dns")]
@@ -23,9 +115,12 @@ pub use evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
 #[cfg(all(fuzzing, feature = "http-probe"))]
 pub(crate) use http_echo::parse_echo;
 #[cfg(feature = "http-probe")]
-pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource};
+pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource, HttpEchoSourceBuilder};
 #[cfg(feature = "kubeconfig")]
 pub use kubeconfig_source::KubeconfigSource;
-pub use report::{EgressCheckError, EgressReport, EgressStatus};
+pub use report::{EgressCheckError, EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};
+
+#[cfg(test)]
+mod tests;

@@ -11,11 +11,14 @@ use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
-use super::report::{EgressReport, EgressStatus};
+use super::report::{EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 use super::source::EgressSource;
-use crate::special;
+use crate::{Validation, special};
 
 /// A resolver configuration that cannot work.
+///
+/// Nothing underneath: these are the resolver's own checks, so there is no
+/// `source()`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResolveError {
@@ -27,6 +30,7 @@ pub enum ResolveError {
     ZeroQuorum,
     /// More agreeing observers asked for than there are observing sources.
     #[error("a quorum of {quorum} can never be reached with {observers} observing source(s)")]
+    #[non_exhaustive]
     QuorumTooLarge {
         /// The quorum asked for.
         quorum: usize,
@@ -55,17 +59,20 @@ pub enum ResolveError {
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use civo_egress::{EgressResolver, HttpEchoSource, StaticSource, EvidenceKind};
+/// use civo_egress::resolve::{EgressResolver, EgressStatus, EvidenceKind, HttpEchoSource, StaticSource};
 ///
 /// let resolver = EgressResolver::builder()
 ///     .cluster("prod")
 ///     .source(StaticSource::new("whitelist", EvidenceKind::Expected, ["212.2.253.151".parse()?]))
-///     .sources(HttpEchoSource::defaults()?)
+///     .sources(HttpEchoSource::defaults())
 ///     .quorum(2)
 ///     .deadline(Duration::from_secs(5))
 ///     .build()?;
 /// let report = resolver.resolve().await;
-/// println!("{}: {:?}", report.status(), report.egress_ips());
+/// assert_eq!(report.cluster(), Some("prod"));
+/// if report.status() == EgressStatus::Confirmed {
+///     assert_eq!(report.egress_ips(), ["212.2.253.151".parse::<std::net::IpAddr>()?]);
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -80,13 +87,13 @@ struct Settings {
     source_timeout: Duration,
     deadline: Duration,
     family: IpFamily,
-    allow_non_global: bool,
+    validation: Validation,
     cluster: Option<String>,
 }
 
 impl fmt::Debug for EgressResolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = self.inner.sources.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = self.inner.sources.iter().map(|s| s.name()).collect();
         f.debug_struct("EgressResolver")
             .field("sources", &names)
             .field("quorum", &self.inner.quorum)
@@ -111,7 +118,7 @@ impl Default for EgressResolverBuilder {
                 source_timeout: Duration::from_secs(3),
                 deadline: Duration::from_secs(5),
                 family: IpFamily::Both,
-                allow_non_global: false,
+                validation: Validation::strict(),
                 cluster: None,
             },
         }
@@ -165,11 +172,11 @@ impl EgressResolverBuilder {
         self
     }
 
-    /// Accepts observed addresses that are not global unicast (private,
-    /// CGNAT, documentation...). For labs and tests only: in production such
-    /// an answer comes from a proxy or an interception, not the egress.
-    pub fn allow_non_global(mut self, allow: bool) -> Self {
-        self.settings.allow_non_global = allow;
+    /// How strictly observed addresses are checked (default
+    /// [`Validation::strict`]: they must be global unicast). The lab opt-in,
+    /// described in [the module docs](super#labs-and-tests-the-one-opt-in).
+    pub fn validation(mut self, validation: Validation) -> Self {
+        self.settings.validation = validation;
         self
     }
 
@@ -204,6 +211,16 @@ impl EgressResolverBuilder {
 }
 
 /// Resolves with the default settings (quorum 2, 3 s a source, 5 s in all).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), civo_egress::resolve::ResolveError> {
+/// use std::sync::Arc;
+/// use civo_egress::resolve::{EgressSource, HttpEchoSource};
+/// let sources = HttpEchoSource::defaults().into_iter().map(|s| Arc::new(s) as Arc<dyn EgressSource>);
+/// let report = civo_egress::resolve_egress(sources).await?;
+/// assert_eq!(report.evidence().len(), 4, "one row per echo service");
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 ///
@@ -271,7 +288,7 @@ impl EgressResolver {
             return Err(SourceError::WrongFamily(ip));
         }
         if kind == EvidenceKind::Observed
-            && !self.inner.allow_non_global
+            && !self.inner.validation.allows_non_global()
             && let Some(range) = special::lookup(ip)
         {
             return Err(SourceError::NonGlobal { ip, why: format!("{} ({})", range.name, range.rfc) });
@@ -377,12 +394,13 @@ impl EgressResolver {
         let mut warnings = Vec::new();
         let mut evidence = Vec::new();
         for (source, answer) in settings.sources.iter().zip(answers) {
-            let row = |outcome, elapsed| Evidence { source: source.name(), kind: source.kind(), outcome, elapsed };
+            let row =
+                |outcome, elapsed| Evidence { source: source.name().to_owned(), kind: source.kind(), outcome, elapsed };
             match answer {
                 None => {}
                 Some((took, Err(e))) => evidence.push(row(Err(e), took)),
                 Some((took, Ok(ips))) if ips.is_empty() => {
-                    evidence.push(row(Err(SourceError::NotFound("no address of the family asked for".into())), took));
+                    evidence.push(row(Err(SourceError::not_found("no address of the family asked for")), took));
                 }
                 Some((took, Ok(ips))) => {
                     for outcome in ips {
@@ -391,9 +409,12 @@ impl EgressResolver {
                             && ip.is_ipv4() == agreed.is_ipv4()
                             && *ip != agreed
                         {
-                            warnings.push(format!(
-                                "{} observed {ip}, not the agreed {agreed}: a proxy, or a lying echo service?",
-                                source.name()
+                            warnings.push(ResolveWarning::new(
+                                ResolveWarningKind::Outlier,
+                                format!(
+                                    "{} observed {ip}, not the agreed {agreed}: a proxy, or a lying echo service?",
+                                    source.name()
+                                ),
                             ));
                         }
                         evidence.push(row(outcome, took));
@@ -401,43 +422,64 @@ impl EgressResolver {
                 }
             }
         }
-        warnings.extend(self.verdict_warnings(status, observed, &expected, &tally));
-        EgressReport { cluster: settings.cluster.clone(), status, observed, expected, evidence, warnings, elapsed }
+        let mut report =
+            EgressReport { cluster: settings.cluster.clone(), status, observed, expected, evidence, warnings, elapsed };
+        let verdict = self.verdict_warnings(&report, &tally);
+        report.warnings.extend(verdict);
+        report
     }
 
-    fn verdict_warnings(
-        &self,
-        status: EgressStatus,
-        observed: Option<IpAddr>,
-        expected: &[IpAddr],
-        tally: &[(IpAddr, usize)],
-    ) -> Vec<String> {
+    fn verdict_warnings(&self, report: &EgressReport, tally: &[(IpAddr, usize)]) -> Vec<ResolveWarning> {
+        let (status, observed, expected) = (report.status, report.observed, report.expected.as_slice());
         let list = |ips: &[IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let mut warnings = Vec::new();
+        let mut warn = |kind, message| warnings.push(ResolveWarning::new(kind, message));
         if expected.len() > 1 {
-            warnings.push(format!(
-                "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
-                list(expected)
-            ));
+            warn(
+                ResolveWarningKind::SeveralExpected,
+                format!(
+                    "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
+                    list(expected)
+                ),
+            );
         }
         if let (EgressStatus::Mismatch, Some(ip)) = (status, observed) {
-            warnings.push(format!(
-                "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
-                list(expected)
-            ));
+            warn(
+                ResolveWarningKind::Mismatch,
+                format!(
+                    "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
+                    list(expected)
+                ),
+            );
         }
         let split = |v4: bool| tally.iter().filter(|(ip, _)| ip.is_ipv4() == v4).count() > 1;
-        if observed.is_none() && (split(true) || split(false)) {
+        let rejected = report.rejected();
+        if observed.is_none() && tally.is_empty() && !rejected.is_empty() {
+            let what: Vec<String> = rejected.iter().map(|(ip, why)| format!("{ip} ({why})")).collect();
+            warn(
+                ResolveWarningKind::AllRejected,
+                format!(
+                    "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with Validation::strict().allow_non_global(true), set with EgressResolverBuilder::validation)",
+                    what.join(", ")
+                ),
+            );
+        } else if observed.is_none() && (split(true) || split(false)) {
             let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
-            warnings.push(format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")));
+            warn(
+                ResolveWarningKind::Disagreement,
+                format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")),
+            );
         } else if observed.is_none() {
             let seen: usize = tally.iter().map(|(_, n)| n).sum();
             let observers = self.inner.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
             if observers > 0 {
-                warnings.push(format!(
-                    "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
-                    self.inner.quorum
-                ));
+                warn(
+                    ResolveWarningKind::NoQuorum,
+                    format!(
+                        "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
+                        self.inner.quorum
+                    ),
+                );
             }
         }
         warnings

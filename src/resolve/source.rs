@@ -13,29 +13,35 @@ use crate::Topology;
 /// Implement it to add your own (a corporate echo service, a metadata API):
 /// the resolver runs every source concurrently, enforces its timeout,
 /// cancels it once the outcome is decided, and checks what it returns
-/// (observed addresses must be global unicast). Object safe, stored as
-/// `Arc<dyn EgressSource>`.
+/// (observed addresses must be global unicast, unless the resolver's
+/// [`Validation`](crate::Validation) says otherwise). Object safe, stored as
+/// `Arc<dyn EgressSource>`. The trait is async through
+/// [`async_trait`](macro@super::async_trait), re-exported here so that your
+/// impl uses the same version as the crate.
 ///
 /// ```
 /// use std::net::IpAddr;
-/// use civo_egress::{EgressSource, EvidenceKind, IpFamily, SourceError};
+/// use civo_egress::resolve::{async_trait, EgressSource, EvidenceKind, IpFamily, SourceError};
 ///
 /// #[derive(Debug)]
 /// struct FromMyVault;
 ///
-/// #[async_trait::async_trait]
+/// #[async_trait]
 /// impl EgressSource for FromMyVault {
-///     fn name(&self) -> String { "vault".into() }
+///     fn name(&self) -> &str { "vault" }
 ///     fn kind(&self) -> EvidenceKind { EvidenceKind::Expected }
 ///     async fn gather(&self, _family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
 ///         Ok(vec![IpAddr::from([212, 2, 253, 151])])
 ///     }
 /// }
+///
+/// assert_eq!(FromMyVault.name(), "vault");
 /// ```
 #[async_trait]
 pub trait EgressSource: Send + Sync + fmt::Debug {
     /// A short name shown in evidence, e.g. `http:https://ifconfig.me/ip`.
-    fn name(&self) -> String;
+    /// Called for every row of evidence: build it once, return a borrow.
+    fn name(&self) -> &str;
 
     /// Whether the source says what is expected or what was observed.
     fn kind(&self) -> EvidenceKind;
@@ -52,9 +58,10 @@ pub trait EgressSource: Send + Sync + fmt::Debug {
 /// `CIVO_EGRESS_IP`), or a test's answer.
 ///
 /// ```
-/// use civo_egress::{EvidenceKind, StaticSource};
+/// use civo_egress::resolve::{EgressSource, EvidenceKind, StaticSource};
 /// let source = StaticSource::new("config", EvidenceKind::Expected, ["212.2.253.151".parse()?]);
-/// # let _ = source;
+/// assert_eq!(source.name(), "config");
+/// assert_eq!(source.kind(), EvidenceKind::Expected);
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +83,8 @@ impl StaticSource {
     ///
     /// # Errors
     ///
-    /// [`SourceError::Config`] when a value is not an IP address.
+    /// [`SourceError::Config`] when a value is not an IP address (its
+    /// `source()` is the address parser's error).
     pub fn from_env() -> Result<Option<Self>, SourceError> {
         match std::env::var("CIVO_EGRESS_IP") {
             Ok(value) if !value.trim().is_empty() => Self::parse_list("env:CIVO_EGRESS_IP", &value).map(Some),
@@ -89,7 +97,8 @@ impl StaticSource {
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|s| !s.is_empty())
             .map(|s| {
-                s.parse::<IpAddr>().map_err(|_| SourceError::Config(format!("{name}: {s:?} is not an IP address")))
+                s.parse::<IpAddr>()
+                    .map_err(|e| SourceError::config(format!("{name}: {s:?} is not an IP address")).with_source(e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::new(name, EvidenceKind::Expected, ips))
@@ -98,8 +107,8 @@ impl StaticSource {
 
 #[async_trait]
 impl EgressSource for StaticSource {
-    fn name(&self) -> String {
-        self.name.clone()
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn kind(&self) -> EvidenceKind {
@@ -115,7 +124,7 @@ impl EgressSource for StaticSource {
 /// ships as its whitelist.
 #[derive(Debug, Clone)]
 pub struct TopologySource {
-    cluster: String,
+    name: String,
     ips: Vec<IpAddr>,
 }
 
@@ -128,15 +137,15 @@ impl TopologySource {
     pub fn new(topology: &Topology, cluster: &str) -> Result<Self, SourceError> {
         let found = topology
             .cluster(cluster)
-            .ok_or_else(|| SourceError::Config(format!("no cluster named {cluster:?} in the topology")))?;
-        Ok(Self { cluster: cluster.to_owned(), ips: found.egress_ips() })
+            .ok_or_else(|| SourceError::config(format!("no cluster named {cluster:?} in the topology")))?;
+        Ok(Self { name: format!("topology:{cluster}"), ips: found.egress_ips() })
     }
 }
 
 #[async_trait]
 impl EgressSource for TopologySource {
-    fn name(&self) -> String {
-        format!("topology:{}", self.cluster)
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn kind(&self) -> EvidenceKind {
@@ -157,7 +166,7 @@ mod tests {
         let s = StaticSource::parse_list("x", "212.2.253.151, 2a00::1  74.220.24.77").unwrap(); // ok: test
         assert_eq!(s.ips.len(), 3);
         assert!(
-            matches!(StaticSource::parse_list("x", "1.2.3.4,nope"), Err(SourceError::Config(m)) if m.contains("nope"))
+            matches!(StaticSource::parse_list("x", "1.2.3.4,nope"), Err(SourceError::Config { message, source: Some(_) }) if message.contains("nope"))
         );
     }
 }
