@@ -19,11 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use civo_egress::{
-    Allowlist, CivoClient, CivoConfig, CivoError, CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport,
-    EgressResolver, HttpEchoSource, Kubeconfig, KubeconfigError, KubeconfigSource, Selection, StaticSource, Topology,
-    TopologySource, Validation, audit, diff,
+use civo_egress::civo::{CivoClient, CivoConfig, CivoError, Selection};
+use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
+use civo_egress::resolve::{
+    CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressResolverBuilder, HttpEchoSource,
+    KubeconfigSource, StaticSource, TopologySource,
 };
+use civo_egress::{Allowlist, Topology, Validation, audit, diff};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// `println!` that ends the program quietly when stdout is closed (`| head`),
@@ -258,7 +260,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let config = CivoConfig::from_env().map_err(civo_failure)?;
             let client = builder.config(config).build().map_err(civo_failure)?;
             let selection = clusters.into_iter().fold(Selection::all(), Selection::cluster);
-            let discovery = runtime()?.block_on(Topology::discover(&client, &selection)).map_err(civo_failure)?;
+            let discovery = runtime()?.block_on(client.discover(&selection)).map_err(civo_failure)?;
             for warning in discovery.warnings() {
                 eprintln!("warning: {warning}");
             }
@@ -291,7 +293,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 .quorum(quorum)
                 .deadline(deadline)
                 .source_timeout(deadline.min(Duration::from_secs(3)))
-                .allow_non_global(allow_non_global);
+                .validation(validation);
             let mut name = cluster.clone();
             if let Some(path) = topology {
                 let snapshot = Topology::from_json_with(&read(&path)?, validation)
@@ -365,16 +367,18 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
 
 /// The echo services: the caller's, or the defaults when it names none.
 fn observers(
-    mut resolver: civo_egress::EgressResolverBuilder,
+    mut resolver: EgressResolverBuilder,
     echo_urls: &[String],
     dns_servers: &[String],
     validation: Validation,
-) -> Result<civo_egress::EgressResolverBuilder, Failure> {
+) -> Result<EgressResolverBuilder, Failure> {
     if echo_urls.is_empty() && dns_servers.is_empty() {
-        let http = HttpEchoSource::defaults().map_err(|e| BadInput(e.to_string()))?;
-        return Ok(resolver.sources(http).sources(DnsEchoSource::defaults()));
+        return Ok(resolver.sources(HttpEchoSource::defaults()).sources(DnsEchoSource::defaults()));
     }
-    resolver = resolver.sources(HttpEchoSource::many_with(echo_urls, validation).map_err(|e| BadInput(e.to_string()))?);
+    for url in echo_urls {
+        let source = HttpEchoSource::builder(url).validation(validation).build();
+        resolver = resolver.source(source.map_err(|e| BadInput(e.to_string()))?);
+    }
     for server in dns_servers {
         let addr: SocketAddr =
             server.parse().map_err(|_| BadInput(format!("--dns-server {server:?} is not IP:PORT")))?;
@@ -386,6 +390,10 @@ fn observers(
 fn print_report(report: &EgressReport) {
     let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
     say!("{}: {} {}", report.cluster().filter(|c| !c.is_empty()).unwrap_or("egress"), report.status(), ips.join(", "));
+    if !report.stale_ips().is_empty() {
+        let stale: Vec<String> = report.stale_ips().iter().map(ToString::to_string).collect();
+        say!("  no longer used: {}", stale.join(", "));
+    }
     for row in report.evidence() {
         say!("  {row}");
     }

@@ -378,7 +378,8 @@ mod resolve {
         let report = json(&out);
         assert_eq!(report["cluster"], "prod", "named after the kubeconfig context");
         assert_eq!(report["status"], "mismatch", "{report}");
-        assert_eq!(report["egress_ips"], serde_json::json!(["74.220.26.44", "74.220.24.10"]));
+        assert_eq!(report["egress_ips"], serde_json::json!(["74.220.26.44"]));
+        assert_eq!(report["stale_ips"], serde_json::json!(["74.220.24.10"]));
         assert_eq!(out.status.code(), Some(1));
     }
 

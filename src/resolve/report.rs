@@ -165,9 +165,13 @@ impl EgressReport {
         ips
     }
 
-    /// On a mismatch, the expected IPs of the observed family that the
-    /// cluster no longer leaves from (to remove from a whitelist once the
-    /// new one is in); empty otherwise.
+    /// On a mismatch, the expected IPs of the observed family that no
+    /// observer saw the cluster leave from; empty otherwise.
+    ///
+    /// The old gateway IP is among them. So may be the own IP of a
+    /// public-IP-pool node, which only pods on that node leave from and
+    /// which one vantage point cannot see: confirm per node before removing
+    /// any of them from a whitelist.
     #[must_use]
     pub fn stale_ips(&self) -> Vec<IpAddr> {
         match (self.status, self.observed) {

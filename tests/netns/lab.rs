@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use civo_egress::{
-    DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressStatus, HttpEchoSource, Topology, TopologySource,
-    Validation,
+use civo_egress::resolve::{
+    DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressStatus, HttpEchoSource, ResolveWarningKind,
+    TopologySource,
 };
+use civo_egress::{Topology, Validation};
 
 const GATEWAY_IP: &str = "203.0.113.10";
 const REPLACED_IP: &str = "203.0.113.11";
@@ -199,11 +200,11 @@ fn resolve_in(ns: &str) -> EgressReport {
         runtime.block_on(async {
             EgressResolver::builder()
                 .cluster("lab")
-                .allow_non_global(true)
+                .validation(lab)
                 .quorum(2)
                 .deadline(Duration::from_secs(5))
                 .source(TopologySource::new(&topology, "lab").unwrap())
-                .source(HttpEchoSource::with_validation(HTTP_ECHO, lab).unwrap())
+                .source(HttpEchoSource::builder(HTTP_ECHO).validation(lab).build().unwrap())
                 .source(DnsEchoSource::new(DnsEchoStyle::OpenDns, DNS_ECHO.parse().unwrap()))
                 .build()
                 .unwrap()
@@ -290,16 +291,12 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     lab.ip("gw", &["route", "replace", "default", "via", "203.0.113.1"]);
     let (code, json) = cli_in(&lab.ns("pod-w1"), &snapshot);
     assert_eq!((code, json["status"].as_str()), (1, Some("mismatch")), "{json}");
-    assert_eq!(json["egress_ips"], serde_json::json!([REPLACED_IP, GATEWAY_IP, PUBLIC_WORKER_IP]));
-    assert!(
-        json["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().contains("gateway node may have been replaced"))
-    );
+    // What the cluster leaves from now, and the whitelisted IP it no longer uses.
+    assert_eq!(json["egress_ips"], serde_json::json!([REPLACED_IP]));
+    assert_eq!(json["stale_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]));
     let report = resolve_in(&lab.ns("pod-w2"));
     assert_eq!((report.status(), report.observed()), (EgressStatus::Mismatch, Some(REPLACED_IP.parse().unwrap())));
+    assert!(report.warnings().iter().any(|w| w.kind() == ResolveWarningKind::Mismatch), "{report:?}");
 
     drop(stop);
 }
