@@ -2,9 +2,8 @@
 //! server (hickory-server), the fake Civo API and kubeconfig files.
 
 #![cfg(all(feature = "civo-api", feature = "kubeconfig", feature = "dns", feature = "http-probe"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -408,7 +407,7 @@ async fn the_civo_api_and_a_snapshot_as_expected_sources() {
     assert_eq!(report.egress_ips(), [ip(EGRESS), ip("74.220.24.77")]);
     assert!(warns(&report, ResolveWarningKind::SeveralExpected), "{:?}", report.warnings());
 
-    let topology = Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap();
+    let topology = Topology::from_json(include_str!("../fixtures/account-topology.json")).unwrap();
     let snapshot = TopologySource::new(&topology, "staging").unwrap();
     assert_eq!(snapshot.gather(IpFamily::Both).await.unwrap(), [ip("74.220.26.44")]);
     assert!(matches!(TopologySource::new(&topology, "dev"), Err(SourceError::Config { .. })));

@@ -3,9 +3,8 @@
 //! panic. Row names match the table.
 
 #![cfg(all(feature = "civo-api", feature = "dns", feature = "http-probe"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::net::IpAddr;

@@ -2,9 +2,8 @@
 //! CLI, even when a hostile server echoes the key back in its answers.
 
 #![cfg(feature = "civo-api")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

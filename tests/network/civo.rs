@@ -1,9 +1,8 @@
 //! The Civo API client and discovery against a fake Civo API on loopback.
 
 #![cfg(feature = "civo-api")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ fn client(fake: &FakeCivo) -> CivoClient {
 }
 
 fn expected_account() -> Topology {
-    Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap()
+    Topology::from_json(include_str!("../fixtures/account-topology.json")).unwrap()
 }
 
 /// The key must not show in any rendering of an error.
