@@ -168,7 +168,8 @@ async fn a_hung_source_does_not_delay_a_decided_outcome() {
         .unwrap()
         .resolve()
         .await;
-    assert!(started.elapsed() < Duration::from_secs(2), "returned once decided: {:?}", started.elapsed());
+    // The hung source would hold it for 10 s.
+    assert!(started.elapsed() < Duration::from_secs(6), "returned once decided: {:?}", started.elapsed());
     assert_eq!(report.status(), EgressStatus::Observed);
     assert_eq!(report.evidence()[0].error(), Some(&SourceError::Cancelled));
 }
@@ -189,7 +190,8 @@ async fn the_deadline_holds_when_everything_hangs() {
         .resolve()
         .await;
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(400) && took < Duration::from_millis(1500), "{took:?}");
+    // Never before the deadline; far sooner than the 30 s source timeout.
+    assert!(took >= Duration::from_millis(400) && took < Duration::from_secs(10), "{took:?}");
     assert_eq!(report.status(), EgressStatus::Unknown);
     assert!(report.evidence().iter().all(|e| matches!(e.error(), Some(SourceError::Timeout(_)))));
 }
@@ -197,7 +199,7 @@ async fn the_deadline_holds_when_everything_hangs() {
 #[tokio::test]
 async fn per_source_timeouts_hold() {
     let slow = HttpEchoSource::new(
-        &echo_reply(Reply::After(Duration::from_secs(5), Box::new(Reply::text(200, "text/plain", EGRESS)))).await,
+        &echo_reply(Reply::After(Duration::from_secs(30), Box::new(Reply::text(200, "text/plain", EGRESS)))).await,
     )
     .unwrap();
     let started = Instant::now();
@@ -209,7 +211,8 @@ async fn per_source_timeouts_hold() {
         .unwrap()
         .resolve()
         .await;
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // The echo answers after 30 s.
+    assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(report.evidence()[0].error(), Some(&SourceError::Timeout(Duration::from_millis(300))));
 }
 
@@ -329,7 +332,8 @@ async fn dns_failures_are_typed() {
     dns.opendns(Answer::Silence);
     let started = Instant::now();
     assert!(matches!(ask(DnsEchoStyle::OpenDns).gather(IpFamily::V4).await, Err(SourceError::Timeout(_))));
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // A silent server is given up on after 300 ms, not hickory's default of seconds per try.
+    assert!(started.elapsed() < Duration::from_secs(4));
     dns.set("o-o.myaddr.l.google.com.", RecordType::TXT, Answer::Txt(vec!["edns0-client-subnet 1.2.3.0/24".into()]));
     assert!(matches!(ask(DnsEchoStyle::Google).gather(IpFamily::V4).await, Err(SourceError::BadAnswer(_))));
     // `Either` falls back to Google's question when OpenDNS's is unknown.
