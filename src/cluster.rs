@@ -181,7 +181,7 @@ struct Parts {
 /// not an address:
 ///
 /// ```compile_fail
-/// let _ = civo_egress::Cluster::builder("prod").egress_ip(42);
+/// let builder = civo_egress::Cluster::builder("prod").egress_ip(42); // an integer is no IpAddr
 /// ```
 #[must_use]
 #[derive(Debug)]

@@ -351,7 +351,7 @@ pub fn diff(old: &Topology, new: &Topology) -> TopologyDiff {
     }
     // LoadBalancers are keyed by the (old) cluster they belong to, so a
     // renamed cluster keeps them.
-    let old_lbs = all_lbs(old, |i| Owner::Cluster(i));
+    let old_lbs = all_lbs(old, Owner::Cluster);
     let new_lbs = all_lbs(new, |j| matched[j].map_or(Owner::NewCluster(j), Owner::Cluster));
     for (owner, cluster, lb) in &old_lbs {
         if !new_lbs.iter().any(|(o, _, l)| o == owner && same_lb(l, lb)) {

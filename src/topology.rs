@@ -241,6 +241,12 @@ impl PartialEq for Topology {
 
 impl Eq for Topology {}
 
+impl std::hash::Hash for Topology {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.clusters, &self.load_balancers, &self.reserved_ips).hash(state);
+    }
+}
+
 impl fmt::Debug for Topology {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Topology")
