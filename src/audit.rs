@@ -129,7 +129,7 @@ impl FromStr for Severity {
 }
 
 /// One problem with one allowlist entry (or one missing egress IP).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
     entry: String,
     kind: FindingKind,
@@ -184,6 +184,12 @@ impl Finding {
     #[must_use]
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+}
+
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Finding({} {} {} {:?})", self.severity, self.entry, self.kind, &self.clusters[..])
     }
 }
 

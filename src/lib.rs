@@ -178,9 +178,12 @@
 //! ```
 //! use civo_egress::{Topology, TopologyError};
 //! let typo = r#"{"clusters": [{"name": "prod", "egress_ip": "74.220.24.10", "networkCidr": "192.168.10.0/24"}]}"#;
-//! let error = Topology::from_json(typo).unwrap_err();
-//! assert!(matches!(&error, TopologyError::UnknownField { suggestion: Some(s), .. } if s == "network_cidr"));
-//! assert_eq!(error.to_string(), "clusters[0].networkCidr: unknown field (did you mean network_cidr?)");
+//! let error = Topology::from_json(typo).err();
+//! assert!(matches!(&error, Some(TopologyError::UnknownField { suggestion: Some(s), .. }) if s == "network_cidr"));
+//! assert_eq!(
+//!     error.map(|e| e.to_string()).as_deref(),
+//!     Some("clusters[0].networkCidr: unknown field (did you mean network_cidr?)")
+//! );
 //! ```
 //!
 //! # Where things are

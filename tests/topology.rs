@@ -367,3 +367,16 @@ fn standalone_values_read_through_the_same_checks() {
     assert!(serde_json::from_str::<civo_egress::Node>(r#"{"name": "n", "private_ip": "10.0.0.1", "x": 1}"#).is_err());
     assert!(serde_json::from_str::<civo_egress::Node>(r#"{"name": "", "private_ip": "10.0.0.1"}"#).is_err());
 }
+
+#[test]
+fn a_lab_topology_reads_back_with_its_own_validation() {
+    let lab = Validation::strict().allow_non_global(true);
+    let cluster = Cluster::builder("lab").validation(lab).egress_ip(ip("203.0.113.10")).build().unwrap();
+    let t = Topology::new(vec![cluster], vec![], vec![]).unwrap();
+    let json = t.to_json();
+    assert!(
+        matches!(Topology::from_json(&json), Err(TopologyError::NonGlobalEgress { .. })),
+        "strict still refuses it"
+    );
+    assert_eq!(Topology::from_json_with(&json, lab).unwrap(), t);
+}

@@ -152,8 +152,8 @@ impl<K: Key> Family<K> {
                 .expect("a nested slot points at a whole 256-slot table"); // ok: built so
         }
         let (lo, hi) = (slot.lo as usize, slot.hi as usize);
-        let at = match self.starts.get(lo..hi).expect("a slot is a slice of the intervals") {
-            // ok: built so
+        let slice = self.starts.get(lo..hi).expect("a slot is a slice of the intervals"); // ok: built so
+        let at = match slice {
             [_] => lo,
             slice => lo + slice.partition_point(|&start| start <= key).saturating_sub(1),
         };
