@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use civo_egress::{Allowlist, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, audit};
+use civo_egress::{Allowlist, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Whitelist, audit};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
@@ -100,35 +100,39 @@ fn large() -> (Vec<Cluster>, Vec<LoadBalancer>, Vec<ReservedIp>) {
     let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
     let clusters = (0..200u32)
         .map(|i| {
-            let mut b = Cluster::builder(format!("c{i}"))
-                .egress_ip(v4(0x2d00_0001 + (i << 8)))
-                .network_cidr(format!("192.168.{i}.0/24"));
+            let net = |s: String| s.parse::<IpNet>().unwrap();
+            let mut b = Cluster::builder(format!("c{i}")).network_cidr(net(format!("192.168.{i}.0/24")));
+            // A quarter of the clusters egress over IPv6 only.
+            b = if i % 4 == 0 {
+                b.egress_ip(format!("2a05:d000:{i:x}::1").parse::<IpAddr>().unwrap())
+            } else {
+                b.egress_ip(v4(0x2d00_0001 + (i << 8)))
+            };
             for n in 3..6 {
-                b = b.node(Node::new(format!("c{i}-n{n}"), v4(0xc0a8_0000 + (i << 8) + n)));
+                b = b.node(Node::new(format!("c{i}-n{n}"), v4(0xc0a8_0000 + (i << 8) + n)).unwrap());
             }
             if i % 10 == 0 {
                 b = b.node(
                     Node::new(format!("c{i}-edge"), v4(0xc0a8_0006 + (i << 8)))
+                        .unwrap()
                         .with_public_ip(v4(0x2d00_0002 + (i << 8))),
                 );
             }
             if i % 4 == 0 {
                 b = b
-                    .pod_cidr("10.42.0.0/16")
-                    .pod_cidr("fd00:42::/56")
-                    .network_cidr(format!("fd12:{i:x}::/64"))
-                    .egress_ip(format!("2a05:d000:{i:x}::1"));
+                    .pod_cidr(net("10.42.0.0/16".into()))
+                    .pod_cidr(net("fd00:42::/56".into()))
+                    .network_cidr(net(format!("fd12:{i:x}::/64")));
             }
             b.build().unwrap()
         })
         .collect();
     let mut lbs: Vec<LoadBalancer> =
-        (0..50_000u32).map(|j| LoadBalancer::new(format!("lb{j}"), v4(0x5b00_0000 + j))).collect();
-    lbs.extend(
-        (0..10_000u128)
-            .map(|j| LoadBalancer::new(format!("lb6-{j}"), IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + j)))),
-    );
-    let reserved = (0..40_000u32).map(|j| ReservedIp::new(format!("r{j}"), v4(0x5d00_0000 + j))).collect();
+        (0..50_000u32).map(|j| LoadBalancer::new(format!("lb{j}"), v4(0x5b00_0000 + j)).unwrap()).collect();
+    lbs.extend((0..10_000u128).map(|j| {
+        LoadBalancer::new(format!("lb6-{j}"), IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + j))).unwrap()
+    }));
+    let reserved = (0..40_000u32).map(|j| ReservedIp::new(format!("r{j}"), v4(0x5d00_0000 + j)).unwrap()).collect();
     (clusters, lbs, reserved)
 }
 
@@ -235,11 +239,11 @@ fn large_topology(c: &mut Criterion) {
     let mut group = c.benchmark_group("audit");
     group.throughput(Throughput::Elements(10_000));
     group.bench_function("parse_and_audit_10k_lines", |b| {
-        b.iter(|| audit(&topology, &Allowlist::parse(black_box(&text)).unwrap()))
+        b.iter(|| audit(&topology, &Allowlist::parse(black_box(&text)).unwrap()).unwrap())
     });
     group.finish();
 
-    c.bench_function("whitelist_200_clusters", |b| b.iter(|| black_box(&topology).whitelist()));
+    c.bench_function("whitelist_200_clusters", |b| b.iter(|| Whitelist::of(black_box(&topology)).unwrap()));
 }
 
 criterion_group!(benches, tiny, large_topology);

@@ -25,7 +25,7 @@ use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressResolverBuilder, HttpEchoSource,
     KubeconfigSource, StaticSource, TopologySource,
 };
-use civo_egress::{Allowlist, Topology, Validation, audit, diff};
+use civo_egress::{Allowlist, Topology, Validation, Whitelist, audit, diff};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// `println!` that ends the program quietly when stdout is closed (`| head`),
@@ -219,10 +219,11 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Whitelist { topology, clusters, format } => {
             let topology = load(topology.as_deref())?;
             let whitelist = if clusters.is_empty() {
-                topology.whitelist()
+                Whitelist::of(&topology)
             } else {
-                topology.whitelist_for(&clusters).map_err(|e| BadInput(e.to_string()))?
-            };
+                Whitelist::of_clusters(&topology, &clusters)
+            }
+            .map_err(|e| BadInput(e.to_string()))?;
             match format {
                 Format::Json => print_json(&whitelist),
                 Format::Text => say_raw!("{whitelist}"),
@@ -233,7 +234,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let topology = load(topology.as_deref())?;
             let text = read(&allowlist)?;
             let allowlist = Allowlist::parse(&text).map_err(|e| BadInput(format!("{}: {e}", allowlist.display())))?;
-            let report = audit(&topology, &allowlist);
+            let report = audit(&topology, &allowlist).map_err(|e| BadInput(e.to_string()))?;
             match format {
                 Format::Json => print_json(&report),
                 Format::Text => {

@@ -10,10 +10,21 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
 use crate::allowlist::Allowlist;
-use crate::classify::IpClass;
+use crate::class::IpClass;
+use crate::error::{ParseNameError, TopologyError};
 use crate::topology::Topology;
+use crate::whitelist::Whitelist;
 
-/// What a [`Finding`] is about.
+/// What a [`Finding`] is about. Its name ([`as_str`](Self::as_str)) is a
+/// class name, `too-broad` or `missing-egress`; `Display` and `FromStr`
+/// round-trip it.
+///
+/// ```
+/// use civo_egress::{FindingKind, IpClass};
+/// assert_eq!("pod".parse::<FindingKind>()?, FindingKind::Covers(IpClass::Pod));
+/// assert_eq!(FindingKind::MissingEgress.to_string(), "missing-egress");
+/// # Ok::<(), civo_egress::ParseNameError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum FindingKind {
@@ -45,13 +56,13 @@ impl fmt::Display for FindingKind {
 }
 
 impl FromStr for FindingKind {
-    type Err = crate::classify::ParseIpClassError;
+    type Err = ParseNameError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "too-broad" => Ok(Self::TooBroad),
             "missing-egress" => Ok(Self::MissingEgress),
-            class => class.parse().map(Self::Covers),
+            class => class.parse().map(Self::Covers).map_err(|_| ParseNameError::new("finding kind", s)),
         }
     }
 }
@@ -69,7 +80,15 @@ impl<'de> Deserialize<'de> for FindingKind {
     }
 }
 
-/// How much a finding matters.
+/// How much a finding matters: `error` or `info` (its stable name, which
+/// `Display` writes and `FromStr` reads).
+///
+/// ```
+/// use civo_egress::Severity;
+/// assert_eq!("error".parse::<Severity>()?, Severity::Error);
+/// assert_eq!(Severity::Info.to_string(), "info");
+/// # Ok::<(), civo_egress::ParseNameError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -81,8 +100,36 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// Every severity, the gravest first.
+    pub const ALL: &'static [Self] = &[Self::Error, Self::Info];
+
+    /// The stable name: `error` or `info`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| ParseNameError::new("severity", s))
+    }
+}
+
 /// One problem with one allowlist entry (or one missing egress IP).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
     entry: String,
     kind: FindingKind,
@@ -140,13 +187,15 @@ impl Finding {
     }
 }
 
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Finding({} {} {} {:?})", self.severity, self.entry, self.kind, &self.clusters[..])
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Info => "info",
-        };
-        write!(f, "{severity}: {} {}: {}", self.entry, self.kind, self.reason)
+        write!(f, "{}: {} {}: {}", self.severity, self.entry, self.kind, self.reason)
     }
 }
 
@@ -211,19 +260,45 @@ fn is_too_broad(net: IpNet) -> bool {
 /// node, node-network, LoadBalancer, reserved, special or private addresses,
 /// entries too broad to mean anything, unknown public entries (as `info`),
 /// and every egress IP the list fails to cover (`missing-egress`).
+/// IPv4-mapped entries (`::ffff:10.0.0.0/104`) count as the IPv4 networks
+/// they map.
 ///
 /// ```
-/// use civo_egress::{audit, Allowlist, Severity, Topology};
+/// use civo_egress::{audit, Allowlist, FindingKind, IpClass, Topology, Whitelist};
 /// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
-/// let report = audit(&topology, &"10.42.0.0/16\n".parse::<Allowlist>()?);
+/// let report = audit(&topology, &"10.42.0.0/16\n".parse::<Allowlist>()?)?;
 /// assert!(!report.is_ok());
-/// let kinds: Vec<_> = report.findings().iter().map(|f| f.kind().as_str()).collect();
-/// assert_eq!(kinds, ["pod", "missing-egress"]);
-/// assert!(audit(&topology, &topology.whitelist().cidrs().collect()).is_ok());
+/// let kinds: Vec<_> = report.findings().iter().map(|f| f.kind()).collect();
+/// assert_eq!(kinds, [FindingKind::Covers(IpClass::Pod), FindingKind::MissingEgress]);
+/// assert!(audit(&topology, &Allowlist::from(&Whitelist::of(&topology)?))?.is_ok());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Errors
+///
+/// [`TopologyError::NoClusters`] when the topology has no cluster (an
+/// allowlist cannot be right or wrong about nothing): see
+/// [`audit_allowing_empty`].
+pub fn audit(topology: &Topology, allowlist: &Allowlist) -> Result<AuditReport, TopologyError> {
+    if topology.clusters().is_empty() {
+        return Err(TopologyError::NoClusters);
+    }
+    Ok(audit_allowing_empty(topology, allowlist))
+}
+
+/// As [`audit`], but also for a topology without clusters: the explicit
+/// opt-in for callers who expect that. Every entry is then judged by the
+/// IANA tables alone, and no egress IP can be missing.
+///
+/// ```
+/// use civo_egress::{audit, audit_allowing_empty, Allowlist, Topology, TopologyError};
+/// let list: Allowlist = "10.0.0.0/8\n".parse()?;
+/// assert_eq!(audit(&Topology::empty(), &list), Err(TopologyError::NoClusters));
+/// assert!(!audit_allowing_empty(&Topology::empty(), &list).is_ok(), "still too broad");
+/// # Ok::<(), civo_egress::AllowlistError>(())
+/// ```
 #[must_use]
-pub fn audit(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
+pub fn audit_allowing_empty(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
     let mut findings = Vec::new();
     let mut inside = Vec::new();
     for entry in allowlist.entries() {
@@ -242,7 +317,7 @@ pub fn audit(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
         covered(topology, entry.text(), &inside, &mut findings);
     }
     let allowed = merged(allowlist);
-    for wanted in topology.whitelist().entries() {
+    for wanted in Whitelist::of_allowing_empty(topology).entries() {
         if !covers(&allowed, wanted.cidr()) {
             findings.push(Finding {
                 entry: wanted.cidr().to_string(),

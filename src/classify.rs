@@ -1,117 +1,26 @@
-//! What an address is: [`IpClass`] and [`Classification`].
+//! What an address is: [`Classification`], the answer of `classify_ip`,
+//! and its owned form [`OwnedClassification`].
+//!
+//! Below `Topology`: a classification borrows an answer of the compiled
+//! index. The function `classify_ip` itself lives with `Topology`.
 
 use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use serde::ser::{SerializeStruct, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::class::IpClass;
 use crate::index::Answer;
-use crate::topology::Topology;
 
-/// What an address is to a Civo account, in order of precedence: when an
-/// address is several things, the first in this list wins (and `Ord` follows
-/// it: `Egress < LoadBalancer < ... < Public`).
+/// The answer of [`classify_ip`](crate::classify_ip): what the address is,
+/// to which cluster(s) it belongs, whether to whitelist it, and why.
 ///
-/// The serialized names are stable (see [`as_str`](Self::as_str)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum IpClass {
-    /// A cluster's egress IP, or the public IP of a public-IP-pool node:
-    /// whitelist it.
-    Egress,
-    /// A LoadBalancer's public or private IP: inbound traffic only.
-    LoadBalancer,
-    /// A reserved IP: pinned to an instance or LoadBalancer, not pod egress.
-    Reserved,
-    /// A node's private IP: never seen on the internet.
-    Node,
-    /// Inside a cluster's private network, not a known node or LoadBalancer.
-    NodeNetwork,
-    /// Inside a cluster's pod CIDR.
-    Pod,
-    /// Inside a cluster's service CIDR.
-    Service,
-    /// IANA special-purpose and not private: loopback, link-local, CGNAT,
-    /// multicast, documentation...
-    Special,
-    /// RFC 1918 or IPv6 unique-local, claimed by no cluster.
-    Private,
-    /// Globally routable and unknown to the topology.
-    Public,
-}
-
-impl IpClass {
-    /// Every class, in order of precedence.
-    pub const ALL: [Self; 10] = [
-        Self::Egress,
-        Self::LoadBalancer,
-        Self::Reserved,
-        Self::Node,
-        Self::NodeNetwork,
-        Self::Pod,
-        Self::Service,
-        Self::Special,
-        Self::Private,
-        Self::Public,
-    ];
-
-    /// The stable name: `egress`, `load-balancer`, `reserved`, `node`,
-    /// `node-network`, `pod`, `service`, `special`, `private` or `public`.
-    #[must_use]
-    #[inline]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Egress => "egress",
-            Self::LoadBalancer => "load-balancer",
-            Self::Reserved => "reserved",
-            Self::Node => "node",
-            Self::NodeNetwork => "node-network",
-            Self::Pod => "pod",
-            Self::Service => "service",
-            Self::Special => "special",
-            Self::Private => "private",
-            Self::Public => "public",
-        }
-    }
-
-    /// Whether a partner may whitelist addresses of this class: only
-    /// [`IpClass::Egress`].
-    #[must_use]
-    #[inline]
-    pub const fn is_whitelistable(self) -> bool {
-        matches!(self, Self::Egress)
-    }
-}
-
-impl fmt::Display for IpClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A string that names no [`IpClass`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown address class {0:?}")]
-pub struct ParseIpClassError(String);
-
-impl FromStr for IpClass {
-    type Err = ParseIpClassError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| ParseIpClassError(s.to_owned()))
-    }
-}
-
-/// The answer of [`classify_ip`]: what the address is, to which cluster(s)
-/// it belongs, whether to whitelist it, and why.
-///
-/// It borrows from the [`Topology`] it came from, so classifying allocates
-/// nothing. Serializes as
+/// It borrows from the [`Topology`](crate::Topology) it came from, so
+/// classifying allocates nothing; [`into_owned`](Self::into_owned) makes an
+/// [`OwnedClassification`] that outlives the topology. Serializes as
 /// `{"ip", "class", "clusters", "whitelistable", "reason"}`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Classification<'t> {
     ip: IpAddr,
@@ -161,6 +70,29 @@ impl<'t> Classification<'t> {
     pub fn reason(&self) -> &'t str {
         &self.answer.reason
     }
+
+    /// Copies the answer out of the topology, so that it can be stored,
+    /// sent or deserialized back.
+    ///
+    /// ```
+    /// use civo_egress::{IpClass, OwnedClassification, Topology};
+    /// let owned = {
+    ///     let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
+    ///     topology.classify_ip("10.42.0.7".parse()?).into_owned()
+    /// }; // the topology is gone
+    /// assert_eq!(owned.class(), IpClass::Pod);
+    /// let json = serde_json::to_string(&owned)?;
+    /// assert_eq!(serde_json::from_str::<OwnedClassification>(&json)?, owned);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_owned(self) -> OwnedClassification {
+        OwnedClassification {
+            ip: self.ip,
+            class: self.class(),
+            clusters: self.clusters().to_vec(),
+            reason: self.reason().to_owned(),
+        }
+    }
 }
 
 impl fmt::Debug for Classification<'_> {
@@ -172,42 +104,136 @@ impl fmt::Debug for Classification<'_> {
 /// `IP CLASS [clusters]: reason`.
 impl fmt::Display for Classification<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.ip, self.class())?;
-        if !self.clusters().is_empty() {
-            write!(f, " [{}]", self.clusters().join(", "))?;
-        }
-        write!(f, ": {}", self.reason())
+        display(f, self.ip, self.class(), self.clusters(), self.reason())
     }
+}
+
+fn display(f: &mut fmt::Formatter<'_>, ip: IpAddr, class: IpClass, clusters: &[String], reason: &str) -> fmt::Result {
+    write!(f, "{ip} {class}")?;
+    if !clusters.is_empty() {
+        write!(f, " [{}]", clusters.join(", "))?;
+    }
+    write!(f, ": {reason}")
+}
+
+fn serialize<S: Serializer>(
+    serializer: S,
+    ip: IpAddr,
+    class: IpClass,
+    clusters: &[String],
+    reason: &str,
+) -> Result<S::Ok, S::Error> {
+    let mut s = serializer.serialize_struct("Classification", 5)?;
+    s.serialize_field("ip", &ip)?;
+    s.serialize_field("class", &class)?;
+    s.serialize_field("clusters", clusters)?;
+    s.serialize_field("whitelistable", &class.is_whitelistable())?;
+    s.serialize_field("reason", reason)?;
+    s.end()
 }
 
 impl Serialize for Classification<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Classification", 5)?;
-        s.serialize_field("ip", &self.ip)?;
-        s.serialize_field("class", &self.class())?;
-        s.serialize_field("clusters", self.clusters())?;
-        s.serialize_field("whitelistable", &self.is_whitelistable())?;
-        s.serialize_field("reason", self.reason())?;
-        s.end()
+        serialize(serializer, self.ip, self.class(), self.clusters(), self.reason())
     }
 }
 
-/// Classifies `ip` against `topology`: the same as
-/// [`Topology::classify_ip`].
-///
-/// Infallible and allocation-free: one hash probe and one binary search in an
-/// index the topology built once.
-///
-/// ```
-/// use civo_egress::{classify_ip, IpClass, Topology};
-/// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
-/// let pod = classify_ip(&topology, "10.42.0.7".parse()?);
-/// assert_eq!(pod.class(), IpClass::Pod);
-/// assert!(!pod.is_whitelistable());
-/// assert!(classify_ip(&topology, "212.2.253.151".parse()?).is_whitelistable());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[inline]
-pub fn classify_ip(topology: &Topology, ip: IpAddr) -> Classification<'_> {
-    topology.classify_ip(ip)
+/// A [`Classification`] that owns its data: what
+/// [`Classification::into_owned`] returns, with the same accessors and the
+/// same JSON (`{"ip", "class", "clusters", "whitelistable", "reason"}`),
+/// which it also reads back. `whitelistable` must agree with `class`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OwnedClassification {
+    ip: IpAddr,
+    class: IpClass,
+    clusters: Vec<String>,
+    reason: String,
+}
+
+impl OwnedClassification {
+    /// The address as it was asked about.
+    #[must_use]
+    pub const fn ip(&self) -> IpAddr {
+        self.ip
+    }
+
+    /// What the address is.
+    #[must_use]
+    pub const fn class(&self) -> IpClass {
+        self.class
+    }
+
+    /// The clusters the address belongs to, in topology order.
+    #[must_use]
+    pub fn clusters(&self) -> &[String] {
+        &self.clusters
+    }
+
+    /// Whether a partner should whitelist it (only egress addresses).
+    #[must_use]
+    pub const fn is_whitelistable(&self) -> bool {
+        self.class.is_whitelistable()
+    }
+
+    /// One sentence a person can act on.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl From<Classification<'_>> for OwnedClassification {
+    fn from(c: Classification<'_>) -> Self {
+        c.into_owned()
+    }
+}
+
+impl PartialEq<OwnedClassification> for Classification<'_> {
+    fn eq(&self, other: &OwnedClassification) -> bool {
+        (self.ip, self.class(), self.clusters(), self.reason())
+            == (other.ip, other.class, other.clusters.as_slice(), other.reason.as_str())
+    }
+}
+
+impl fmt::Debug for OwnedClassification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OwnedClassification({} {} {:?})", self.ip, self.class, self.clusters)
+    }
+}
+
+/// `IP CLASS [clusters]: reason`, as [`Classification`] writes it.
+impl fmt::Display for OwnedClassification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        display(f, self.ip, self.class, &self.clusters, &self.reason)
+    }
+}
+
+impl Serialize for OwnedClassification {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize(serializer, self.ip, self.class, &self.clusters, &self.reason)
+    }
+}
+
+impl<'de> Deserialize<'de> for OwnedClassification {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Shape {
+            ip: IpAddr,
+            class: IpClass,
+            clusters: Vec<String>,
+            whitelistable: bool,
+            reason: String,
+        }
+        let s = Shape::deserialize(deserializer)?;
+        if s.whitelistable != s.class.is_whitelistable() {
+            return Err(serde::de::Error::custom(format_args!(
+                "whitelistable is {} but class {} is {}",
+                s.whitelistable,
+                s.class,
+                if s.class.is_whitelistable() { "whitelistable" } else { "never whitelistable" }
+            )));
+        }
+        Ok(Self { ip: s.ip, class: s.class, clusters: s.clusters, reason: s.reason })
+    }
 }

@@ -1,7 +1,7 @@
-//! A Civo Kubernetes cluster and its builder.
+//! A Civo Kubernetes cluster, its builder, and the K3s defaults.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
@@ -11,46 +11,49 @@ use crate::parse;
 use crate::validation::Validation;
 
 /// K3s's default pod CIDR (IPv4); every node takes a /24 of it.
-pub const K3S_POD_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(std::net::Ipv4Addr::new(10, 42, 0, 0), 16));
+pub const K3S_POD_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 42, 0, 0), 16));
 /// K3s's default service CIDR (IPv4).
-pub const K3S_SERVICE_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(std::net::Ipv4Addr::new(10, 43, 0, 0), 16));
+pub const K3S_SERVICE_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 43, 0, 0), 16));
 /// K3s's default pod CIDR on IPv6 nodes.
-pub const K3S_POD_CIDR_V6: IpNet =
-    IpNet::V6(Ipv6Net::new_assert(std::net::Ipv6Addr::new(0xfd00, 0x42, 0, 0, 0, 0, 0, 0), 56));
+pub const K3S_POD_CIDR_V6: IpNet = IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::new(0xfd00, 0x42, 0, 0, 0, 0, 0, 0), 56));
 /// K3s's default service CIDR on IPv6 nodes.
 pub const K3S_SERVICE_CIDR_V6: IpNet =
-    IpNet::V6(Ipv6Net::new_assert(std::net::Ipv6Addr::new(0xfd00, 0x43, 0, 0, 0, 0, 0, 0), 112));
+    IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::new(0xfd00, 0x43, 0, 0, 0, 0, 0, 0), 112));
 /// The cluster DNS service address K3s assigns in its default service CIDR.
-pub const K3S_CLUSTER_DNS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 43, 0, 10));
+pub const K3S_CLUSTER_DNS: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 43, 0, 10));
 
-/// One Civo Kubernetes cluster: its egress IP, its private network, the K3s
-/// pod and service CIDRs, its nodes and LoadBalancers.
+/// One Civo Kubernetes cluster: its egress IP(s), its private network, the
+/// K3s pod and service CIDRs, its nodes and LoadBalancers.
 ///
 /// Built with [`Cluster::builder`], which validates everything at
 /// [`build`](ClusterBuilder::build):
 ///
 /// ```
+/// use std::net::IpAddr;
 /// use civo_egress::{Cluster, Node};
 /// let cluster = Cluster::builder("prod")
-///     .egress_ip("212.2.253.151")
-///     .network_cidr("192.168.1.0/24")
-///     .node(Node::new("w-1", "192.168.1.4".parse()?))
+///     .egress_ip("212.2.253.151".parse::<IpAddr>()?)
+///     .egress_ip("2a00:1450::10".parse::<IpAddr>()?) // dual stack: one per family
+///     .network_cidr("192.168.1.0/24".parse::<ipnet::IpNet>()?)
+///     .node(Node::new("w-1", "192.168.1.4".parse()?)?)
 ///     .build()?;
-/// assert_eq!(cluster.egress_ips(), ["212.2.253.151".parse::<std::net::IpAddr>()?]);
+/// assert_eq!(cluster.egress_ip(), "212.2.253.151".parse::<IpAddr>()?);
+/// assert_eq!(cluster.cluster_egress_ips().len(), 2);
 /// assert_eq!(cluster.pod_cidrs(), [civo_egress::K3S_POD_CIDR]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Cluster {
-    pub(crate) name: String,
-    pub(crate) id: Option<String>,
-    pub(crate) region: Option<String>,
-    pub(crate) egress_ip: IpAddr,
-    pub(crate) network_cidrs: Vec<IpNet>,
-    pub(crate) pod_cidrs: Vec<IpNet>,
-    pub(crate) service_cidrs: Vec<IpNet>,
-    pub(crate) nodes: Vec<Node>,
-    pub(crate) load_balancers: Vec<LoadBalancer>,
+    name: String,
+    id: Option<String>,
+    region: Option<String>,
+    /// One or two addresses (at most one per family), IPv4 first.
+    egress: Vec<IpAddr>,
+    network_cidrs: Vec<IpNet>,
+    pod_cidrs: Vec<IpNet>,
+    service_cidrs: Vec<IpNet>,
+    nodes: Vec<Node>,
+    load_balancers: Vec<LoadBalancer>,
 }
 
 impl Cluster {
@@ -77,17 +80,29 @@ impl Cluster {
         self.region.as_deref()
     }
 
-    /// The cluster IP (the Civo API's `master_ip`), from which pods leave.
+    /// The cluster IP (the Civo API's `master_ip`), from which pods leave:
+    /// the IPv4 one on a dual-stack cluster, see
+    /// [`cluster_egress_ips`](Self::cluster_egress_ips) for both.
     #[must_use]
-    pub const fn egress_ip(&self) -> IpAddr {
-        self.egress_ip
+    #[allow(clippy::expect_used)]
+    pub fn egress_ip(&self) -> IpAddr {
+        *self.egress.first().expect("a built cluster has at least one egress IP") // ok: `build()` checks it
     }
 
-    /// Every address the cluster's pods may leave from: the egress IP, then
-    /// the public IP of each public-IP-pool node, without repeats.
+    /// The cluster's own egress IPs (the snapshot's `egress_ip`): one, or
+    /// one per address family on a dual-stack cluster, IPv4 first. Nodes of
+    /// a public-IP pool add theirs in [`egress_ips`](Self::egress_ips).
+    #[must_use]
+    pub fn cluster_egress_ips(&self) -> &[IpAddr] {
+        &self.egress
+    }
+
+    /// Every address the cluster's pods may leave from: the cluster's own
+    /// egress IPs, then the public IP of each public-IP-pool node, without
+    /// repeats.
     #[must_use]
     pub fn egress_ips(&self) -> Vec<IpAddr> {
-        let mut ips = vec![self.egress_ip];
+        let mut ips = self.egress.clone();
         for ip in self.nodes.iter().filter_map(Node::public_ip) {
             if !ips.contains(&ip) {
                 ips.push(ip);
@@ -126,11 +141,10 @@ impl Cluster {
         &self.load_balancers
     }
 
-    /// Nodes with their own public IP: pods on them do not leave from the
-    /// cluster IP.
+    /// Nodes with their own public IP (other than a cluster egress IP): pods
+    /// on them do not leave from the cluster IP.
     pub fn public_ip_nodes(&self) -> impl Iterator<Item = &Node> {
-        let egress = self.egress_ip;
-        self.nodes.iter().filter(move |n| n.public_ip().is_some_and(|ip| ip != egress))
+        self.nodes.iter().filter(move |n| n.public_ip().is_some_and(|ip| !self.egress.contains(&ip)))
     }
 }
 
@@ -138,7 +152,7 @@ impl fmt::Debug for Cluster {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cluster")
             .field("name", &self.name)
-            .field("egress_ip", &format_args!("{}", self.egress_ip))
+            .field("egress_ips", &self.egress)
             .field("network_cidrs", &self.network_cidrs)
             .field("nodes", &self.nodes.len())
             .field("load_balancers", &self.load_balancers.len())
@@ -151,7 +165,7 @@ struct Parts {
     name: String,
     id: Option<String>,
     region: Option<String>,
-    egress_ip: Option<IpAddr>,
+    egress: Vec<IpAddr>,
     network_cidrs: Vec<IpNet>,
     pod_cidrs: Option<Vec<IpNet>>,
     service_cidrs: Option<Vec<IpNet>>,
@@ -162,8 +176,13 @@ struct Parts {
 /// Builds a [`Cluster`]; every setter is checked, the first error is
 /// reported by [`build`](Self::build).
 ///
-/// Addresses and CIDRs are taken as anything that displays as one (`&str`,
-/// `IpAddr`, `IpNet`...), so a typo is an error at `build()`, not a panic.
+/// Setters take typed values (`IpAddr`, `IpNet`, or what converts into
+/// them): parse text first, so that a typo names its own field. A number is
+/// not an address:
+///
+/// ```compile_fail
+/// let builder = civo_egress::Cluster::builder("prod").egress_ip(42); // an integer is no IpAddr
+/// ```
 #[must_use]
 #[derive(Debug)]
 pub struct ClusterBuilder {
@@ -181,7 +200,7 @@ impl ClusterBuilder {
         self
     }
 
-    /// Sets the Civo cluster id.
+    /// Sets the Civo cluster id (a blank id is none).
     pub fn id(self, id: impl Into<String>) -> Self {
         let id = id.into();
         self.and_then(|p| {
@@ -190,7 +209,7 @@ impl ClusterBuilder {
         })
     }
 
-    /// Sets the Civo region code.
+    /// Sets the Civo region code (a blank code is none).
     pub fn region(self, region: impl Into<String>) -> Self {
         let region = region.into();
         self.and_then(|p| {
@@ -199,35 +218,45 @@ impl ClusterBuilder {
         })
     }
 
-    /// Sets the cluster IP (`master_ip`).
-    pub fn egress_ip(self, ip: impl fmt::Display) -> Self {
-        let text = ip.to_string();
+    /// Sets the cluster IP (`master_ip`); call it once per address family
+    /// for a dual-stack cluster. IPv4-mapped addresses are stored as IPv4.
+    ///
+    /// A second address of the same family is a
+    /// [`TopologyError::DuplicateEgressFamily`] at [`build`](Self::build).
+    pub fn egress_ip(self, ip: impl Into<IpAddr>) -> Self {
+        let ip = ip.into().to_canonical();
         self.and_then(|p| {
-            p.egress_ip = Some(parse::ip("egress_ip", &text)?);
+            if p.egress.iter().any(|e| e.is_ipv4() == ip.is_ipv4()) {
+                return Err(TopologyError::DuplicateEgressFamily { field: "egress_ip".into(), value: ip.to_string() });
+            }
+            p.egress.push(ip);
+            p.egress.sort_by_key(IpAddr::is_ipv6);
             Ok(())
         })
     }
 
     /// Adds a private network CIDR.
-    pub fn network_cidr(self, cidr: impl fmt::Display) -> Self {
-        let text = cidr.to_string();
-        self.and_then(|p| {
-            let field = format!("network_cidr[{}]", p.network_cidrs.len());
-            p.network_cidrs.push(parse::network(&field, &text)?);
-            Ok(())
-        })
+    ///
+    /// One with host bits ([`TopologyError::HostBits`]) or covering every
+    /// address ([`TopologyError::CatchAll`]) is an error at
+    /// [`build`](Self::build).
+    pub fn network_cidr(self, cidr: impl Into<IpNet>) -> Self {
+        let cidr = cidr.into();
+        self.and_then(|p| push_cidr(&mut p.network_cidrs, "network_cidr", cidr))
     }
 
-    /// Adds a pod CIDR; the first call replaces K3s's default.
-    pub fn pod_cidr(self, cidr: impl fmt::Display) -> Self {
-        let text = cidr.to_string();
-        self.and_then(|p| push_cidr(p.pod_cidrs.get_or_insert_with(Vec::new), "pod_cidr", &text))
+    /// Adds a pod CIDR; the first call replaces K3s's default. Checked as
+    /// [`network_cidr`](Self::network_cidr).
+    pub fn pod_cidr(self, cidr: impl Into<IpNet>) -> Self {
+        let cidr = cidr.into();
+        self.and_then(|p| push_cidr(p.pod_cidrs.get_or_insert_with(Vec::new), "pod_cidr", cidr))
     }
 
-    /// Adds a service CIDR; the first call replaces K3s's default.
-    pub fn service_cidr(self, cidr: impl fmt::Display) -> Self {
-        let text = cidr.to_string();
-        self.and_then(|p| push_cidr(p.service_cidrs.get_or_insert_with(Vec::new), "service_cidr", &text))
+    /// Adds a service CIDR; the first call replaces K3s's default. Checked as
+    /// [`network_cidr`](Self::network_cidr).
+    pub fn service_cidr(self, cidr: impl Into<IpNet>) -> Self {
+        let cidr = cidr.into();
+        self.and_then(|p| push_cidr(p.service_cidrs.get_or_insert_with(Vec::new), "service_cidr", cidr))
     }
 
     /// Adds a node.
@@ -252,30 +281,27 @@ impl ClusterBuilder {
         self
     }
 
-    /// Records an error found while reading the cluster from elsewhere.
-    pub(crate) fn fail(mut self, error: TopologyError) -> Self {
-        if self.inner.is_ok() {
-            self.inner = Err(error);
-        }
-        self
-    }
-
     /// Checks and returns the cluster.
     ///
     /// # Errors
     ///
-    /// The first invalid value given to a setter ([`TopologyError::InvalidIp`],
-    /// [`TopologyError::InvalidCidr`], [`TopologyError::HostBits`],
-    /// [`TopologyError::CatchAll`]), a missing name or egress IP
-    /// ([`TopologyError::Missing`]), or an egress IP or node public IP that is
-    /// not global unicast ([`TopologyError::NonGlobalEgress`]) unless the
-    /// [`Validation`] allows it.
+    /// The first invalid value given to a setter ([`TopologyError::HostBits`],
+    /// [`TopologyError::CatchAll`], [`TopologyError::DuplicateEgressFamily`]),
+    /// a missing name or egress IP ([`TopologyError::Missing`]), or an egress
+    /// IP or node public IP that is not global unicast
+    /// ([`TopologyError::NonGlobalEgress`]) unless the [`Validation`] allows
+    /// it.
     pub fn build(self) -> Result<Cluster, TopologyError> {
         let p = self.inner?;
         let allow = self.validation.allows_non_global();
         let name = parse::required("name", Some(p.name))?;
-        let egress_ip = p.egress_ip.ok_or_else(|| TopologyError::Missing { field: "egress_ip".into() })?;
-        parse::egress("egress_ip", egress_ip, allow)?;
+        if p.egress.is_empty() {
+            return Err(TopologyError::Missing { field: "egress_ip".into() });
+        }
+        for (i, &ip) in p.egress.iter().enumerate() {
+            let field = if p.egress.len() == 1 { "egress_ip".to_owned() } else { format!("egress_ip[{i}]") };
+            parse::egress(&field, ip, allow)?;
+        }
         for (i, node) in p.nodes.iter().enumerate() {
             if let Some(public) = node.public_ip() {
                 parse::egress(&format!("nodes[{i}].public_ip"), public, allow)?;
@@ -285,7 +311,7 @@ impl ClusterBuilder {
             name,
             id: p.id,
             region: p.region,
-            egress_ip,
+            egress: p.egress,
             network_cidrs: p.network_cidrs,
             pod_cidrs: p.pod_cidrs.unwrap_or_else(|| vec![K3S_POD_CIDR]),
             service_cidrs: p.service_cidrs.unwrap_or_else(|| vec![K3S_SERVICE_CIDR]),
@@ -295,8 +321,8 @@ impl ClusterBuilder {
     }
 }
 
-fn push_cidr(list: &mut Vec<IpNet>, name: &str, text: &str) -> Result<(), TopologyError> {
+fn push_cidr(list: &mut Vec<IpNet>, name: &str, cidr: IpNet) -> Result<(), TopologyError> {
     let field = format!("{name}[{}]", list.len());
-    list.push(parse::network(&field, text)?);
+    list.push(parse::checked_network(&field, &cidr.to_string(), cidr)?);
     Ok(())
 }

@@ -2,24 +2,27 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::Cluster;
-use crate::node::LoadBalancer;
+use crate::error::ParseNameError;
+use crate::node::{LoadBalancer, ReservedIp};
 use crate::topology::Topology;
 
 /// One difference between two snapshots.
 ///
-/// Serializes with a `"change"` tag: `cluster-added`, `cluster-removed`,
-/// `egress-changed`, `egress-added`, `egress-removed`,
-/// `load-balancer-added`, `load-balancer-removed`, `reserved-ip-added`,
-/// `reserved-ip-removed`.
+/// Serializes with a `"change"` tag, its [`ChangeKind`]: `cluster-added`,
+/// `cluster-removed`, `cluster-renamed`, `egress-changed`, `egress-added`,
+/// `egress-removed`, `load-balancer-added`, `load-balancer-removed`,
+/// `reserved-ip-added`, `reserved-ip-removed`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Change {
     /// A cluster appeared, with the egress IPs to whitelist for it.
+    #[non_exhaustive]
     ClusterAdded {
         /// Its name.
         cluster: String,
@@ -27,14 +30,25 @@ pub enum Change {
         egress_ips: Vec<IpAddr>,
     },
     /// A cluster disappeared; its egress IPs are no longer in use.
+    #[non_exhaustive]
     ClusterRemoved {
         /// Its name.
         cluster: String,
         /// The egress IPs it had.
         egress_ips: Vec<IpAddr>,
     },
-    /// The cluster IP changed: the gateway node was replaced or the cluster
-    /// rebuilt, and every whitelist must change.
+    /// The same cluster (same id) under a new name. Its other changes are
+    /// reported under the new name.
+    #[non_exhaustive]
+    ClusterRenamed {
+        /// The name before.
+        old: String,
+        /// The name now.
+        new: String,
+    },
+    /// The cluster IP of one address family changed: the gateway node was
+    /// replaced or the cluster rebuilt, and every whitelist must change.
+    #[non_exhaustive]
     EgressChanged {
         /// The cluster.
         cluster: String,
@@ -43,14 +57,18 @@ pub enum Change {
         /// The IP now.
         new: IpAddr,
     },
-    /// A public-IP-pool node brought a new egress IP.
+    /// A new egress IP: a public-IP-pool node, or the cluster's IP of an
+    /// address family it did not have.
+    #[non_exhaustive]
     EgressAdded {
         /// The cluster.
         cluster: String,
         /// The new egress IP.
         ip: IpAddr,
     },
-    /// A public-IP-pool node's egress IP is gone.
+    /// An egress IP is gone: a public-IP-pool node's, or the cluster's IP of
+    /// an address family it no longer has.
+    #[non_exhaustive]
     EgressRemoved {
         /// The cluster.
         cluster: String,
@@ -58,6 +76,7 @@ pub enum Change {
         ip: IpAddr,
     },
     /// A LoadBalancer appeared.
+    #[non_exhaustive]
     LoadBalancerAdded {
         /// Its cluster, if linked to one.
         cluster: Option<String>,
@@ -67,6 +86,7 @@ pub enum Change {
         ip: IpAddr,
     },
     /// A LoadBalancer disappeared.
+    #[non_exhaustive]
     LoadBalancerRemoved {
         /// Its cluster, if it was linked to one.
         cluster: Option<String>,
@@ -76,6 +96,7 @@ pub enum Change {
         ip: IpAddr,
     },
     /// A reserved IP appeared.
+    #[non_exhaustive]
     ReservedIpAdded {
         /// Its name.
         name: String,
@@ -83,6 +104,7 @@ pub enum Change {
         ip: IpAddr,
     },
     /// A reserved IP disappeared.
+    #[non_exhaustive]
     ReservedIpRemoved {
         /// Its name.
         name: String,
@@ -92,6 +114,23 @@ pub enum Change {
 }
 
 impl Change {
+    /// What kind of change this is (its `"change"` tag).
+    #[must_use]
+    pub const fn kind(&self) -> ChangeKind {
+        match self {
+            Self::ClusterAdded { .. } => ChangeKind::ClusterAdded,
+            Self::ClusterRemoved { .. } => ChangeKind::ClusterRemoved,
+            Self::ClusterRenamed { .. } => ChangeKind::ClusterRenamed,
+            Self::EgressChanged { .. } => ChangeKind::EgressChanged,
+            Self::EgressAdded { .. } => ChangeKind::EgressAdded,
+            Self::EgressRemoved { .. } => ChangeKind::EgressRemoved,
+            Self::LoadBalancerAdded { .. } => ChangeKind::LoadBalancerAdded,
+            Self::LoadBalancerRemoved { .. } => ChangeKind::LoadBalancerRemoved,
+            Self::ReservedIpAdded { .. } => ChangeKind::ReservedIpAdded,
+            Self::ReservedIpRemoved { .. } => ChangeKind::ReservedIpRemoved,
+        }
+    }
+
     /// Whether this change breaks an existing whitelist: an egress IP that
     /// changed or disappeared.
     #[must_use]
@@ -118,13 +157,12 @@ impl fmt::Display for Change {
             Self::ClusterRemoved { cluster, egress_ips } => {
                 write!(f, "cluster {cluster} removed: its egress IPs {} are no longer in use", ips(egress_ips))
             }
+            Self::ClusterRenamed { old, new } => write!(f, "cluster {old} renamed to {new} (same cluster id)"),
             Self::EgressChanged { cluster, old, new } => write!(
                 f,
                 "cluster {cluster}: egress IP changed from {old} to {new} (the gateway node may have been replaced): update every whitelist"
             ),
-            Self::EgressAdded { cluster, ip } => {
-                write!(f, "cluster {cluster}: new egress IP {ip} (public-IP node pool): whitelist it")
-            }
+            Self::EgressAdded { cluster, ip } => write!(f, "cluster {cluster}: new egress IP {ip}: whitelist it"),
             Self::EgressRemoved { cluster, ip } => write!(f, "cluster {cluster}: egress IP {ip} is gone"),
             Self::LoadBalancerAdded { cluster, name, ip } => {
                 write!(f, "LoadBalancer {name}{} added ({ip})", lb(cluster))
@@ -135,6 +173,87 @@ impl fmt::Display for Change {
             Self::ReservedIpAdded { name, ip } => write!(f, "reserved IP {name} added ({ip})"),
             Self::ReservedIpRemoved { name, ip } => write!(f, "reserved IP {name} removed ({ip})"),
         }
+    }
+}
+
+/// The kind of a [`Change`]: its `"change"` tag, as a value.
+///
+/// ```
+/// use civo_egress::ChangeKind;
+/// assert_eq!("cluster-renamed".parse::<ChangeKind>()?, ChangeKind::ClusterRenamed);
+/// assert_eq!(ChangeKind::EgressChanged.to_string(), "egress-changed");
+/// # Ok::<(), civo_egress::ParseNameError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// [`Change::ClusterAdded`].
+    ClusterAdded,
+    /// [`Change::ClusterRemoved`].
+    ClusterRemoved,
+    /// [`Change::ClusterRenamed`].
+    ClusterRenamed,
+    /// [`Change::EgressChanged`].
+    EgressChanged,
+    /// [`Change::EgressAdded`].
+    EgressAdded,
+    /// [`Change::EgressRemoved`].
+    EgressRemoved,
+    /// [`Change::LoadBalancerAdded`].
+    LoadBalancerAdded,
+    /// [`Change::LoadBalancerRemoved`].
+    LoadBalancerRemoved,
+    /// [`Change::ReservedIpAdded`].
+    ReservedIpAdded,
+    /// [`Change::ReservedIpRemoved`].
+    ReservedIpRemoved,
+}
+
+impl ChangeKind {
+    /// Every kind, in the order [`TopologyDiff::changes`] reports them.
+    pub const ALL: &'static [Self] = &[
+        Self::ClusterRemoved,
+        Self::ClusterAdded,
+        Self::ClusterRenamed,
+        Self::EgressChanged,
+        Self::EgressRemoved,
+        Self::EgressAdded,
+        Self::LoadBalancerRemoved,
+        Self::LoadBalancerAdded,
+        Self::ReservedIpRemoved,
+        Self::ReservedIpAdded,
+    ];
+
+    /// The stable name, the `"change"` tag of the JSON.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClusterAdded => "cluster-added",
+            Self::ClusterRemoved => "cluster-removed",
+            Self::ClusterRenamed => "cluster-renamed",
+            Self::EgressChanged => "egress-changed",
+            Self::EgressAdded => "egress-added",
+            Self::EgressRemoved => "egress-removed",
+            Self::LoadBalancerAdded => "load-balancer-added",
+            Self::LoadBalancerRemoved => "load-balancer-removed",
+            Self::ReservedIpAdded => "reserved-ip-added",
+            Self::ReservedIpRemoved => "reserved-ip-removed",
+        }
+    }
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ChangeKind {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| ParseNameError::new("change kind", s))
     }
 }
 
@@ -188,52 +307,71 @@ impl TopologyDiff {
 }
 
 /// Compares two snapshots. Clusters are matched by id when both sides have
-/// one (a renamed cluster is the same cluster), else by name.
+/// one (a renamed cluster is the same cluster, and its LoadBalancers stay
+/// its own), else by name.
 ///
 /// ```
-/// use civo_egress::{diff, Change, Topology};
+/// use civo_egress::{diff, Change, ChangeKind, Topology};
 /// let old = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
 /// let new = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.160"}]}"#)?;
 /// let d = diff(&old, &new);
 /// assert!(d.has_egress_drift());
-/// assert!(matches!(d.changes()[0], Change::EgressChanged { .. }));
+/// assert!(matches!(&d.changes()[0], Change::EgressChanged { cluster, .. } if cluster == "prod"));
+///
+/// let renamed = Topology::from_json(r#"{"clusters": [{"name": "production", "egress_ip": "212.2.253.151"}]}"#)?;
+/// let kinds: Vec<ChangeKind> = diff(&old, &renamed).changes().iter().map(Change::kind).collect();
+/// assert_eq!(kinds, [ChangeKind::ClusterRemoved, ChangeKind::ClusterAdded], "no id: matched by name");
 /// # Ok::<(), civo_egress::TopologyError>(())
 /// ```
 #[must_use]
 pub fn diff(old: &Topology, new: &Topology) -> TopologyDiff {
     let mut changes = Vec::new();
-    for before in old.clusters() {
-        match new.clusters().iter().find(|after| same_cluster(before, after)) {
-            Some(after) => egress_changes(before, after, &mut changes),
-            None => changes
-                .push(Change::ClusterRemoved { cluster: before.name().to_owned(), egress_ips: before.egress_ips() }),
+    // For each new cluster, the old cluster it is.
+    let matched: Vec<Option<usize>> = new
+        .clusters()
+        .iter()
+        .map(|after| old.clusters().iter().position(|before| same_cluster(before, after)))
+        .collect();
+    for (i, before) in old.clusters().iter().enumerate() {
+        if !matched.contains(&Some(i)) {
+            changes.push(Change::ClusterRemoved { cluster: before.name().to_owned(), egress_ips: before.egress_ips() });
         }
     }
-    for after in new.clusters() {
-        if !old.clusters().iter().any(|before| same_cluster(before, after)) {
+    for (after, m) in new.clusters().iter().zip(&matched) {
+        if m.is_none() {
             changes.push(Change::ClusterAdded { cluster: after.name().to_owned(), egress_ips: after.egress_ips() });
         }
     }
-    let (old_lbs, new_lbs) = (all_lbs(old), all_lbs(new));
-    for (cluster, lb) in &old_lbs {
-        if !new_lbs.iter().any(|(c, l)| c == cluster && same_lb(l, lb)) {
+    for (after, m) in new.clusters().iter().zip(&matched) {
+        let Some(before) = m.map(|i| &old.clusters()[i]) else { continue };
+        if before.name() != after.name() {
+            changes.push(Change::ClusterRenamed { old: before.name().to_owned(), new: after.name().to_owned() });
+        }
+        egress_changes(before, after, &mut changes);
+    }
+    // LoadBalancers are keyed by the (old) cluster they belong to, so a
+    // renamed cluster keeps them.
+    let old_lbs = all_lbs(old, Owner::Cluster);
+    let new_lbs = all_lbs(new, |j| matched[j].map_or(Owner::NewCluster(j), Owner::Cluster));
+    for (owner, cluster, lb) in &old_lbs {
+        if !new_lbs.iter().any(|(o, _, l)| o == owner && same_lb(l, lb)) {
             changes.push(Change::LoadBalancerRemoved {
-                cluster: cluster.clone(),
+                cluster: cluster.map(str::to_owned),
                 name: lb.name().to_owned(),
                 ip: lb.public_ip(),
             });
         }
     }
-    for (cluster, lb) in &new_lbs {
-        if !old_lbs.iter().any(|(c, l)| c == cluster && same_lb(l, lb)) {
+    for (owner, cluster, lb) in &new_lbs {
+        if !old_lbs.iter().any(|(o, _, l)| o == owner && same_lb(l, lb)) {
             changes.push(Change::LoadBalancerAdded {
-                cluster: cluster.clone(),
+                cluster: cluster.map(str::to_owned),
                 name: lb.name().to_owned(),
                 ip: lb.public_ip(),
             });
         }
     }
-    let same_reserved = |a: &crate::ReservedIp, b: &crate::ReservedIp| a.name() == b.name() && a.ip() == b.ip();
+    let same_reserved = |a: &ReservedIp, b: &ReservedIp| a.name() == b.name() && a.ip() == b.ip();
     for r in old.reserved_ips() {
         if !new.reserved_ips().iter().any(|n| same_reserved(n, r)) {
             changes.push(Change::ReservedIpRemoved { name: r.name().to_owned(), ip: r.ip() });
@@ -245,6 +383,15 @@ pub fn diff(old: &Topology, new: &Topology) -> TopologyDiff {
         }
     }
     TopologyDiff { changes }
+}
+
+/// Whose a LoadBalancer is: an old cluster (by index, which a matched new
+/// cluster shares), a new cluster with no old counterpart, or no cluster.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Cluster(usize),
+    NewCluster(usize),
+    Account,
 }
 
 fn same_cluster(a: &Cluster, b: &Cluster) -> bool {
@@ -260,28 +407,40 @@ fn same_lb(a: &LoadBalancer, b: &LoadBalancer) -> bool {
 
 fn egress_changes(before: &Cluster, after: &Cluster, changes: &mut Vec<Change>) {
     let cluster = after.name().to_owned();
-    if before.egress_ip() != after.egress_ip() {
-        changes.push(Change::EgressChanged {
-            cluster: cluster.clone(),
-            old: before.egress_ip(),
-            new: after.egress_ip(),
-        });
+    let family = |c: &Cluster, v4: bool| c.cluster_egress_ips().iter().copied().find(|ip| ip.is_ipv4() == v4);
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for v4 in [true, false] {
+        match (family(before, v4), family(after, v4)) {
+            (Some(old), Some(new)) if old != new => {
+                changes.push(Change::EgressChanged { cluster: cluster.clone(), old, new });
+            }
+            (Some(old), None) => removed.push(old),
+            (None, Some(new)) => added.push(new),
+            _ => {}
+        }
     }
     let (old_ips, new_ips) = (before.egress_ips(), after.egress_ips());
-    for &ip in old_ips.iter().skip(1) {
+    let own = |c: &Cluster, ip: &IpAddr| c.cluster_egress_ips().contains(ip);
+    removed.extend(old_ips.iter().filter(|ip| !own(before, ip) && !new_ips.contains(ip)));
+    added.extend(new_ips.iter().filter(|ip| !own(after, ip) && !old_ips.contains(ip)));
+    for ip in removed {
         if !new_ips.contains(&ip) {
             changes.push(Change::EgressRemoved { cluster: cluster.clone(), ip });
         }
     }
-    for &ip in new_ips.iter().skip(1) {
+    for ip in added {
         if !old_ips.contains(&ip) {
             changes.push(Change::EgressAdded { cluster: cluster.clone(), ip });
         }
     }
 }
 
-fn all_lbs(t: &Topology) -> Vec<(Option<String>, &LoadBalancer)> {
-    let in_clusters =
-        t.clusters().iter().flat_map(|c| c.load_balancers().iter().map(|lb| (Some(c.name().to_owned()), lb)));
-    in_clusters.chain(t.load_balancers().iter().map(|lb| (None, lb))).collect()
+fn all_lbs(t: &Topology, owner: impl Fn(usize) -> Owner) -> Vec<(Owner, Option<&str>, &LoadBalancer)> {
+    let in_clusters = t
+        .clusters()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.load_balancers().iter().map(move |lb| (i, c.name(), lb)))
+        .map(|(i, name, lb)| (owner(i), Some(name), lb));
+    in_clusters.chain(t.load_balancers().iter().map(|lb| (Owner::Account, None, lb))).collect()
 }

@@ -1,15 +1,20 @@
 //! Errors of the pure core.
+//!
+//! The bottom of the crate: every other core file may use these, they use
+//! nothing of the crate.
 
 /// A topology that failed validation: the field, the value and what is wrong.
 ///
 /// Fields are named by their path in the snapshot JSON, for example
 /// `clusters[0].egress_ip`, so that a person can find the line to fix.
+/// [`field`](Self::field) gives that path to a program.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TopologyError {
     /// The value is not an IP address (a placeholder such as
     /// `"your.cluster.ip.address"`, a typo, a CIDR where an address belongs).
     #[error("{field}: invalid IP address {value:?}")]
+    #[non_exhaustive]
     InvalidIp {
         /// Path of the field.
         field: String,
@@ -18,6 +23,7 @@ pub enum TopologyError {
     },
     /// The value is not a CIDR such as `10.42.0.0/16`.
     #[error("{field}: invalid CIDR {value:?}")]
+    #[non_exhaustive]
     InvalidCidr {
         /// Path of the field.
         field: String,
@@ -26,6 +32,7 @@ pub enum TopologyError {
     },
     /// The CIDR has bits set after its prefix, which usually means a typo.
     #[error("{field}: CIDR {value} has host bits set (did you mean {network}?)")]
+    #[non_exhaustive]
     HostBits {
         /// Path of the field.
         field: String,
@@ -37,6 +44,7 @@ pub enum TopologyError {
     /// A network CIDR so wide (`0.0.0.0/0`, `::/0`) that it would make every
     /// address a node address.
     #[error("{field}: {value} covers every address and cannot be a cluster network")]
+    #[non_exhaustive]
     CatchAll {
         /// Path of the field.
         field: String,
@@ -46,6 +54,7 @@ pub enum TopologyError {
     /// An egress IP that the internet never sees as a source (private,
     /// loopback, documentation...), rejected unless the caller opted in.
     #[error("{field}: egress IP {value} is not a global unicast address: {why}")]
+    #[non_exhaustive]
     NonGlobalEgress {
         /// Path of the field.
         field: String,
@@ -54,9 +63,22 @@ pub enum TopologyError {
         /// What the address is instead.
         why: String,
     },
+    /// A second egress IP of the same address family: a cluster has at most
+    /// one IPv4 and one IPv6 egress IP (public-IP-pool nodes bring their own).
+    #[error(
+        "{field}: egress IP {value} repeats an address family: a cluster has at most one IPv4 and one IPv6 egress IP"
+    )]
+    #[non_exhaustive]
+    DuplicateEgressFamily {
+        /// Path of the field.
+        field: String,
+        /// The second address of the family.
+        value: String,
+    },
     /// A reserved IP assigned to something other than an instance or a
     /// LoadBalancer.
     #[error("{field}: unknown assignment type {value:?} (expected \"loadbalancer\" or \"instance\")")]
+    #[non_exhaustive]
     InvalidAssignment {
         /// Path of the field.
         field: String,
@@ -65,24 +87,47 @@ pub enum TopologyError {
     },
     /// A required field is missing or empty.
     #[error("{field}: missing or empty")]
+    #[non_exhaustive]
     Missing {
         /// Path of the field.
         field: String,
     },
+    /// A field the snapshot format does not know: usually a typo, which
+    /// would otherwise load as an empty or partial topology. Accepted when
+    /// [`Validation::allow_unknown_fields`](crate::Validation::allow_unknown_fields)
+    /// says so.
+    #[error("{field}: unknown field{}", did_you_mean(suggestion.as_deref()))]
+    #[non_exhaustive]
+    UnknownField {
+        /// Path of the field, e.g. `clusters[0].networkCidr`.
+        field: String,
+        /// The known field it was probably meant to be, if one is close.
+        suggestion: Option<String>,
+    },
     /// Two clusters carry the same name.
     #[error("duplicate cluster name {name:?}")]
+    #[non_exhaustive]
     DuplicateCluster {
         /// The repeated name.
         name: String,
     },
     /// A cluster named by the caller is not in the topology.
     #[error("no cluster named {name:?} in the topology")]
+    #[non_exhaustive]
     UnknownCluster {
         /// The name asked for.
         name: String,
     },
+    /// The topology (or the selection of clusters) has no cluster, so there
+    /// is no egress IP to whitelist or audit against. Usually a snapshot
+    /// that lost its clusters; callers who really want an empty answer say
+    /// so with [`Whitelist::of_allowing_empty`](crate::Whitelist::of_allowing_empty)
+    /// or [`audit_allowing_empty`](crate::audit_allowing_empty).
+    #[error("the topology has no cluster, so there is no egress IP to whitelist or audit against")]
+    NoClusters,
     /// The snapshot is not well-formed JSON of the expected shape.
     #[error("invalid topology JSON at line {line}, column {column}: {message}")]
+    #[non_exhaustive]
     Json {
         /// What serde_json reported.
         message: String,
@@ -93,20 +138,44 @@ pub enum TopologyError {
     },
 }
 
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default()
+}
+
 impl TopologyError {
-    /// Prefixes the field path with `prefix`, e.g. `clusters[2]`.
-    pub(crate) fn within(self, prefix: &str) -> Self {
-        let join = |field: String| format!("{prefix}.{field}");
+    /// The path of the field at fault (`clusters[0].egress_ip`), for the
+    /// variants that have one.
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
         match self {
-            Self::InvalidIp { field, value } => Self::InvalidIp { field: join(field), value },
-            Self::InvalidCidr { field, value } => Self::InvalidCidr { field: join(field), value },
-            Self::HostBits { field, value, network } => Self::HostBits { field: join(field), value, network },
-            Self::CatchAll { field, value } => Self::CatchAll { field: join(field), value },
-            Self::NonGlobalEgress { field, value, why } => Self::NonGlobalEgress { field: join(field), value, why },
-            Self::InvalidAssignment { field, value } => Self::InvalidAssignment { field: join(field), value },
-            Self::Missing { field } => Self::Missing { field: join(field) },
-            other => other,
+            Self::InvalidIp { field, .. }
+            | Self::InvalidCidr { field, .. }
+            | Self::HostBits { field, .. }
+            | Self::CatchAll { field, .. }
+            | Self::NonGlobalEgress { field, .. }
+            | Self::DuplicateEgressFamily { field, .. }
+            | Self::InvalidAssignment { field, .. }
+            | Self::Missing { field }
+            | Self::UnknownField { field, .. } => Some(field),
+            Self::DuplicateCluster { .. } | Self::UnknownCluster { .. } | Self::NoClusters | Self::Json { .. } => None,
         }
+    }
+
+    /// Prefixes the field path with `prefix`, e.g. `clusters[2]`.
+    pub(crate) fn within(mut self, prefix: &str) -> Self {
+        match &mut self {
+            Self::InvalidIp { field, .. }
+            | Self::InvalidCidr { field, .. }
+            | Self::HostBits { field, .. }
+            | Self::CatchAll { field, .. }
+            | Self::NonGlobalEgress { field, .. }
+            | Self::DuplicateEgressFamily { field, .. }
+            | Self::InvalidAssignment { field, .. }
+            | Self::Missing { field }
+            | Self::UnknownField { field, .. } => *field = format!("{prefix}.{field}"),
+            Self::DuplicateCluster { .. } | Self::UnknownCluster { .. } | Self::NoClusters | Self::Json { .. } => {}
+        }
+        self
     }
 }
 
@@ -119,7 +188,8 @@ pub struct AllowlistError {
 }
 
 impl AllowlistError {
-    /// The 1-based line number.
+    /// The 1-based line number (the 1-based position for an allowlist read
+    /// from a JSON list).
     #[must_use]
     pub const fn line(&self) -> usize {
         self.line
@@ -129,5 +199,34 @@ impl AllowlistError {
     #[must_use]
     pub fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// A string that is not the name of a value of one of the crate's named
+/// enums ([`IpClass`](crate::IpClass), [`Severity`](crate::Severity),
+/// [`FindingKind`](crate::FindingKind), [`AssignmentKind`](crate::AssignmentKind),
+/// [`ChangeKind`](crate::ChangeKind)).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("unknown {what} {value:?}")]
+pub struct ParseNameError {
+    what: &'static str,
+    value: String,
+}
+
+impl ParseNameError {
+    pub(crate) fn new(what: &'static str, value: &str) -> Self {
+        Self { what, value: value.to_owned() }
+    }
+
+    /// What was being parsed, e.g. `address class`.
+    #[must_use]
+    pub const fn what(&self) -> &'static str {
+        self.what
+    }
+
+    /// The string as given.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        &self.value
     }
 }

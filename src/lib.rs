@@ -11,8 +11,8 @@
 //! - **What is this address?** [`classify_ip`]: egress (whitelist it), or a
 //!   LoadBalancer, reserved, node, node-network, pod, service,
 //!   special-purpose, private or unknown public address (and why not).
-//! - **What must a partner allow?** [`Topology::whitelist`], and
-//!   [`audit`] to check an existing allowlist against the topology.
+//! - **What must a partner allow?** [`Whitelist::of`], and [`audit`] to
+//!   check an existing allowlist against the topology.
 //!
 //! # A tour
 //!
@@ -20,7 +20,7 @@
 //! built with [`Cluster::builder`]:
 //!
 //! ```
-//! use civo_egress::{classify_ip, IpClass, Topology};
+//! use civo_egress::{classify_ip, IpClass, Topology, Whitelist};
 //!
 //! let topology = Topology::from_json(r#"{
 //!   "clusters": [{
@@ -43,7 +43,7 @@
 //! assert_eq!(topology.classify_ip("10.42.0.7".parse()?).class(), IpClass::Pod);
 //!
 //! // What the partner should allow:
-//! assert_eq!(topology.whitelist().to_string(), "212.2.253.151/32\n");
+//! assert_eq!(Whitelist::of(&topology)?.to_string(), "212.2.253.151/32\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -54,17 +54,34 @@
 //! use civo_egress::{audit, Allowlist};
 //! # let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
 //! #   "load_balancers": [{"name": "ingress", "public_ip": "212.2.251.1"}]}]}"#)?;
+//! use civo_egress::{FindingKind, IpClass};
 //! let allowlist: Allowlist = "212.2.251.1  # someone whitelisted the ingress\n".parse()?;
-//! let report = audit(&topology, &allowlist);
+//! let report = audit(&topology, &allowlist)?;
 //! assert!(!report.is_ok());
+//! let kinds: Vec<FindingKind> = report.findings().iter().map(|f| f.kind()).collect();
+//! assert_eq!(kinds, [FindingKind::Covers(IpClass::LoadBalancer), FindingKind::MissingEgress]);
 //! for finding in report.findings() {
-//!     println!("{finding}"); // load-balancer, then missing-egress 212.2.253.151/32
+//!     println!("{finding}"); // what is wrong with each entry, and what to do
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! And noticing that the gateway node was replaced, by comparing snapshots
-//! with [`diff`].
+//! with [`diff`]:
+//!
+//! ```
+//! use civo_egress::{diff, Change, Topology};
+//! let monday = Topology::from_json(r#"{"clusters": [{"name": "prod", "id": "5e0c", "egress_ip": "212.2.253.151"}]}"#)?;
+//! let friday = Topology::from_json(r#"{"clusters": [{"name": "prod", "id": "5e0c", "egress_ip": "212.2.253.160"}]}"#)?;
+//! let changes = diff(&monday, &friday);
+//! assert!(changes.has_egress_drift());
+//! assert!(matches!(&changes.changes()[0], Change::EgressChanged { new, .. } if new.to_string() == "212.2.253.160"));
+//! # Ok::<(), civo_egress::TopologyError>(())
+//! ```
+//!
+//! `IpNet` in the signatures is [`ipnet::IpNet`], re-exported as
+//! [`civo_egress::ipnet`](ipnet) so that callers need not depend on the same
+//! version themselves.
 //!
 //! # From the Civo API
 //!
@@ -82,7 +99,7 @@
 //! for warning in discovery.warnings() {
 //!     eprintln!("warning: {warning}");
 //! }
-//! print!("{}", discovery.topology().whitelist());
+//! print!("{}", civo_egress::Whitelist::of(discovery.topology())?);
 //! # Ok(()) }
 //! ```
 //!
@@ -147,15 +164,55 @@
 //! }
 //! ```
 //!
-//! Only a cluster's `name` and `egress_ip` are required. CIDR fields take one
-//! CIDR or a list (dual stack); `pod_cidr` and `service_cidr` default to
-//! K3s's [`K3S_POD_CIDR`] and [`K3S_SERVICE_CIDR`]. A node with a
-//! `public_ip` egresses from it. Unknown fields are ignored. Validation
-//! rejects, naming the field and the value: unparsable addresses and CIDRs
-//! (placeholders such as `"your.cluster.ip.address"` included), CIDRs with
-//! host bits, networks that cover everything (`0.0.0.0/0`), duplicate cluster
-//! names, and egress IPs that are not global unicast unless
-//! [`Validation::allow_non_global`] says otherwise.
+//! Only a cluster's `name` and `egress_ip` are required. `egress_ip` and the
+//! CIDR fields take one value or a list (dual stack: at most one egress IP
+//! per address family); `pod_cidr` and `service_cidr` default to K3s's
+//! [`K3S_POD_CIDR`] and [`K3S_SERVICE_CIDR`]. A node with a `public_ip`
+//! egresses from it. A `null` is the same as an absent field. Validation
+//! rejects, naming the field path and the value: unknown fields (a typo
+//! such as `"networkCidr"` or `"cluster"`, with the known field it was
+//! probably meant to be, unless [`Validation::allow_unknown_fields`]),
+//! unparsable addresses and CIDRs (placeholders such as
+//! `"your.cluster.ip.address"` included), CIDRs with host bits, networks
+//! that cover everything (`0.0.0.0/0`), duplicate cluster names, and egress
+//! IPs that are not global unicast unless [`Validation::allow_non_global`]
+//! says otherwise. [`Topology::to_json`] writes what [`Topology::from_json`]
+//! reads back.
+//!
+//! ```
+//! use civo_egress::{Topology, TopologyError};
+//! let typo = r#"{"clusters": [{"name": "prod", "egress_ip": "74.220.24.10", "networkCidr": "192.168.10.0/24"}]}"#;
+//! let error = Topology::from_json(typo).err();
+//! assert!(matches!(&error, Some(TopologyError::UnknownField { suggestion: Some(s), .. }) if s == "network_cidr"));
+//! assert_eq!(
+//!     error.map(|e| e.to_string()).as_deref(),
+//!     Some("clusters[0].networkCidr: unknown field (did you mean network_cidr?)")
+//! );
+//! ```
+//!
+//! # Where things are
+//!
+//! One concept per file, each depending only on the ones above it in this
+//! list (the network layers, behind features, sit on top of all of them):
+//!
+//! | file | holds |
+//! |---|---|
+//! | `error.rs` | [`TopologyError`], [`AllowlistError`], [`ParseNameError`] |
+//! | `class.rs` | [`IpClass`], the class names |
+//! | `special.rs` | the IANA special-purpose tables |
+//! | `validation.rs` | [`Validation`] |
+//! | `parse.rs` | address and CIDR parsing with field paths (crate-internal) |
+//! | `reason.rs` | the sentence behind each answer (crate-internal) |
+//! | `node.rs` | [`Node`], [`LoadBalancer`], [`ReservedIp`], [`Assignment`], [`AssignmentKind`] |
+//! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], the K3s constants |
+//! | `snapshot.rs` | the snapshot JSON of the resources: reading, unknown fields, writing |
+//! | `index/` | the compiled lookup behind `classify_ip` (crate-internal) |
+//! | `classify.rs` | [`Classification`], [`OwnedClassification`] |
+//! | `topology.rs` | [`Topology`] (every method), [`classify_ip`] |
+//! | `whitelist.rs` | [`Whitelist`], [`WhitelistEntry`] |
+//! | `allowlist.rs` | [`Allowlist`], [`AllowlistEntry`] |
+//! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`AuditReport`], [`Finding`], [`FindingKind`], [`Severity`] |
+//! | `diff.rs` | [`diff`], [`TopologyDiff`], [`Change`], [`ChangeKind`] |
 //!
 //! # Optional features
 //!
@@ -194,47 +251,55 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod allowlist;
-mod audit;
-#[cfg(feature = "civo-api")]
-#[cfg_attr(docsrs, doc(cfg(feature = "civo-api")))]
-pub mod civo;
-mod classify;
-mod cluster;
-mod diff;
-mod error;
+// The pure core: its files are layered as "Where things are" lists them.
+mod allowlist; // Allowlist, AllowlistEntry
+mod audit; // audit, AuditReport, Finding
+mod class; // IpClass
+mod classify; // Classification, OwnedClassification
+mod cluster; // Cluster, ClusterBuilder, K3s constants
+mod diff; // diff, TopologyDiff, Change
+mod error; // TopologyError, AllowlistError, ParseNameError
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+mod index; // the compiled classify index
+mod node; // Node, LoadBalancer, ReservedIp, Assignment
+mod parse; // field-path parsing helpers
+mod reason; // the sentences of the answers
+mod snapshot; // snapshot JSON of the resources
+mod special; // IANA special-purpose tables
+mod topology; // Topology, classify_ip
+mod validation; // Validation
+mod whitelist; // Whitelist, WhitelistEntry
+
+// The network layers, on top of the core, each a public module.
+#[cfg(feature = "civo-api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "civo-api")))]
+pub mod civo;
 #[cfg(feature = "__http")]
-mod http;
-mod index;
+mod http; // the HTTP plumbing shared by civo and the HTTP echo source
 #[cfg(feature = "kubeconfig")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kubeconfig")))]
 pub mod kubeconfig;
-mod node;
-mod parse;
-mod reason;
 #[cfg(feature = "resolve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "resolve")))]
 pub mod resolve;
-mod snapshot;
-mod special;
-mod topology;
-mod validation;
-mod whitelist;
+
+/// The IP network types of the signatures (`IpNet`, `Ipv4Net`, `Ipv6Net`).
+pub use ipnet;
 
 pub use allowlist::{Allowlist, AllowlistEntry};
-pub use audit::{AuditReport, Finding, FindingKind, Severity, audit};
-pub use classify::{Classification, IpClass, ParseIpClassError, classify_ip};
+pub use audit::{AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty};
+pub use class::IpClass;
+pub use classify::{Classification, OwnedClassification};
 pub use cluster::{
     Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,
 };
-pub use diff::{Change, TopologyDiff, diff};
-pub use error::{AllowlistError, TopologyError};
+pub use diff::{Change, ChangeKind, TopologyDiff, diff};
+pub use error::{AllowlistError, ParseNameError, TopologyError};
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
 #[cfg(feature = "resolve")]
 pub use resolve::resolve_egress;
-pub use topology::Topology;
+pub use topology::{Topology, classify_ip};
 pub use validation::Validation;
 pub use whitelist::{Whitelist, WhitelistEntry};

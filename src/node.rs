@@ -1,9 +1,14 @@
-//! Nodes, LoadBalancers and reserved IPs: the addresses a cluster owns.
+//! Nodes, LoadBalancers and reserved IPs: the addresses a cluster or an
+//! account owns. Their snapshot JSON lives in `snapshot.rs`.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::{ParseNameError, TopologyError};
+use crate::parse;
 
 /// A cluster node: its private IP in the cluster network and, for nodes of a
 /// public-IP node pool (and the gateway node), a public IP.
@@ -13,24 +18,29 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use civo_egress::Node;
-/// let node = Node::new("w-1", "192.168.1.4".parse()?).with_public_ip("212.2.253.151".parse()?);
+/// let node = Node::new("w-1", "192.168.1.4".parse()?)?.with_public_ip("212.2.253.151".parse()?);
 /// assert_eq!(node.public_ip(), Some("212.2.253.151".parse()?));
-/// # Ok::<(), std::net::AddrParseError>(())
+/// assert!(Node::new(" ", "192.168.1.4".parse()?).is_err(), "a node has a name");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "crate::snapshot::RawNode")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Node {
     name: String,
     private_ip: IpAddr,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     public_ip: Option<IpAddr>,
 }
 
 impl Node {
-    /// A node with a private IP only (the usual Civo worker).
-    #[must_use]
-    pub fn new(name: impl Into<String>, private_ip: IpAddr) -> Self {
-        Self { name: name.into(), private_ip: private_ip.to_canonical(), public_ip: None }
+    /// A node with a private IP only (the usual Civo worker). IPv4-mapped
+    /// addresses are stored as IPv4.
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] (field `name`) when `name` is empty or
+    /// blank: the snapshot format requires a name.
+    pub fn new(name: impl Into<String>, private_ip: IpAddr) -> Result<Self, TopologyError> {
+        let name = parse::required("name", Some(name.into()))?;
+        Ok(Self { name, private_ip: private_ip.to_canonical(), public_ip: None })
     }
 
     /// Gives the node a public IP (the gateway node, or a public-IP pool node).
@@ -74,24 +84,27 @@ impl fmt::Debug for Node {
 ///
 /// ```
 /// use civo_egress::LoadBalancer;
-/// let lb = LoadBalancer::new("ingress", "212.2.251.1".parse()?);
+/// let lb = LoadBalancer::new("ingress", "212.2.251.1".parse()?)?;
 /// assert_eq!(lb.private_ip(), None);
-/// # Ok::<(), std::net::AddrParseError>(())
+/// assert!(LoadBalancer::new("", "212.2.251.1".parse()?).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "crate::snapshot::RawLoadBalancer")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LoadBalancer {
     name: String,
     public_ip: IpAddr,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     private_ip: Option<IpAddr>,
 }
 
 impl LoadBalancer {
     /// A LoadBalancer with its public IP.
-    #[must_use]
-    pub fn new(name: impl Into<String>, public_ip: IpAddr) -> Self {
-        Self { name: name.into(), public_ip: public_ip.to_canonical(), private_ip: None }
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] (field `name`) when `name` is empty or blank.
+    pub fn new(name: impl Into<String>, public_ip: IpAddr) -> Result<Self, TopologyError> {
+        let name = parse::required("name", Some(name.into()))?;
+        Ok(Self { name, public_ip: public_ip.to_canonical(), private_ip: None })
     }
 
     /// Sets the LoadBalancer's address in the cluster network.
@@ -131,6 +144,13 @@ impl fmt::Debug for LoadBalancer {
 }
 
 /// What a reserved IP is assigned to.
+///
+/// ```
+/// use civo_egress::AssignmentKind;
+/// assert_eq!("loadbalancer".parse::<AssignmentKind>()?, AssignmentKind::LoadBalancer);
+/// assert_eq!(AssignmentKind::Instance.to_string(), "instance");
+/// # Ok::<(), civo_egress::ParseNameError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -143,6 +163,9 @@ pub enum AssignmentKind {
 }
 
 impl AssignmentKind {
+    /// Every kind.
+    pub const ALL: &'static [Self] = &[Self::LoadBalancer, Self::Instance];
+
     /// The name used in the snapshot JSON and by the Civo API.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -159,19 +182,30 @@ impl fmt::Display for AssignmentKind {
     }
 }
 
+impl FromStr for AssignmentKind {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| ParseNameError::new("assignment type", s))
+    }
+}
+
 /// The resource a reserved IP is assigned to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Assignment {
-    #[serde(rename = "type")]
     kind: AssignmentKind,
     name: String,
 }
 
 impl Assignment {
     /// An assignment to the resource `name` of kind `kind`.
-    #[must_use]
-    pub fn new(kind: AssignmentKind, name: impl Into<String>) -> Self {
-        Self { kind, name: name.into() }
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] (field `name`) when `name` is empty or blank.
+    pub fn new(kind: AssignmentKind, name: impl Into<String>) -> Result<Self, TopologyError> {
+        let name = parse::required("name", Some(name.into()))?;
+        Ok(Self { kind, name })
     }
 
     /// What kind of resource holds the IP.
@@ -187,29 +221,39 @@ impl Assignment {
     }
 }
 
+impl fmt::Debug for Assignment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Assignment({} {})", self.kind, self.name)
+    }
+}
+
 /// An account-level reserved IP: pinned to an instance or a LoadBalancer,
 /// never the source of a cluster's pod egress.
 ///
 /// ```
-/// use civo_egress::ReservedIp;
-/// let spare = ReservedIp::new("spare", "74.220.27.5".parse()?);
+/// use civo_egress::{Assignment, AssignmentKind, ReservedIp};
+/// let spare = ReservedIp::new("spare", "74.220.27.5".parse()?)?;
 /// assert!(spare.assigned_to().is_none());
-/// # Ok::<(), std::net::AddrParseError>(())
+/// let pinned = spare.with_assignment(Assignment::new(AssignmentKind::Instance, "bastion")?);
+/// assert_eq!(pinned.assigned_to().map(Assignment::name), Some("bastion"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "crate::snapshot::RawReservedIp")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReservedIp {
     name: String,
     ip: IpAddr,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     assigned_to: Option<Assignment>,
 }
 
 impl ReservedIp {
     /// An unassigned reserved IP.
-    #[must_use]
-    pub fn new(name: impl Into<String>, ip: IpAddr) -> Self {
-        Self { name: name.into(), ip: ip.to_canonical(), assigned_to: None }
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] (field `name`) when `name` is empty or blank.
+    pub fn new(name: impl Into<String>, ip: IpAddr) -> Result<Self, TopologyError> {
+        let name = parse::required("name", Some(name.into()))?;
+        Ok(Self { name, ip: ip.to_canonical(), assigned_to: None })
     }
 
     /// Records what the IP is assigned to.

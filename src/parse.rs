@@ -1,4 +1,6 @@
 //! Parsing of addresses and CIDRs with errors that name the field.
+//!
+//! Shared by the snapshot reader, the cluster builder and Civo discovery.
 
 use std::net::IpAddr;
 
@@ -30,6 +32,11 @@ pub(crate) fn network(field: &str, value: &str) -> Result<IpNet, TopologyError> 
         .trim()
         .parse::<IpNet>()
         .map_err(|_| TopologyError::InvalidCidr { field: field.to_owned(), value: value.to_owned() })?;
+    checked_network(field, value, net)
+}
+
+/// Checks a network CIDR given as `value`: no host bits, not a catch-all.
+pub(crate) fn checked_network(field: &str, value: &str, net: IpNet) -> Result<IpNet, TopologyError> {
     if net.trunc() != net {
         return Err(TopologyError::HostBits {
             field: field.to_owned(),

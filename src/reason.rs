@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 
-use crate::classify::IpClass;
+use crate::class::IpClass;
 
 /// One sentence a person can act on, for an address of `class` described by
 /// `subject` (e.g. "node w-1", "pod CIDR 10.42.0.0/16") in `clusters`.

@@ -1,13 +1,23 @@
-//! The binding snapshot JSON: lenient raw shapes in, validated types out.
+//! The binding snapshot JSON of the resources: lenient raw shapes in,
+//! validated values out, and the writer.
+//!
+//! This file sits *below* [`Topology`](crate::Topology): it turns JSON into
+//! validated clusters, LoadBalancers and reserved IPs ([`RawTopology::into_parts`])
+//! and writes them back ([`SnapshotRef`]); `topology.rs` calls it from
+//! `Topology::from_json` and from `Topology`'s serde impls, so both read
+//! through the same function and accept exactly the same inputs.
 //!
 //! Reading goes through string-typed mirrors of the public types so that an
 //! error names the field path (`clusters[1].nodes[0].private_ip`) and the
-//! value, instead of serde's "invalid IP address syntax".
+//! value, instead of serde's "invalid IP address syntax". Every level keeps
+//! the fields it does not know, in document order, so that a typo is an
+//! error that names it and the field it was probably meant to be.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -15,12 +25,109 @@ use crate::cluster::Cluster;
 use crate::error::TopologyError;
 use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
 use crate::parse;
-use crate::topology::Topology;
 use crate::validation::Validation;
 
-/// One CIDR or a list of them (dual stack).
+/// The validated resources of a snapshot: clusters, LoadBalancers outside
+/// any cluster, reserved IPs.
+pub(crate) type Parts = (Vec<Cluster>, Vec<LoadBalancer>, Vec<ReservedIp>);
+
+const TOPOLOGY_FIELDS: &[&str] = &["clusters", "load_balancers", "reserved_ips"];
+const CLUSTER_FIELDS: &[&str] =
+    &["name", "id", "region", "egress_ip", "network_cidr", "pod_cidr", "service_cidr", "nodes", "load_balancers"];
+const NODE_FIELDS: &[&str] = &["name", "private_ip", "public_ip"];
+const LB_FIELDS: &[&str] = &["name", "public_ip", "private_ip"];
+const RESERVED_FIELDS: &[&str] = &["name", "ip", "assigned_to"];
+const ASSIGNMENT_FIELDS: &[&str] = &["type", "name"];
+
+/// The names of the fields a level did not know, in document order.
 #[derive(Debug, Default)]
-pub(crate) struct OneOrMany(pub(crate) Vec<String>);
+pub(crate) struct Unknown(Vec<String>);
+
+impl<'de> Deserialize<'de> for Unknown {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Unknown;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unknown, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    names.push(name);
+                }
+                Ok(Unknown(names))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+impl Unknown {
+    /// Fails on the first unknown field unless `validation` accepts them.
+    fn check(&self, known: &[&'static str], validation: Validation) -> Result<(), TopologyError> {
+        match self.0.first() {
+            Some(field) if !validation.allows_unknown_fields() => Err(TopologyError::UnknownField {
+                field: field.clone(),
+                suggestion: suggest(field, known).map(str::to_owned),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The known field `unknown` was probably meant to be: the same once case,
+/// `_` and `-` are folded (`networkCidr`), or a couple of edits away
+/// (`cluster`, `egress_ips`, `typ`).
+fn suggest(unknown: &str, known: &[&'static str]) -> Option<&'static str> {
+    let fold =
+        |s: &str| -> Vec<char> { s.chars().filter(|c| !matches!(c, '_' | '-')).flat_map(char::to_lowercase).collect() };
+    let folded = fold(unknown);
+    if let Some(&same) = known.iter().find(|k| fold(k) == folded) {
+        return Some(same);
+    }
+    known
+        .iter()
+        .map(|&k| (edit_distance(&folded, &fold(k)), k))
+        .filter(|&(d, k)| d <= 2 && d * 3 <= k.len())
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// One string or a list of them (dual stack), remembering which.
+#[derive(Debug, Default)]
+pub(crate) struct OneOrMany {
+    items: Vec<String>,
+    list: bool,
+}
+
+impl OneOrMany {
+    /// `name` for a single string, `name[i]` for each item of a list (or
+    /// always `name[i]` when `indexed`).
+    fn fields<'a>(&'a self, name: &'a str, indexed: bool) -> impl Iterator<Item = (String, &'a str)> + 'a {
+        let index = self.list || indexed;
+        self.items
+            .iter()
+            .enumerate()
+            .map(move |(i, item)| (if index { format!("{name}[{i}]") } else { name.to_owned() }, item.as_str()))
+    }
+}
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -28,10 +135,10 @@ impl<'de> Deserialize<'de> for OneOrMany {
         impl<'de> Visitor<'de> for V {
             type Value = OneOrMany;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a CIDR string or a list of CIDR strings")
+                f.write_str("a string or a list of strings")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![v.to_owned()]))
+                Ok(OneOrMany { items: vec![v.to_owned()], list: false })
             }
             fn visit_unit<E: de::Error>(self) -> Result<OneOrMany, E> {
                 Ok(OneOrMany::default())
@@ -41,19 +148,22 @@ impl<'de> Deserialize<'de> for OneOrMany {
                 while let Some(item) = seq.next_element::<String>()? {
                     items.push(item);
                 }
-                Ok(OneOrMany(items))
+                Ok(OneOrMany { items, list: true })
             }
         }
         deserializer.deserialize_any(V)
     }
 }
 
+/// A snapshot as read, before validation.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct RawTopology {
     clusters: Option<Vec<RawCluster>>,
     load_balancers: Option<Vec<RawLoadBalancer>>,
     reserved_ips: Option<Vec<RawReservedIp>>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,36 +172,44 @@ struct RawCluster {
     name: Option<String>,
     id: Option<String>,
     region: Option<String>,
-    egress_ip: Option<String>,
+    egress_ip: Option<OneOrMany>,
     network_cidr: Option<OneOrMany>,
     pod_cidr: Option<OneOrMany>,
     service_cidr: Option<OneOrMany>,
     nodes: Option<Vec<RawNode>>,
     load_balancers: Option<Vec<RawLoadBalancer>>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawNode {
+struct RawNode {
     name: Option<String>,
     private_ip: Option<String>,
     public_ip: Option<String>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawLoadBalancer {
+struct RawLoadBalancer {
     name: Option<String>,
     public_ip: Option<String>,
     private_ip: Option<String>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawReservedIp {
+struct RawReservedIp {
     name: Option<String>,
     ip: Option<String>,
     assigned_to: Option<RawAssignment>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,14 +218,19 @@ struct RawAssignment {
     #[serde(rename = "type")]
     kind: Option<String>,
     name: Option<String>,
+    #[serde(flatten)]
+    unknown: Unknown,
 }
 
 impl RawTopology {
-    pub(crate) fn into_topology(self, validation: Validation) -> Result<Topology, TopologyError> {
+    /// Validates the snapshot into its resources. Cluster names are not yet
+    /// checked for repeats: `Topology::new` does that.
+    pub(crate) fn into_parts(self, validation: Validation) -> Result<Parts, TopologyError> {
+        self.unknown.check(TOPOLOGY_FIELDS, validation)?;
         let clusters = enumerate(self.clusters, "clusters", |raw| raw.into_cluster(validation))?;
-        let load_balancers = enumerate(self.load_balancers, "load_balancers", RawLoadBalancer::into_lb)?;
-        let reserved_ips = enumerate(self.reserved_ips, "reserved_ips", RawReservedIp::into_reserved)?;
-        Topology::new(clusters, load_balancers, reserved_ips)
+        let load_balancers = enumerate(self.load_balancers, "load_balancers", |raw| raw.into_lb(validation))?;
+        let reserved_ips = enumerate(self.reserved_ips, "reserved_ips", |raw| raw.into_reserved(validation))?;
+        Ok((clusters, load_balancers, reserved_ips))
     }
 }
 
@@ -127,6 +250,7 @@ fn enumerate<R, T>(
 
 impl RawCluster {
     fn into_cluster(self, validation: Validation) -> Result<Cluster, TopologyError> {
+        self.unknown.check(CLUSTER_FIELDS, validation)?;
         let name = parse::required("name", self.name)?;
         let mut builder = Cluster::builder(name).validation(validation);
         if let Some(id) = self.id {
@@ -135,25 +259,36 @@ impl RawCluster {
         if let Some(region) = self.region {
             builder = builder.region(region);
         }
-        match self.egress_ip {
-            Some(ip) => builder = builder.egress_ip(ip),
-            None => builder = builder.fail(TopologyError::Missing { field: "egress_ip".into() }),
+        let egress = self.egress_ip.unwrap_or_default();
+        let mut seen: Vec<IpAddr> = Vec::new();
+        for (field, text) in egress.fields("egress_ip", false) {
+            let ip = parse::ip(&field, text)?;
+            if seen.iter().any(|e| e.is_ipv4() == ip.is_ipv4()) {
+                return Err(TopologyError::DuplicateEgressFamily { field, value: ip.to_string() });
+            }
+            seen.push(ip);
+            builder = builder.egress_ip(ip);
         }
-        for (field, cidrs) in
-            [("network_cidr", self.network_cidr), ("pod_cidr", self.pod_cidr), ("service_cidr", self.service_cidr)]
+        if seen.is_empty() {
+            return Err(TopologyError::Missing { field: "egress_ip".into() });
+        }
+        for (name, cidrs) in
+            [("network_cidr", &self.network_cidr), ("pod_cidr", &self.pod_cidr), ("service_cidr", &self.service_cidr)]
         {
-            for cidr in cidrs.unwrap_or_default().0 {
-                builder = match field {
-                    "network_cidr" => builder.network_cidr(cidr),
-                    "pod_cidr" => builder.pod_cidr(cidr),
-                    _ => builder.service_cidr(cidr),
+            let Some(cidrs) = cidrs else { continue };
+            for (field, text) in cidrs.fields(name, true) {
+                let net = parse::network(&field, text)?;
+                builder = match name {
+                    "network_cidr" => builder.network_cidr(net),
+                    "pod_cidr" => builder.pod_cidr(net),
+                    _ => builder.service_cidr(net),
                 };
             }
         }
-        for node in enumerate(self.nodes, "nodes", RawNode::into_node)? {
+        for node in enumerate(self.nodes, "nodes", |raw| raw.into_node(validation))? {
             builder = builder.node(node);
         }
-        for lb in enumerate(self.load_balancers, "load_balancers", RawLoadBalancer::into_lb)? {
+        for lb in enumerate(self.load_balancers, "load_balancers", |raw| raw.into_lb(validation))? {
             builder = builder.load_balancer(lb);
         }
         builder.build()
@@ -161,10 +296,11 @@ impl RawCluster {
 }
 
 impl RawNode {
-    fn into_node(self) -> Result<Node, TopologyError> {
+    fn into_node(self, validation: Validation) -> Result<Node, TopologyError> {
+        self.unknown.check(NODE_FIELDS, validation)?;
         let name = parse::required("name", self.name)?;
         let private = parse::required("private_ip", self.private_ip)?;
-        let node = Node::new(name, parse::ip("private_ip", &private)?);
+        let node = Node::new(name, parse::ip("private_ip", &private)?)?;
         Ok(match parse::opt_ip("public_ip", self.public_ip.as_deref())? {
             Some(public) => node.with_public_ip(public),
             None => node,
@@ -173,10 +309,11 @@ impl RawNode {
 }
 
 impl RawLoadBalancer {
-    fn into_lb(self) -> Result<LoadBalancer, TopologyError> {
+    fn into_lb(self, validation: Validation) -> Result<LoadBalancer, TopologyError> {
+        self.unknown.check(LB_FIELDS, validation)?;
         let name = parse::required("name", self.name)?;
         let public = parse::required("public_ip", self.public_ip)?;
-        let lb = LoadBalancer::new(name, parse::ip("public_ip", &public)?);
+        let lb = LoadBalancer::new(name, parse::ip("public_ip", &public)?)?;
         Ok(match parse::opt_ip("private_ip", self.private_ip.as_deref())? {
             Some(private) => lb.with_private_ip(private),
             None => lb,
@@ -185,52 +322,80 @@ impl RawLoadBalancer {
 }
 
 impl RawReservedIp {
-    fn into_reserved(self) -> Result<ReservedIp, TopologyError> {
+    fn into_reserved(self, validation: Validation) -> Result<ReservedIp, TopologyError> {
+        self.unknown.check(RESERVED_FIELDS, validation)?;
         let name = parse::required("name", self.name)?;
         let ip = parse::required("ip", self.ip)?;
-        let reserved = ReservedIp::new(name, parse::ip("ip", &ip)?);
+        let reserved = ReservedIp::new(name, parse::ip("ip", &ip)?)?;
         let Some(assigned) = self.assigned_to else { return Ok(reserved) };
-        let kind = match assigned.kind.as_deref().map(str::trim) {
-            None | Some("") => return Ok(reserved),
-            Some("loadbalancer") => AssignmentKind::LoadBalancer,
-            Some("instance") => AssignmentKind::Instance,
-            Some(other) => {
-                return Err(TopologyError::InvalidAssignment { field: "assigned_to.type".into(), value: other.into() });
-            }
-        };
-        let name = parse::required("assigned_to.name", assigned.name)?;
-        Ok(reserved.with_assignment(Assignment::new(kind, name)))
+        let assignment = assigned.into_assignment(validation).map_err(|e| e.within("assigned_to"))?;
+        Ok(match assignment {
+            Some(assignment) => reserved.with_assignment(assignment),
+            None => reserved,
+        })
     }
 }
 
-/// Standalone `Node`, `LoadBalancer` and `ReservedIp` values read through the
-/// same checks as in a snapshot (mapped addresses folded, `""` as none).
-impl TryFrom<RawNode> for Node {
-    type Error = TopologyError;
-    fn try_from(raw: RawNode) -> Result<Self, TopologyError> {
-        raw.into_node()
+impl RawAssignment {
+    /// `None` when both fields are absent or blank (as the Civo API writes
+    /// an unassigned IP).
+    fn into_assignment(self, validation: Validation) -> Result<Option<Assignment>, TopologyError> {
+        self.unknown.check(ASSIGNMENT_FIELDS, validation)?;
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        if blank(&self.kind) && blank(&self.name) {
+            return Ok(None);
+        }
+        let text = parse::required("type", self.kind)?;
+        let kind = text
+            .trim()
+            .parse::<AssignmentKind>()
+            .map_err(|_| TopologyError::InvalidAssignment { field: "type".into(), value: text.clone() })?;
+        let name = parse::required("name", self.name)?;
+        Assignment::new(kind, name).map(Some)
     }
 }
 
-impl TryFrom<RawLoadBalancer> for LoadBalancer {
-    type Error = TopologyError;
-    fn try_from(raw: RawLoadBalancer) -> Result<Self, TopologyError> {
-        raw.into_lb()
+/// Standalone `Cluster`, `Node`, `LoadBalancer` and `ReservedIp` values read
+/// through the same checks as in a snapshot, strictly (mapped addresses
+/// folded, `""` as none, unknown fields rejected).
+impl<'de> Deserialize<'de> for Cluster {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawCluster::deserialize(deserializer)?.into_cluster(Validation::strict()).map_err(de::Error::custom)
     }
 }
 
-impl TryFrom<RawReservedIp> for ReservedIp {
-    type Error = TopologyError;
-    fn try_from(raw: RawReservedIp) -> Result<Self, TopologyError> {
-        raw.into_reserved()
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawNode::deserialize(deserializer)?.into_node(Validation::strict()).map_err(de::Error::custom)
     }
 }
 
-/// Writes a CIDR list as one string when it has one entry, as the format
-/// shows it, and as a list otherwise.
-struct Cidrs<'a>(&'a [IpNet]);
+impl<'de> Deserialize<'de> for LoadBalancer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawLoadBalancer::deserialize(deserializer)?.into_lb(Validation::strict()).map_err(de::Error::custom)
+    }
+}
 
-impl Serialize for Cidrs<'_> {
+impl<'de> Deserialize<'de> for ReservedIp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawReservedIp::deserialize(deserializer)?.into_reserved(Validation::strict()).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Assignment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawAssignment::deserialize(deserializer)?
+            .into_assignment(Validation::strict())
+            .and_then(|a| a.ok_or_else(|| TopologyError::Missing { field: "type".into() }))
+            .map_err(de::Error::custom)
+    }
+}
+
+/// Writes a list as one value when it has one entry, as the format shows
+/// it, and as a list otherwise.
+struct OneOrList<'a, T>(&'a [T]);
+
+impl<T: Serialize> Serialize for OneOrList<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             [one] => one.serialize(serializer),
@@ -242,47 +407,104 @@ impl Serialize for Cidrs<'_> {
 impl Serialize for Cluster {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Cluster", 9)?;
-        s.serialize_field("name", &self.name)?;
-        if let Some(id) = &self.id {
+        s.serialize_field("name", self.name())?;
+        if let Some(id) = self.id() {
             s.serialize_field("id", id)?;
         }
-        if let Some(region) = &self.region {
+        if let Some(region) = self.region() {
             s.serialize_field("region", region)?;
         }
-        s.serialize_field("egress_ip", &self.egress_ip)?;
-        if !self.network_cidrs.is_empty() {
-            s.serialize_field("network_cidr", &Cidrs(&self.network_cidrs))?;
+        s.serialize_field("egress_ip", &OneOrList(self.cluster_egress_ips()))?;
+        if !self.network_cidrs().is_empty() {
+            s.serialize_field("network_cidr", &OneOrList::<IpNet>(self.network_cidrs()))?;
         }
-        s.serialize_field("pod_cidr", &Cidrs(&self.pod_cidrs))?;
-        s.serialize_field("service_cidr", &Cidrs(&self.service_cidrs))?;
-        s.serialize_field("nodes", &self.nodes)?;
-        s.serialize_field("load_balancers", &self.load_balancers)?;
+        s.serialize_field("pod_cidr", &OneOrList(self.pod_cidrs()))?;
+        s.serialize_field("service_cidr", &OneOrList(self.service_cidrs()))?;
+        s.serialize_field("nodes", self.nodes())?;
+        s.serialize_field("load_balancers", self.load_balancers())?;
         s.end()
     }
 }
 
-impl<'de> Deserialize<'de> for Cluster {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        RawCluster::deserialize(deserializer)?.into_cluster(Validation::strict()).map_err(de::Error::custom)
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Node", 3)?;
+        s.serialize_field("name", self.name())?;
+        s.serialize_field("private_ip", &self.private_ip())?;
+        if let Some(public) = self.public_ip() {
+            s.serialize_field("public_ip", &public)?;
+        }
+        s.end()
     }
 }
 
-impl Serialize for Topology {
+impl Serialize for LoadBalancer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("LoadBalancer", 3)?;
+        s.serialize_field("name", self.name())?;
+        s.serialize_field("public_ip", &self.public_ip())?;
+        if let Some(private) = self.private_ip() {
+            s.serialize_field("private_ip", &private)?;
+        }
+        s.end()
+    }
+}
+
+impl Serialize for ReservedIp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("ReservedIp", 3)?;
+        s.serialize_field("name", self.name())?;
+        s.serialize_field("ip", &self.ip())?;
+        if let Some(assignment) = self.assigned_to() {
+            s.serialize_field("assigned_to", assignment)?;
+        }
+        s.end()
+    }
+}
+
+impl Serialize for Assignment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Assignment", 2)?;
+        s.serialize_field("type", &self.kind())?;
+        s.serialize_field("name", self.name())?;
+        s.end()
+    }
+}
+
+/// A topology's resources as the snapshot JSON writes them: `clusters`
+/// always, the top-level `load_balancers` and `reserved_ips` when not empty.
+pub(crate) struct SnapshotRef<'a> {
+    pub(crate) clusters: &'a [Cluster],
+    pub(crate) load_balancers: &'a [LoadBalancer],
+    pub(crate) reserved_ips: &'a [ReservedIp],
+}
+
+impl Serialize for SnapshotRef<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Topology", 3)?;
-        s.serialize_field("clusters", self.clusters())?;
-        if !self.load_balancers().is_empty() {
-            s.serialize_field("load_balancers", self.load_balancers())?;
+        s.serialize_field("clusters", self.clusters)?;
+        if !self.load_balancers.is_empty() {
+            s.serialize_field("load_balancers", self.load_balancers)?;
         }
-        if !self.reserved_ips().is_empty() {
-            s.serialize_field("reserved_ips", self.reserved_ips())?;
+        if !self.reserved_ips.is_empty() {
+            s.serialize_field("reserved_ips", self.reserved_ips)?;
         }
         s.end()
     }
 }
 
-impl<'de> Deserialize<'de> for Topology {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        RawTopology::deserialize(deserializer)?.into_topology(Validation::strict()).map_err(de::Error::custom)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_fold_case_and_allow_a_few_edits() {
+        assert_eq!(suggest("networkCidr", CLUSTER_FIELDS), Some("network_cidr"));
+        assert_eq!(suggest("cluster", TOPOLOGY_FIELDS), Some("clusters"));
+        assert_eq!(suggest("egress_ips", CLUSTER_FIELDS), Some("egress_ip"));
+        assert_eq!(suggest("EgressIP", CLUSTER_FIELDS), Some("egress_ip"));
+        assert_eq!(suggest("typ", ASSIGNMENT_FIELDS), Some("type"));
+        assert_eq!(suggest("colour", CLUSTER_FIELDS), None);
+        assert_eq!(suggest("id", RESERVED_FIELDS), None, "one edit from `ip` is too far for two letters");
     }
 }

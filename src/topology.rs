@@ -1,15 +1,23 @@
-//! [`Topology`]: the egress topology of a Civo account.
+//! [`Topology`]: the egress topology of a Civo account, and
+//! [`classify_ip`].
+//!
+//! Every inherent method of `Topology` is here. It is assembled from the
+//! resources below it (clusters, LoadBalancers, reserved IPs), compiles the
+//! index, and reads and writes the snapshot JSON through `snapshot.rs`.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::str::FromStr;
 use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::classify::Classification;
 use crate::cluster::Cluster;
 use crate::error::TopologyError;
 use crate::index::{self, Index};
 use crate::node::{LoadBalancer, ReservedIp};
-use crate::snapshot::RawTopology;
+use crate::snapshot::{RawTopology, SnapshotRef};
 use crate::validation::Validation;
 
 /// A Civo account's egress topology: clusters (with their egress IPs,
@@ -22,18 +30,31 @@ use crate::validation::Validation;
 /// build a new `Topology` and swap it in (e.g. behind an `Arc`): readers of
 /// the old one are not blocked.
 ///
-/// It (de)serializes as the snapshot JSON documented in the crate root.
+/// It (de)serializes as the snapshot JSON documented in the crate root;
+/// `serde` and [`from_json`](Self::from_json) read through the same checks.
 ///
 /// ```
-/// use civo_egress::{IpClass, Topology};
+/// use civo_egress::{IpClass, Topology, Whitelist};
 /// let topology = Topology::from_json(r#"{
 ///   "clusters": [{"name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
 ///                 "load_balancers": [{"name": "ingress", "public_ip": "212.2.251.1"}]}]
 /// }"#)?;
 /// assert_eq!(topology.classify_ip("212.2.251.1".parse()?).class(), IpClass::LoadBalancer);
-/// assert_eq!(topology.whitelist().to_string(), "212.2.253.151/32\n");
+/// assert_eq!(Whitelist::of(&topology)?.to_string(), "212.2.253.151/32\n");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Empty topologies
+///
+/// A topology without clusters is valid ([`Topology::empty`], `{}` or
+/// `{"clusters": []}`): it still classifies addresses by the IANA tables.
+/// But it has no egress IP, so [`Whitelist::of`](crate::Whitelist::of) and
+/// [`audit`](crate::audit) refuse it with [`TopologyError::NoClusters`]
+/// rather than answer "allow nothing" or "ok" for a snapshot that lost its
+/// clusters. A caller who means it says so, with the one opt-in of the
+/// crate: the `_allowing_empty` variants,
+/// [`Whitelist::of_allowing_empty`](crate::Whitelist::of_allowing_empty) and
+/// [`audit_allowing_empty`](crate::audit_allowing_empty).
 #[derive(Clone)]
 pub struct Topology {
     clusters: Vec<Cluster>,
@@ -45,6 +66,15 @@ pub struct Topology {
 impl Topology {
     /// Assembles a topology from clusters built with [`Cluster::builder`],
     /// LoadBalancers outside any cluster, and reserved IPs.
+    ///
+    /// ```
+    /// use civo_egress::{Cluster, LoadBalancer, Topology};
+    /// let prod = Cluster::builder("prod").egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?).build()?;
+    /// let legacy = LoadBalancer::new("legacy", "212.2.251.9".parse()?)?;
+    /// let topology = Topology::new(vec![prod], vec![legacy], vec![])?;
+    /// assert_eq!(topology.load_balancers().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -72,12 +102,31 @@ impl Topology {
         Self { clusters, load_balancers, reserved_ips, index }
     }
 
-    /// Reads a snapshot (the binding JSON format), strictly validated.
+    /// A topology with nothing in it (also [`Topology::default`]): every
+    /// address classifies by the IANA tables alone.
+    ///
+    /// ```
+    /// use civo_egress::{IpClass, Topology};
+    /// let empty = Topology::empty();
+    /// assert!(empty.is_empty());
+    /// assert_eq!(empty.classify_ip("10.42.0.7".parse()?).class(), IpClass::Private);
+    /// assert_eq!(empty, Topology::from_json("{}")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::assemble(Vec::new(), Vec::new(), Vec::new())
+    }
+
+    /// Reads a snapshot (the binding JSON format), strictly validated:
+    /// the same checks as `serde_json::from_str::<Topology>`.
     ///
     /// # Errors
     ///
     /// [`TopologyError::Json`] for malformed JSON or a value of the wrong
-    /// type; any other variant for a value that fails validation, naming its
+    /// type (a snapshot is a JSON object: `[]` and `null` are refused);
+    /// [`TopologyError::UnknownField`] for a field the format does not know;
+    /// any other variant for a value that fails validation, naming its
     /// field path.
     pub fn from_json(json: &str) -> Result<Self, TopologyError> {
         Self::from_json_with(json, Validation::strict())
@@ -87,25 +136,28 @@ impl Topology {
     ///
     /// # Errors
     ///
-    /// As [`from_json`](Self::from_json).
+    /// As [`from_json`](Self::from_json), less what `validation` accepts.
     pub fn from_json_with(json: &str, validation: Validation) -> Result<Self, TopologyError> {
-        // serde would also read a struct from a JSON array; a snapshot is an object.
-        if !json.trim_start().starts_with('{') {
-            return Err(TopologyError::Json { message: "expected a JSON object".into(), line: 1, column: 1 });
-        }
         let raw: RawTopology = serde_json::from_str(json).map_err(|e| TopologyError::Json {
             message: e.to_string(),
             line: e.line(),
             column: e.column(),
         })?;
-        raw.into_topology(validation)
+        Self::from_raw(raw, validation)
     }
 
-    /// Writes the snapshot JSON, pretty-printed.
+    fn from_raw(raw: RawTopology, validation: Validation) -> Result<Self, TopologyError> {
+        let (clusters, load_balancers, reserved_ips) = raw.into_parts(validation)?;
+        Self::new(clusters, load_balancers, reserved_ips)
+    }
+
+    /// Writes the snapshot JSON, pretty-printed; [`from_json`](Self::from_json)
+    /// reads it back to an equal topology (one built with
+    /// [`Validation::allow_non_global`] reads back with the same validation).
     #[must_use]
+    #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> String {
-        // Serializing plain strings and numbers into a String cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        serde_json::to_string_pretty(self).expect("a snapshot is strings, addresses and lists: it always serializes") // ok: no map keys, no failing Serialize
     }
 
     /// The clusters, in the order given.
@@ -132,8 +184,15 @@ impl Topology {
         &self.reserved_ips
     }
 
-    /// What `ip` is, whether to whitelist it, and why. See
-    /// [`classify_ip`](crate::classify_ip).
+    /// Whether the topology holds nothing: no cluster, no LoadBalancer, no
+    /// reserved IP. (`clusters().is_empty()` is what
+    /// [`Whitelist::of`](crate::Whitelist::of) and [`audit`](crate::audit) refuse.)
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty() && self.load_balancers.is_empty() && self.reserved_ips.is_empty()
+    }
+
+    /// What `ip` is, whether to whitelist it, and why. See [`classify_ip`].
     #[inline]
     pub fn classify_ip(&self, ip: IpAddr) -> Classification<'_> {
         Classification::new(ip, self.index.lookup(ip))
@@ -141,6 +200,34 @@ impl Topology {
 
     pub(crate) fn index(&self) -> &Index {
         &self.index
+    }
+}
+
+/// Classifies `ip` against `topology`: the same as
+/// [`Topology::classify_ip`].
+///
+/// Infallible and allocation-free: one table lookup, a short binary search,
+/// and a hash probe only near known hosts, in an index the topology built
+/// once.
+///
+/// ```
+/// use civo_egress::{classify_ip, IpClass, Topology};
+/// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
+/// let pod = classify_ip(&topology, "10.42.0.7".parse()?);
+/// assert_eq!(pod.class(), IpClass::Pod);
+/// assert!(!pod.is_whitelistable());
+/// assert!(classify_ip(&topology, "212.2.253.151".parse()?).is_whitelistable());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[inline]
+pub fn classify_ip(topology: &Topology, ip: IpAddr) -> Classification<'_> {
+    topology.classify_ip(ip)
+}
+
+impl Default for Topology {
+    /// [`Topology::empty`].
+    fn default() -> Self {
+        Self::empty()
     }
 }
 
@@ -154,6 +241,12 @@ impl PartialEq for Topology {
 
 impl Eq for Topology {}
 
+impl std::hash::Hash for Topology {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.clusters, &self.load_balancers, &self.reserved_ips).hash(state);
+    }
+}
+
 impl fmt::Debug for Topology {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Topology")
@@ -164,11 +257,32 @@ impl fmt::Debug for Topology {
     }
 }
 
-impl std::str::FromStr for Topology {
+/// The snapshot JSON, as [`Topology::to_json`] writes it.
+impl fmt::Display for Topology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl FromStr for Topology {
     type Err = TopologyError;
 
     /// Same as [`Topology::from_json`].
     fn from_str(json: &str) -> Result<Self, Self::Err> {
         Self::from_json(json)
+    }
+}
+
+impl Serialize for Topology {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SnapshotRef { clusters: &self.clusters, load_balancers: &self.load_balancers, reserved_ips: &self.reserved_ips }
+            .serialize(serializer)
+    }
+}
+
+/// Strict, exactly as [`Topology::from_json`].
+impl<'de> Deserialize<'de> for Topology {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::from_raw(RawTopology::deserialize(deserializer)?, Validation::strict()).map_err(serde::de::Error::custom)
     }
 }

@@ -1,6 +1,5 @@
 //! The example CLI, run as a user runs it.
 
-#![cfg(feature = "civo-api")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -272,7 +271,7 @@ async fn discover_takes_the_key_and_url_from_the_civo_cli_config() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let discovered = civo_egress::Topology::from_json(&stdout(&out)).unwrap();
     assert_eq!(discovered.clusters().len(), 1);
-    assert_eq!(discovered.whitelist().to_string(), "74.220.26.44/32\n");
+    assert_eq!(civo_egress::Whitelist::of(&discovered).unwrap().to_string(), "74.220.26.44/32\n");
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! level while the crate talks to the fake Civo API and the echo services
 //! must be free of the API key.
 
-#![cfg(all(feature = "civo-api", feature = "dns", feature = "http-probe"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -12,10 +12,17 @@ fuzz_target!(|data: &[u8]| {
     match Allowlist::parse(text) {
         Err(e) => assert!(e.line() >= 1 && e.line() <= text.lines().count()),
         Ok(list) => {
-            let again = Allowlist::parse(&list.to_string()).expect("an allowlist we wrote reads back");
-            assert_eq!(again.len(), list.len());
-            let topology = Topology::from_json(TOPOLOGY).unwrap();
-            let _ = audit(&topology, &list);
+            let again = Allowlist::parse(&list.to_string()).expect("an allowlist we wrote reads back"); // ok: the fuzz oracle
+            assert_eq!(again, list);
+            let json = serde_json::to_string(&list).expect("an allowlist serializes"); // ok: the fuzz oracle
+            let back: Allowlist = serde_json::from_str(&json).expect("an allowlist we wrote deserializes"); // ok: the fuzz oracle
+            assert_eq!(back, list);
+            for entry in &list {
+                assert!(list.allows(entry.net().network()), "{entry:?} allows its own network");
+            }
+            let topology = Topology::from_json(TOPOLOGY).expect("the example topology reads"); // ok: the fuzz oracle
+            let report = audit(&topology, &list).expect("the example topology has a cluster"); // ok: the fuzz oracle
+            assert_eq!(report.is_ok(), report.findings().iter().all(|f| f.severity() != civo_egress::Severity::Error));
         }
     }
 });

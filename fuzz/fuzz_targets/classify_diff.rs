@@ -43,6 +43,11 @@ fuzz_target!(|data: &[u8]| {
     let mut clusters = Vec::new();
     for i in 0..input.byte() % 4 {
         let mut b = Cluster::builder(format!("c{i}")).validation(lab).egress_ip(input.ip());
+        if input.byte() % 2 == 1 {
+            // A second egress IP: dual stack when the families differ, else
+            // an error at build (and the input is skipped).
+            b = b.egress_ip(input.ip());
+        }
         for _ in 0..input.byte() % 3 {
             b = b.network_cidr(input.net());
         }
@@ -53,17 +58,19 @@ fuzz_target!(|data: &[u8]| {
             b = b.service_cidr(input.net());
         }
         for j in 0..input.byte() % 4 {
-            let node = Node::new(format!("n{j}"), input.ip());
+            let Ok(node) = Node::new(format!("n{j}"), input.ip()) else { return };
             b = b.node(if input.byte() % 2 == 0 { node } else { node.with_public_ip(input.ip()) });
         }
         for j in 0..input.byte() % 3 {
-            b = b.load_balancer(LoadBalancer::new(format!("lb{j}"), input.ip()).with_private_ip(input.ip()));
+            let Ok(lb) = LoadBalancer::new(format!("lb{j}"), input.ip()) else { return };
+            b = b.load_balancer(lb.with_private_ip(input.ip()));
         }
         let Ok(cluster) = b.build() else { return };
         clusters.push(cluster);
     }
     let lbs = (0..input.byte() % 3).map(|j| LoadBalancer::new(format!("top{j}"), input.ip())).collect();
     let reserved = (0..input.byte() % 3).map(|j| ReservedIp::new(format!("r{j}"), input.ip())).collect();
+    let (Ok(lbs), Ok(reserved)) = (lbs, reserved) else { return };
     let Ok(topology) = Topology::new(clusters, lbs, reserved) else { return };
     while !input.0.is_empty() {
         civo_egress::fuzzing::check_classify(&topology, input.ip());

@@ -175,14 +175,15 @@ impl CivoClient {
     /// under the client's deadline.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), civo_egress::civo::CivoError> {
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// use civo_egress::civo::{CivoClient, Selection};
+    /// use civo_egress::Whitelist;
     /// let client = CivoClient::from_env()?;
     /// let discovery = client.discover(&Selection::all()).await?;
     /// for warning in discovery.warnings() {
     ///     eprintln!("warning: {warning}");
     /// }
-    /// print!("{}", discovery.topology().whitelist());
+    /// print!("{}", Whitelist::of(discovery.topology())?);
     /// # Ok(()) }
     /// ```
     ///
@@ -407,7 +408,13 @@ fn node(api: &ApiCluster, instance: &ApiInstance, egress: IpAddr, notes: &mut No
             return None;
         }
     };
-    let node = Node::new(node_name, private);
+    let node = match Node::new(node_name, private) {
+        Ok(node) => node,
+        Err(e) => {
+            notes.add(cluster, WarningKind::InvalidValue, format!("node {node_name:?} left out: {e}"));
+            return None;
+        }
+    };
     match parse::opt_ip("public_ip", Some(&instance.public_ip)) {
         Ok(None) => Some(node),
         Ok(Some(public)) if public == egress => Some(node.with_public_ip(public)),
@@ -433,7 +440,13 @@ fn load_balancer(api: &ApiLoadBalancer, cluster: Option<&str>, notes: &mut Notes
             return None;
         }
     };
-    let lb = LoadBalancer::new(&api.name, public);
+    let lb = match LoadBalancer::new(&api.name, public) {
+        Ok(lb) => lb,
+        Err(e) => {
+            notes.add(cluster, WarningKind::InvalidValue, format!("LoadBalancer {:?} left out: {e}", api.name));
+            return None;
+        }
+    };
     match parse::opt_ip("private_ip", Some(&api.private_ip)) {
         Ok(Some(private)) => Some(lb.with_private_ip(private)),
         Ok(None) => Some(lb),
@@ -456,14 +469,30 @@ fn reserved_ip(api: &ApiReservedIp, notes: &mut Notes) -> Option<ReservedIp> {
             return None;
         }
     };
-    let reserved = ReservedIp::new(&api.name, ip);
+    let reserved = match ReservedIp::new(&api.name, ip) {
+        Ok(reserved) => reserved,
+        Err(e) => {
+            notes.add(None, WarningKind::InvalidValue, format!("reserved IP {:?} left out: {e}", api.name));
+            return None;
+        }
+    };
     let kind = match api.assigned_to.kind.trim() {
         "loadbalancer" => AssignmentKind::LoadBalancer,
         "instance" => AssignmentKind::Instance,
         _ => return Some(reserved),
     };
     match [&api.assigned_to.name, &api.assigned_to.id].into_iter().find(|s| !s.trim().is_empty()) {
-        Some(holder) => Some(reserved.with_assignment(Assignment::new(kind, holder.as_str()))),
+        Some(holder) => match Assignment::new(kind, holder.as_str()) {
+            Ok(assignment) => Some(reserved.with_assignment(assignment)),
+            Err(e) => {
+                notes.add(
+                    None,
+                    WarningKind::InvalidValue,
+                    format!("reserved IP {}: assignment ignored: {e}", api.name),
+                );
+                Some(reserved)
+            }
+        },
         None => Some(reserved),
     }
 }

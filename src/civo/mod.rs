@@ -24,7 +24,7 @@
 //!     }
 //! }
 //! assert!(discovery.topology().cluster("prod").is_some());
-//! print!("{}", discovery.topology().whitelist());
+//! print!("{}", civo_egress::Whitelist::of(discovery.topology())?);
 //! # Ok(()) }
 //! ```
 //!

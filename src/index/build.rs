@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::{Answer, FEW_HOSTS, Family, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
-use crate::classify::IpClass;
+use crate::class::IpClass;
 use crate::cluster::Cluster;
 use crate::node::{LoadBalancer, ReservedIp};
 use crate::reason;
@@ -29,6 +29,7 @@ pub(crate) fn build(clusters: &[Cluster], load_balancers: &[LoadBalancer], reser
 #[derive(Clone, Copy)]
 enum Subject<'a> {
     ClusterIp,
+    ClusterIpV6,
     PublicNode(&'a str),
     Node(&'a str),
     LoadBalancer(&'a str),
@@ -40,6 +41,7 @@ impl fmt::Display for Subject<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ClusterIp => f.write_str("cluster IP (master_ip)"),
+            Self::ClusterIpV6 => f.write_str("the cluster's IPv6 egress IP"),
             Self::PublicNode(node) => write!(f, "public IP of node {node} (public-IP node pool)"),
             Self::Node(node) => write!(f, "node {node}"),
             Self::LoadBalancer(lb) => write!(f, "LoadBalancer {lb}"),
@@ -107,15 +109,19 @@ impl<'a> Builder<'a> {
         if let Some(names) = self.cluster_lists.get(indexes) {
             return Arc::clone(names);
         }
-        let names: Arc<[String]> = indexes.iter().map(|&i| self.clusters[i].name.clone()).collect();
+        let names: Arc<[String]> = indexes.iter().map(|&i| self.clusters[i].name().to_owned()).collect();
         self.cluster_lists.insert(indexes.to_vec(), Arc::clone(&names));
         names
     }
 
+    #[allow(clippy::expect_used)]
     fn push(&mut self, class: IpClass, clusters: &[usize], subject: impl fmt::Display) -> u32 {
         let names = self.names(clusters);
         let reason = reason::write(class, subject, &names).into_boxed_str();
-        let id = u32::try_from(self.answers.len()).unwrap_or(u32::MAX) & !HAS_HOSTS;
+        let id = u32::try_from(self.answers.len())
+            .ok()
+            .filter(|&id| id & HAS_HOSTS == 0)
+            .expect("fewer than 2^31 answers: each takes a host entry or a range"); // ok: memory runs out first
         self.answers.push(Answer { class, clusters: names, reason });
         id
     }
@@ -140,14 +146,17 @@ impl<'a> Builder<'a> {
         let mut facts = Vec::new();
         let fact = |ip, class, cluster, subject| HostFact { ip, class, cluster, subject };
         for (ci, c) in self.clusters.iter().enumerate() {
-            facts.push(fact(c.egress_ip, IpClass::Egress, Some(ci), Subject::ClusterIp));
-            for n in &c.nodes {
-                if let Some(public) = n.public_ip().filter(|&ip| ip != c.egress_ip) {
+            for &ip in c.cluster_egress_ips() {
+                let subject = if ip.is_ipv4() { Subject::ClusterIp } else { Subject::ClusterIpV6 };
+                facts.push(fact(ip, IpClass::Egress, Some(ci), subject));
+            }
+            for n in c.nodes() {
+                if let Some(public) = n.public_ip().filter(|ip| !c.cluster_egress_ips().contains(ip)) {
                     facts.push(fact(public, IpClass::Egress, Some(ci), Subject::PublicNode(n.name())));
                 }
                 facts.push(fact(n.private_ip(), IpClass::Node, Some(ci), Subject::Node(n.name())));
             }
-            for lb in &c.load_balancers {
+            for lb in c.load_balancers() {
                 push_lb(&mut facts, lb, Some(ci));
             }
         }
@@ -188,9 +197,9 @@ impl<'a> Builder<'a> {
         };
         for (ci, c) in self.clusters.iter().enumerate() {
             let lists = [
-                (IpClass::NodeNetwork, &c.network_cidrs, "private network"),
-                (IpClass::Pod, &c.pod_cidrs, "pod CIDR"),
-                (IpClass::Service, &c.service_cidrs, "service CIDR"),
+                (IpClass::NodeNetwork, c.network_cidrs(), "private network"),
+                (IpClass::Pod, c.pod_cidrs(), "pod CIDR"),
+                (IpClass::Service, c.service_cidrs(), "service CIDR"),
             ];
             for (class, nets, what) in lists {
                 for &net in nets {
@@ -209,6 +218,7 @@ impl<'a> Builder<'a> {
         (v4, v6)
     }
 
+    #[allow(clippy::expect_used)]
     fn family<K: Key>(&mut self, hosts: Hosts<K>, ranges: Vec<RangeFact>) -> Family<K> {
         let max = u128::MAX >> (128 - K::BITS);
         // The blocks that hold hosts, as merged runs of addresses.
@@ -222,7 +232,10 @@ impl<'a> Builder<'a> {
             }
         }
         let (starts, intervals) = self.flatten(ranges, &runs, max);
-        let starts: Vec<K> = starts.into_iter().map(|s| K::try_from(s).unwrap_or_default()).collect();
+        let starts: Vec<K> = starts
+            .into_iter()
+            .map(|s| K::try_from(s).expect("interval starts lie in the family's address space")) // ok: points come from its ranges
+            .collect();
         let (by_first_byte, by_second_byte) = slots(&starts);
         // A few hosts are found in `sorted_hosts`; only more earn a hash map.
         let map = if hosts.len() > FEW_HOSTS { hosts.iter().copied().collect() } else { Default::default() };
@@ -301,6 +314,7 @@ const NEST_ABOVE: u32 = 8;
 
 /// The first-byte table of a family's intervals, and the second-byte tables
 /// of its busy first bytes.
+#[allow(clippy::expect_used)]
 pub(super) fn slots<K: Key>(starts: &[K]) -> (Vec<Slot>, Vec<Slot>) {
     let max = u128::MAX >> (128 - K::BITS);
     let slot = |prefix: u128, bits: u32| {
@@ -308,7 +322,8 @@ pub(super) fn slots<K: Key>(starts: &[K]) -> (Vec<Slot>, Vec<Slot>) {
         let block_hi = block_lo | (max >> bits);
         let lo = starts.partition_point(|&s| s.into() <= block_lo).saturating_sub(1);
         let hi = starts.partition_point(|&s| s.into() <= block_hi);
-        Slot { lo: u32::try_from(lo).unwrap_or(0), hi: u32::try_from(hi).unwrap_or(0) }
+        let fit = |n: usize| u32::try_from(n).expect("fewer than 2^32 intervals"); // ok: two per range or host block
+        Slot { lo: fit(lo), hi: fit(hi) }
     };
     let mut second = Vec::new();
     let first = (0..256u128)
@@ -317,7 +332,7 @@ pub(super) fn slots<K: Key>(starts: &[K]) -> (Vec<Slot>, Vec<Slot>) {
             if whole.hi - whole.lo <= NEST_ABOVE {
                 return whole;
             }
-            let offset = u32::try_from(second.len()).unwrap_or(0);
+            let offset = u32::try_from(second.len()).expect("at most 256 second-level tables of 256 slots"); // ok: 2^16 slots
             second.extend((0..256u128).map(|b2| slot((b << 8) | b2, 16)));
             Slot { lo: offset, hi: NESTED }
         })

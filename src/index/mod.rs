@@ -1,6 +1,8 @@
 //! The compiled lookup behind `classify_ip`.
 //!
-//! Built once per [`Topology`](crate::Topology). Every range (node networks,
+//! Built once per [`Topology`](crate::Topology) from its parts (this module
+//! sits below `Topology` and knows only clusters, LoadBalancers, reserved
+//! IPs and the IANA tables). Every range (node networks,
 //! pod and service CIDRs, the IANA tables) is flattened into disjoint sorted
 //! intervals covering the whole address space, each carrying its final,
 //! precedence-resolved answer. Every host address (egress, LoadBalancer,
@@ -25,12 +27,12 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use crate::classify::IpClass;
+use crate::class::IpClass;
 
 pub(crate) use build::build;
 
 /// A precomputed answer, shared by every address that gets it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Answer {
     pub(crate) class: IpClass,
     pub(crate) clusters: Arc<[String]>,
@@ -72,7 +74,7 @@ impl Hasher for FoldHasher {
 type FoldMap<K> = HashMap<K, u32, BuildHasherDefault<FoldHasher>>;
 
 /// An address as an integer: `u32` for IPv4, `u128` for IPv6.
-pub(crate) trait Key: Copy + Ord + Hash + Default + Into<u128> + TryFrom<u128> {
+pub(crate) trait Key: Copy + Ord + Hash + Default + Into<u128> + TryFrom<u128, Error: std::fmt::Debug> {
     const BITS: u32;
     /// The host bits of the block whose hosts share one interval flag.
     const BLOCK_BITS: u32;
@@ -140,18 +142,22 @@ impl<K: Key> Family<K> {
     // Kept out of line: the caller is then small enough to inline, and hands
     // the key over in registers instead of as a 17-byte `IpAddr` in memory.
     #[inline(never)]
+    #[allow(clippy::expect_used)]
     fn lookup(&self, key: K) -> u32 {
-        let mut slot = self.by_first_byte.get(key.first_byte()).copied().unwrap_or_default();
+        let mut slot = *self.by_first_byte.get(key.first_byte()).expect("the first-byte table has 256 slots"); // ok: built so
         if slot.hi == NESTED {
-            slot = self.by_second_byte.get(slot.lo as usize + key.second_byte()).copied().unwrap_or_default();
+            slot = *self
+                .by_second_byte
+                .get(slot.lo as usize + key.second_byte())
+                .expect("a nested slot points at a whole 256-slot table"); // ok: built so
         }
         let (lo, hi) = (slot.lo as usize, slot.hi as usize);
-        let at = match self.starts.get(lo..hi) {
-            Some([_]) => lo,
-            Some(slice) => lo + slice.partition_point(|&start| start <= key).saturating_sub(1),
-            None => return PUBLIC,
+        let slice = self.starts.get(lo..hi).expect("a slot is a slice of the intervals"); // ok: built so
+        let at = match slice {
+            [_] => lo,
+            slice => lo + slice.partition_point(|&start| start <= key).saturating_sub(1),
         };
-        let entry = self.intervals.get(at).copied().unwrap_or(PUBLIC);
+        let entry = *self.intervals.get(at).expect("every start has its interval"); // ok: pushed in pairs
         if entry & HAS_HOSTS != 0 {
             let host = if self.sorted_hosts.len() <= FEW_HOSTS {
                 self.sorted_hosts
@@ -171,6 +177,7 @@ impl<K: Key> Family<K> {
 
     /// Emits every host in `lo..=hi`, and every interval with an address
     /// there that is not a host, each with one address that has it.
+    #[allow(clippy::expect_used)]
     fn within(&self, lo: K, hi: K, mut emit: impl FnMut(K, u32)) {
         let (lo_wide, hi_wide) = (lo.into(), hi.into());
         let host_range = |a: u128, b: u128| {
@@ -198,9 +205,8 @@ impl<K: Key> Family<K> {
                     example = example.and_then(|e| e.checked_add(1));
                 }
             }
-            if let Some(example) = example.filter(|&e| e <= b)
-                && let Ok(example) = K::try_from(example)
-            {
+            if let Some(example) = example.filter(|&e| e <= b) {
+                let example = K::try_from(example).expect("an address up to `hi` fits the family"); // ok: e <= b <= hi
                 emit(example, entry & !HAS_HOSTS);
             }
         }
@@ -230,10 +236,9 @@ impl Index {
     }
 
     #[inline]
+    #[allow(clippy::expect_used)]
     pub(crate) fn answer(&self, id: u32) -> &Answer {
-        // Ids are only made by the builder, so the fallback is never taken;
-        // it spares the hot path a panic branch.
-        self.answers.get(id as usize).unwrap_or(&self.answers[PUBLIC as usize])
+        self.answers.get(id as usize).expect("answer ids are made by the builder, one per answer") // ok: built so
     }
 
     /// Every distinct answer inside `net`, each with one address that has

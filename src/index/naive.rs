@@ -3,15 +3,22 @@
 
 use std::net::IpAddr;
 
+use crate::class::IpClass;
+use crate::cluster::Cluster;
+use crate::node::{LoadBalancer, ReservedIp};
 use crate::special::{self, Builtin};
-use crate::{IpClass, Topology};
 
 /// What a reader of architecture.md would write: collect every fact about
 /// `ip`, keep the highest-precedence class, name its clusters.
-pub(crate) fn naive(topology: &Topology, ip: IpAddr) -> (IpClass, Vec<String>) {
+pub(crate) fn naive(
+    clusters: &[Cluster],
+    load_balancers: &[LoadBalancer],
+    reserved_ips: &[ReservedIp],
+    ip: IpAddr,
+) -> (IpClass, Vec<String>) {
     let ip = ip.to_canonical();
     let mut facts: Vec<(IpClass, Option<String>)> = Vec::new();
-    for c in topology.clusters() {
+    for c in clusters {
         let name = Some(c.name().to_owned());
         if c.egress_ips().contains(&ip) {
             facts.push((IpClass::Egress, name.clone()));
@@ -34,12 +41,12 @@ pub(crate) fn naive(topology: &Topology, ip: IpAddr) -> (IpClass, Vec<String>) {
             }
         }
     }
-    for lb in topology.load_balancers() {
+    for lb in load_balancers {
         if lb.public_ip() == ip || lb.private_ip() == Some(ip) {
             facts.push((IpClass::LoadBalancer, None));
         }
     }
-    if topology.reserved_ips().iter().any(|r| r.ip() == ip) {
+    if reserved_ips.iter().any(|r| r.ip() == ip) {
         facts.push((IpClass::Reserved, None));
     }
     if let Some(hit) = special::lookup(ip) {
@@ -47,11 +54,11 @@ pub(crate) fn naive(topology: &Topology, ip: IpAddr) -> (IpClass, Vec<String>) {
         facts.push((class, None));
     }
     let Some(best) = facts.iter().map(|f| f.0).min() else { return (IpClass::Public, vec![]) };
-    let mut clusters: Vec<String> = Vec::new();
-    for c in topology.clusters() {
+    let mut names: Vec<String> = Vec::new();
+    for c in clusters {
         if facts.iter().any(|(class, name)| *class == best && name.as_deref() == Some(c.name())) {
-            clusters.push(c.name().to_owned());
+            names.push(c.name().to_owned());
         }
     }
-    (best, clusters)
+    (best, names)
 }

@@ -275,7 +275,7 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     assert!(observed_by_each(&report).iter().all(|(_, ip)| *ip == Some(public_worker)), "{report:?}");
     assert_eq!(report.status(), EgressStatus::Confirmed, "{report:?}");
     let topology = Topology::from_json_with(SNAPSHOT, Validation::strict().allow_non_global(true)).unwrap();
-    assert!(topology.whitelist().contains(public_worker));
+    assert!(civo_egress::Whitelist::of(&topology).unwrap().contains(public_worker));
 
     // The CLI, run inside a pod, agrees.
     let snapshot = std::env::temp_dir().join(format!("{}snapshot.json", lab.prefix));

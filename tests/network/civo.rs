@@ -32,7 +32,10 @@ async fn discovers_the_fixture_account_exactly() {
     let fake = FakeCivo::account().await;
     let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
     assert_eq!(discovery.topology(), &expected_account(), "{}", discovery.topology().to_json());
-    assert_eq!(discovery.topology().whitelist().to_string(), "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n");
+    assert_eq!(
+        civo_egress::Whitelist::of(discovery.topology()).unwrap().to_string(),
+        "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n"
+    );
     let warnings = discovery.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].kind(), WarningKind::PublicIpNodePool);

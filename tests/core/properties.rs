@@ -1,10 +1,12 @@
 //! Properties of the public API over generated topologies and addresses.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use civo_egress::{Allowlist, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, audit, diff};
+use civo_egress::{
+    Allowlist, Assignment, AssignmentKind, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Whitelist,
+    audit, diff,
+};
 use proptest::prelude::*;
 
 /// Global addresses near each other (so facts collide), private ones, and
@@ -27,23 +29,45 @@ fn any_ip() -> impl Strategy<Value = IpAddr> {
     ]
 }
 
+fn global_v6() -> impl Strategy<Value = IpAddr> {
+    (0u128..512).prop_map(|n| IpAddr::from(Ipv6Addr::from((0x2a00_1450u128 << 96) + n)))
+}
+
 fn cluster(i: usize) -> impl Strategy<Value = Cluster> {
     let nodes = prop::collection::vec((0u8..255, prop::option::of(global())), 0..5);
-    let lbs = prop::collection::vec(global(), 0..3);
-    (global(), 0u8..4, nodes, lbs).prop_map(move |(egress, net, nodes, lbs)| {
+    let lbs = prop::collection::vec((global(), prop::option::of(0u8..255)), 0..3);
+    let details = (any::<bool>(), any::<bool>(), prop::option::of(global_v6()), any::<bool>());
+    (global(), 0u8..4, nodes, lbs, details).prop_map(move |(egress, net, nodes, lbs, (id, region, v6, pods))| {
+        // `global()` may give an IPv6 egress IP: then there is no second one.
         let mut b = Cluster::builder(format!("cluster-{i}"))
-            .id(format!("id-{i}"))
             .egress_ip(egress)
-            .network_cidr(format!("192.168.{net}.0/24"));
+            .network_cidr(format!("192.168.{net}.0/24").parse::<ipnet::IpNet>().unwrap());
+        if id {
+            b = b.id(format!("id-{i}"));
+        }
+        if region {
+            b = b.region("LON1");
+        }
+        if let Some(v6) = v6.filter(|_| egress.is_ipv4()) {
+            b = b.egress_ip(v6).network_cidr("fd12:3456::/64".parse::<ipnet::IpNet>().unwrap());
+        }
+        if pods {
+            b = b.pod_cidr(civo_egress::K3S_POD_CIDR).pod_cidr(civo_egress::K3S_POD_CIDR_V6);
+            b = b.service_cidr(civo_egress::K3S_SERVICE_CIDR_V6);
+        }
         for (j, (host, public)) in nodes.into_iter().enumerate() {
-            let node = Node::new(format!("n{j}"), IpAddr::from(Ipv4Addr::new(192, 168, net, host)));
+            let node = Node::new(format!("n{j}"), IpAddr::from(Ipv4Addr::new(192, 168, net, host))).unwrap();
             b = b.node(match public {
                 Some(p) => node.with_public_ip(p),
                 None => node,
             });
         }
-        for (j, ip) in lbs.into_iter().enumerate() {
-            b = b.load_balancer(LoadBalancer::new(format!("lb{j}"), ip));
+        for (j, (ip, private)) in lbs.into_iter().enumerate() {
+            let lb = LoadBalancer::new(format!("lb{j}"), ip).unwrap();
+            b = b.load_balancer(match private {
+                Some(host) => lb.with_private_ip(IpAddr::from(Ipv4Addr::new(192, 168, net, host))),
+                None => lb,
+            });
         }
         b.build().unwrap()
     })
@@ -51,14 +75,29 @@ fn cluster(i: usize) -> impl Strategy<Value = Cluster> {
 
 fn topology() -> impl Strategy<Value = Topology> {
     let clusters = (0usize..5).prop_flat_map(|n| (0..n).map(cluster).collect::<Vec<_>>());
-    (clusters, prop::collection::vec(global(), 0..3), prop::collection::vec(global(), 0..3)).prop_map(
-        |(clusters, lbs, reserved)| {
-            let lbs = lbs.into_iter().enumerate().map(|(i, ip)| LoadBalancer::new(format!("top-{i}"), ip)).collect();
-            let reserved =
-                reserved.into_iter().enumerate().map(|(i, ip)| ReservedIp::new(format!("r-{i}"), ip)).collect();
-            Topology::new(clusters, lbs, reserved).unwrap()
-        },
-    )
+    let reserved = prop::collection::vec((global(), prop::option::of(any::<bool>())), 0..3);
+    (clusters, prop::collection::vec(global(), 0..3), reserved).prop_map(|(clusters, lbs, reserved)| {
+        let lbs =
+            lbs.into_iter().enumerate().map(|(i, ip)| LoadBalancer::new(format!("top-{i}"), ip).unwrap()).collect();
+        let reserved = reserved
+            .into_iter()
+            .enumerate()
+            .map(|(i, (ip, assigned))| {
+                let r = ReservedIp::new(format!("r-{i}"), ip).unwrap();
+                match assigned {
+                    Some(true) => r.with_assignment(Assignment::new(AssignmentKind::LoadBalancer, "top-0").unwrap()),
+                    Some(false) => r.with_assignment(Assignment::new(AssignmentKind::Instance, "bastion").unwrap()),
+                    None => r,
+                }
+            })
+            .collect();
+        Topology::new(clusters, lbs, reserved).unwrap()
+    })
+}
+
+/// A non-empty topology, for what needs one.
+fn some_topology() -> impl Strategy<Value = Topology> {
+    topology().prop_filter("has a cluster", |t| !t.clusters().is_empty())
 }
 
 proptest! {
@@ -77,7 +116,8 @@ proptest! {
 
     #[test]
     fn every_whitelist_entry_classifies_as_egress(t in topology()) {
-        let w = t.whitelist();
+        let w = Whitelist::of_allowing_empty(&t);
+        prop_assert_eq!(Whitelist::of(&t).is_ok(), !t.clusters().is_empty());
         let mut expected: Vec<IpAddr> = t.clusters().iter().flat_map(Cluster::egress_ips).collect();
         expected.sort();
         expected.dedup();
@@ -91,22 +131,29 @@ proptest! {
     }
 
     #[test]
-    fn an_audit_of_the_whitelist_is_clean(t in topology()) {
-        let allowlist: Allowlist = t.whitelist().cidrs().collect();
-        let report = audit(&t, &allowlist);
+    fn an_audit_of_the_whitelist_is_clean(t in some_topology()) {
+        let whitelist = Whitelist::of(&t).unwrap();
+        let allowlist: Allowlist = whitelist.cidrs().collect();
+        let report = audit(&t, &allowlist).unwrap();
         prop_assert!(report.is_ok(), "{:?}", report.findings());
         prop_assert!(report.findings().is_empty());
-        let reparsed: Allowlist = t.whitelist().to_string().parse().unwrap();
-        prop_assert!(audit(&t, &reparsed).findings().is_empty());
+        let reparsed: Allowlist = whitelist.to_string().parse().unwrap();
+        prop_assert!(audit(&t, &reparsed).unwrap().findings().is_empty());
+        prop_assert!(audit(&t, &Allowlist::from(&whitelist)).unwrap().findings().is_empty());
     }
 
     #[test]
     fn snapshots_round_trip(t in topology()) {
-        let back = Topology::from_json(&t.to_json()).unwrap();
+        let json = t.to_json();
+        let back = Topology::from_json(&json).unwrap();
         prop_assert_eq!(&back, &t);
+        prop_assert_eq!(&back.to_json(), &json, "written the same way twice");
+        prop_assert_eq!(&serde_json::from_str::<Topology>(&json).unwrap(), &t);
+        prop_assert_eq!(&t.to_string().parse::<Topology>().unwrap(), &t);
         prop_assert!(diff(&t, &back).is_empty());
-        let whitelist_json = serde_json::to_string(&t.whitelist()).unwrap();
-        prop_assert_eq!(serde_json::from_str::<civo_egress::Whitelist>(&whitelist_json).unwrap(), t.whitelist());
+        let whitelist = Whitelist::of_allowing_empty(&t);
+        let whitelist_json = serde_json::to_string(&whitelist).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Whitelist>(&whitelist_json).unwrap(), whitelist);
     }
 
     #[test]
@@ -145,14 +192,20 @@ proptest! {
         for reserved in t.reserved_ips() {
             round_trip(reserved)?;
         }
-        round_trip(&civo_egress::Assignment::new(civo_egress::AssignmentKind::Instance, "bastion"))?;
-        let whitelist = t.whitelist();
+        for reserved in t.reserved_ips() {
+            if let Some(assignment) = reserved.assigned_to() {
+                round_trip(assignment)?;
+            }
+        }
+        round_trip(&Assignment::new(AssignmentKind::Instance, "bastion").unwrap())?;
+        let whitelist = Whitelist::of_allowing_empty(&t);
         round_trip(&whitelist)?;
         for entry in whitelist.entries() {
             round_trip(entry)?;
         }
         let allowlist: Allowlist = ips.iter().map(|&ip| ipnet::IpNet::from(ip.to_canonical())).collect();
-        let report = audit(&t, &allowlist);
+        round_trip(&allowlist)?;
+        let report = civo_egress::audit_allowing_empty(&t, &allowlist);
         round_trip(&report)?;
         for finding in report.findings() {
             round_trip(finding)?;
@@ -166,6 +219,7 @@ proptest! {
         }
         for ip in ips {
             round_trip(&t.classify_ip(ip).class())?;
+            round_trip(&t.classify_ip(ip).into_owned())?;
         }
     }
 }
@@ -173,7 +227,8 @@ proptest! {
 #[cfg(feature = "civo-api")]
 #[test]
 fn small_enums_round_trip_through_serde() {
-    use civo_egress::{EgressStatus, EvidenceKind, IpFamily, WarningKind};
+    use civo_egress::civo::WarningKind;
+    use civo_egress::resolve::{EgressStatus, EvidenceKind, IpFamily};
     for status in [
         EgressStatus::Confirmed,
         EgressStatus::Expected,

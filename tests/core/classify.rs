@@ -1,11 +1,10 @@
 //! Table-driven classification through the public API: every class, every
 //! precedence pair, overlapping clusters, IPv6 and IPv4-mapped addresses.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::IpAddr;
 
-use civo_egress::{Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Validation, classify_ip};
+use civo_egress::{Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Validation, Whitelist, classify_ip};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -137,17 +136,20 @@ fn class_of(role: Role) -> IpClass {
 /// A topology where `addr` plays `role` in cluster `name`, and nothing else.
 fn play(role: Role, addr: &str, name: &str, egress: &str) -> (Cluster, Vec<ReservedIp>) {
     let lab = Validation::strict().allow_non_global(true);
-    let mut b = Cluster::builder(name).validation(lab).egress_ip(egress);
+    // The cluster's one IPv4 egress IP is `addr` itself when that is the role.
+    let egress = if matches!(role, Role::Egress) { addr } else { egress };
+    let mut b = Cluster::builder(name).validation(lab).egress_ip(ip(egress));
     let mut reserved = Vec::new();
-    let net = format!("{}/24", addr.rsplit_once('.').map(|(head, _)| format!("{head}.0")).unwrap());
+    let net: ipnet::IpNet =
+        format!("{}/24", addr.rsplit_once('.').map(|(head, _)| format!("{head}.0")).unwrap()).parse().unwrap();
     match role {
-        Role::Egress => b = b.egress_ip(addr),
-        Role::LoadBalancer => b = b.load_balancer(LoadBalancer::new("lb", ip(addr))),
-        Role::Reserved => reserved.push(ReservedIp::new("r", ip(addr))),
-        Role::Node => b = b.node(Node::new("n", ip(addr))),
-        Role::NodeNetwork => b = b.network_cidr(&net),
-        Role::Pod => b = b.pod_cidr(&net),
-        Role::Service => b = b.service_cidr(&net),
+        Role::Egress => {}
+        Role::LoadBalancer => b = b.load_balancer(LoadBalancer::new("lb", ip(addr)).unwrap()),
+        Role::Reserved => reserved.push(ReservedIp::new("r", ip(addr)).unwrap()),
+        Role::Node => b = b.node(Node::new("n", ip(addr)).unwrap()),
+        Role::NodeNetwork => b = b.network_cidr(net),
+        Role::Pod => b = b.pod_cidr(net),
+        Role::Service => b = b.service_cidr(net),
     }
     (b.build().unwrap(), reserved)
 }
@@ -203,17 +205,20 @@ fn a_shared_egress_ip_names_every_cluster() {
     let topology = Topology::from_json(json).unwrap();
     let answer = topology.classify_ip(ip("74.220.24.10"));
     assert_eq!(answer.clusters(), ["a", "b"]);
-    assert_eq!(topology.whitelist().len(), 1);
-    assert_eq!(topology.whitelist().entries()[0].clusters(), ["a", "b"]);
+    let whitelist = Whitelist::of(&topology).unwrap();
+    assert_eq!(whitelist.len(), 1);
+    assert_eq!(whitelist.entries()[0].clusters(), ["a", "b"]);
 }
 
 #[test]
 fn class_names_round_trip() {
-    for class in IpClass::ALL {
+    for &class in IpClass::ALL {
         assert_eq!(class.as_str().parse::<IpClass>().unwrap(), class);
+        assert_eq!(class.to_string().parse::<IpClass>().unwrap(), class);
         assert_eq!(serde_json::to_string(&class).unwrap(), format!("\"{class}\""));
     }
-    assert!("gateway".parse::<IpClass>().is_err());
+    let e = "gateway".parse::<IpClass>().unwrap_err();
+    assert_eq!(e.value(), "gateway");
     assert!(IpClass::ALL.windows(2).all(|w| w[0] < w[1]), "Ord follows precedence");
 }
 
@@ -227,6 +232,33 @@ fn classification_serializes_to_the_binding_shape() {
     assert_eq!(json["whitelistable"], true);
     assert!(json["reason"].as_str().unwrap().contains("edge"));
     assert_eq!(json.as_object().unwrap().len(), 5);
+}
+
+#[test]
+fn an_owned_classification_outlives_its_topology_and_round_trips() {
+    let owned: Vec<civo_egress::OwnedClassification> = {
+        let topology = Topology::from_json(ACCOUNT).unwrap();
+        ["74.220.24.77", "10.42.0.7", "2a00:1450::10", "8.8.8.8"]
+            .iter()
+            .map(|s| {
+                let answer = topology.classify_ip(ip(s));
+                let owned = answer.into_owned();
+                assert_eq!(answer, owned);
+                assert_eq!(serde_json::to_value(answer).unwrap(), serde_json::to_value(&owned).unwrap());
+                assert_eq!(answer.to_string(), owned.to_string());
+                owned
+            })
+            .collect()
+    };
+    for o in &owned {
+        let json = serde_json::to_string(o).unwrap();
+        let back: civo_egress::OwnedClassification = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, o);
+        assert_eq!(back.is_whitelistable(), back.class() == IpClass::Egress);
+    }
+    assert_eq!(owned[1].clusters(), ["prod", "staging", "v6"]);
+    let lie = r#"{"ip": "10.42.0.7", "class": "pod", "clusters": [], "whitelistable": true, "reason": "r"}"#;
+    assert!(serde_json::from_str::<civo_egress::OwnedClassification>(lie).is_err(), "whitelistable follows the class");
 }
 
 #[test]

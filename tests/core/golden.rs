@@ -1,0 +1,85 @@
+//! The exact snapshot JSON `to_json()` writes, pinned in
+//! `tests/fixtures/golden-snapshot.json`: every optional field set, a
+//! dual-stack cluster, LoadBalancers outside any cluster, reserved IPs with
+//! and without an assignment. A change to this file is a change of the
+//! binding format: additions only.
+
+
+use std::net::IpAddr;
+
+use civo_egress::ipnet::IpNet;
+use civo_egress::{Assignment, AssignmentKind, Cluster, LoadBalancer, Node, ReservedIp, Topology};
+
+const GOLDEN: &str = include_str!("../fixtures/golden-snapshot.json");
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn net(s: &str) -> IpNet {
+    s.parse().unwrap()
+}
+
+fn full() -> Topology {
+    let prod = Cluster::builder("prod")
+        .id("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11")
+        .region("LON1")
+        .egress_ip(ip("74.220.24.10"))
+        .network_cidr(net("192.168.10.0/24"))
+        .pod_cidr(net("10.42.0.0/16"))
+        .service_cidr(net("10.43.0.0/16"))
+        .node(Node::new("gw", ip("192.168.10.3")).unwrap().with_public_ip(ip("74.220.24.10")))
+        .node(Node::new("edge-1", ip("192.168.10.6")).unwrap().with_public_ip(ip("74.220.24.77")))
+        .node(Node::new("w-1", ip("192.168.10.4")).unwrap())
+        .load_balancer(
+            LoadBalancer::new("prod-ingress", ip("74.220.25.1")).unwrap().with_private_ip(ip("192.168.10.2")),
+        )
+        .load_balancer(LoadBalancer::new("prod-api", ip("74.220.25.9")).unwrap())
+        .build()
+        .unwrap();
+    let dual = Cluster::builder("dual")
+        .id("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d")
+        .region("FRA1")
+        .egress_ip(ip("74.220.26.44"))
+        .egress_ip(ip("2a00:1450::10"))
+        .network_cidr(net("192.168.20.0/24"))
+        .network_cidr(net("fd12:3456::/64"))
+        .pod_cidr(net("10.42.0.0/16"))
+        .pod_cidr(net("fd00:42::/56"))
+        .service_cidr(net("10.43.0.0/16"))
+        .service_cidr(net("fd00:43::/112"))
+        .node(Node::new("d-1", ip("192.168.20.3")).unwrap())
+        .node(Node::new("d-6", ip("fd12:3456::6")).unwrap().with_public_ip(ip("2a00:1450::77")))
+        .build()
+        .unwrap();
+    let standalone = vec![
+        LoadBalancer::new("legacy-app-lb", ip("74.220.28.1")).unwrap().with_private_ip(ip("192.168.30.2")),
+        LoadBalancer::new("v6-lb", ip("2a00:1450::200")).unwrap(),
+    ];
+    let reserved = vec![
+        ReservedIp::new("prod-api-ip", ip("74.220.25.9"))
+            .unwrap()
+            .with_assignment(Assignment::new(AssignmentKind::LoadBalancer, "prod-api").unwrap()),
+        ReservedIp::new("bastion-ip", ip("74.220.27.6"))
+            .unwrap()
+            .with_assignment(Assignment::new(AssignmentKind::Instance, "bastion").unwrap()),
+        ReservedIp::new("spare", ip("74.220.27.5")).unwrap(),
+    ];
+    Topology::new(vec![prod, dual], standalone, reserved).unwrap()
+}
+
+#[test]
+fn to_json_writes_exactly_the_golden_snapshot() {
+    let written = full().to_json();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/golden-snapshot.json"), &written).unwrap();
+    }
+    assert_eq!(written, GOLDEN.trim_end_matches('\n'), "run with UPDATE_GOLDEN=1 only for an intended format change");
+}
+
+#[test]
+fn the_golden_snapshot_reads_back_to_the_same_topology() {
+    let read = Topology::from_json(GOLDEN).unwrap();
+    assert_eq!(read, full());
+    assert_eq!(serde_json::from_str::<Topology>(GOLDEN).unwrap(), full());
+}
