@@ -203,19 +203,32 @@ impl AllowlistError {
 }
 
 /// A string that is not the name of a value of one of the crate's named
-/// enums ([`IpClass`](crate::IpClass), [`Severity`](crate::Severity),
+/// enums: [`IpClass`](crate::IpClass), [`Severity`](crate::Severity),
 /// [`FindingKind`](crate::FindingKind), [`AssignmentKind`](crate::AssignmentKind),
-/// [`ChangeKind`](crate::ChangeKind)).
+/// [`ChangeKind`](crate::ChangeKind), and the named enums of the network
+/// modules (`EgressStatus`, `EvidenceKind`, `IpFamily`, `WarningKind`...).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("unknown {what} {value:?}")]
+#[error("unknown {what} {value:?}{}", known_names(self.known))]
 pub struct ParseNameError {
     what: &'static str,
     value: String,
+    known: &'static [&'static str],
+}
+
+fn known_names(known: &[&str]) -> String {
+    if known.is_empty() { String::new() } else { format!(" (known: {})", known.join(", ")) }
 }
 
 impl ParseNameError {
     pub(crate) fn new(what: &'static str, value: &str) -> Self {
-        Self { what, value: value.to_owned() }
+        Self { what, value: value.to_owned(), known: &[] }
+    }
+
+    /// Names the values that would have parsed, for the message.
+    #[cfg_attr(not(feature = "resolve"), allow(dead_code))]
+    pub(crate) const fn known(mut self, known: &'static [&'static str]) -> Self {
+        self.known = known;
+        self
     }
 
     /// What was being parsed, e.g. `address class`.

@@ -81,27 +81,6 @@ impl fmt::Display for Redacted {
 
 impl Error for Redacted {}
 
-/// A name that is not one of an enum's serialized names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {name:?} (known: {known})")]
-pub struct ParseNameError {
-    what: &'static str,
-    name: String,
-    known: String,
-}
-
-impl ParseNameError {
-    pub(crate) fn new(what: &'static str, name: &str, known: &[&str]) -> Self {
-        Self { what, name: name.to_owned(), known: known.join(", ") }
-    }
-
-    /// The text that did not parse.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
 /// `as_str`, `Display`, `FromStr` (the serialized names) and a crate-private
 /// `ALL` for an enum of unit variants.
 macro_rules! serialized_names {
@@ -128,12 +107,12 @@ macro_rules! serialized_names {
         }
 
         impl ::std::str::FromStr for $ty {
-            type Err = $crate::resolve::ParseNameError;
+            type Err = $crate::ParseNameError;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
                 match text {
                     $($name => Ok(Self::$variant),)+
-                    _ => Err($crate::resolve::ParseNameError::new($what, text, &[$($name),+])),
+                    _ => Err($crate::ParseNameError::new($what, text).known(&[$($name),+])),
                 }
             }
         }

@@ -84,7 +84,7 @@
 //! as its [`source()`](std::error::Error::source); [`EgressCheckError`] is
 //! the startup check's verdict. Warnings and all the kind enums have stable
 //! names (`as_str`, `Display`, `FromStr`; a bad name is a
-//! [`ParseNameError`]).
+//! [`ParseNameError`](crate::ParseNameError)).
 
 mod cause;
 #[cfg(feature = "civo-api")]
@@ -103,7 +103,7 @@ mod resolver;
 mod source;
 
 pub use async_trait::async_trait;
-pub use cause::ParseNameError;
+
 // Which of these a build uses depends on the features.
 #[allow(unused_imports)]
 pub(crate) use cause::{Cause, Redacted, serialized_names};

@@ -7,7 +7,8 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::cause::Cause;
-use super::{EgressStatus, EvidenceKind, IpFamily, ParseNameError, ResolveWarningKind, SourceError};
+use super::{EgressStatus, EvidenceKind, IpFamily, ResolveWarningKind, SourceError};
+use crate::ParseNameError;
 
 /// `as_str`, `Display`, `FromStr` and serde agree, for every variant.
 fn round_trips<T>(all: &[T])
@@ -20,7 +21,7 @@ where
         assert_eq!(serde_json::to_value(value).unwrap(), serde_json::Value::String(name.clone())); // ok: test
     }
     let error = "no-such-name".parse::<T>().unwrap_err(); // ok: test
-    assert_eq!(error.name(), "no-such-name");
+    assert_eq!(error.value(), "no-such-name");
     assert!(error.to_string().starts_with("unknown "), "{error}");
 }
 

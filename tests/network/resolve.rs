@@ -591,7 +591,7 @@ fn resolver_types_are_send_and_sync() {
     assert_send_sync::<TopologySource>();
     assert_send_sync::<CivoSource>();
     assert_send_sync::<civo_egress::resolve::HttpEchoSourceBuilder>();
-    assert_send_sync::<civo_egress::resolve::ParseNameError>();
+    assert_send_sync::<civo_egress::ParseNameError>();
     assert_send_sync::<Kubeconfig>();
     assert_send_sync::<KubeconfigError>();
     assert_send_sync::<civo_egress::kubeconfig::ApiServer>();
