@@ -1,7 +1,9 @@
 //! Errors of the pure core.
 //!
-//! The bottom of the crate: every other core file may use these, they use
-//! nothing of the crate.
+//! The bottom of the crate: every other core file may use these; they use
+//! nothing of the crate but [`Cause`], the foreign error kept as `source()`.
+
+use crate::cause::Cause;
 
 /// A topology that failed validation: the field, the value and what is wrong.
 ///
@@ -131,6 +133,9 @@ pub enum TopologyError {
     Json {
         /// What serde_json reported.
         message: String,
+        /// serde_json's error itself.
+        #[source]
+        source: Cause,
         /// 1-based line, 0 when unknown.
         line: usize,
         /// 1-based column, 0 when unknown.

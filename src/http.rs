@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::{Host, Url};
 
-use crate::resolve::Cause;
+use crate::cause::Cause;
 
 /// The User-Agent every request carries.
 pub(crate) const USER_AGENT: &str = concat!("civo-egress/", env!("CARGO_PKG_VERSION"));

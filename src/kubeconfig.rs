@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::{Host, Url};
 
-use crate::resolve::{Cause, Redacted};
+use crate::cause::{Cause, Redacted};
 
 /// A kubeconfig larger than this is not one.
 const MAX_FILE_BYTES: u64 = 4 << 20;

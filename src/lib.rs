@@ -197,6 +197,7 @@
 //!
 //! | file | holds |
 //! |---|---|
+//! | `cause.rs` | the foreign error under one of ours, reached through `source()` (crate-internal) |
 //! | `error.rs` | [`TopologyError`], [`AllowlistError`], [`ParseNameError`] |
 //! | `class.rs` | [`IpClass`], the class names |
 //! | `special.rs` | the IANA special-purpose tables |
@@ -254,6 +255,7 @@
 // The pure core: its files are layered as "Where things are" lists them.
 mod allowlist; // Allowlist, AllowlistEntry
 mod audit; // audit, AuditReport, Finding
+mod cause; // the io/JSON/HTTP/DNS/YAML error under ours, for source()
 mod class; // IpClass
 mod classify; // Classification, OwnedClassification
 mod cluster; // Cluster, ClusterBuilder, K3s constants

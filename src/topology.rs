@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::cause::Cause;
 use crate::classify::Classification;
 use crate::cluster::Cluster;
 use crate::error::TopologyError;
@@ -142,6 +143,7 @@ impl Topology {
             message: e.to_string(),
             line: e.line(),
             column: e.column(),
+            source: Cause::new(e),
         })?;
         Self::from_raw(raw, validation)
     }

@@ -15,8 +15,8 @@ use super::error::CivoError;
 use super::models::{
     ApiCluster, ApiErrorBody, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiRegion, ApiReservedIp, Page,
 };
+use crate::cause::Cause;
 use crate::http::{self, BodyError, UrlProblem};
-use crate::resolve::Cause;
 
 /// The public Civo API.
 pub const DEFAULT_API_URL: &str = "https://api.civo.com";

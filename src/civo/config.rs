@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::error::CivoError;
-use crate::resolve::Cause;
+use crate::cause::Cause;
 
 /// A Civo API key. It shows as `ApiKey(***)` in `Debug` and `Display`, so it
 /// cannot leak into a log by accident.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::resolve::Cause;
+use crate::cause::Cause;
 
 /// An error of the Civo API client or of discovery.
 ///

@@ -7,8 +7,8 @@ use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts,
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::{Resolver, TokioResolver};
 
-use super::cause::Cause;
 use super::evidence::SourceError;
+use crate::cause::Cause;
 
 /// A resolver that asks `server` alone: no system configuration, no hosts
 /// file, no cache (the answer depends on who asks, now), a single try.

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::cause::{Cause, serialized_names};
+use super::names::serialized_names;
+use crate::cause::Cause;
 
 /// Whether a source says what the topology *expects* (the Civo API, a
 /// kubeconfig, a snapshot) or what the outside world *observed* (an echo

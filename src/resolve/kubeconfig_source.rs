@@ -6,10 +6,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hickory_resolver::TokioResolver;
 
-use super::cause::Cause;
 use super::direct::direct_resolver;
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
+use crate::cause::Cause;
 use crate::kubeconfig::{ApiHost, ApiServer, Kubeconfig, KubeconfigError};
 
 /// What a kubeconfig context says the egress IP is: its API server's host,

@@ -86,7 +86,6 @@
 //! names (`as_str`, `Display`, `FromStr`; a bad name is a
 //! [`ParseNameError`](crate::ParseNameError)).
 
-mod cause;
 #[cfg(feature = "civo-api")]
 mod civo_source;
 #[cfg(any(feature = "dns", feature = "kubeconfig"))]
@@ -98,6 +97,7 @@ mod evidence;
 mod http_echo;
 #[cfg(feature = "kubeconfig")]
 mod kubeconfig_source;
+mod names;
 mod report;
 mod resolver;
 mod source;
@@ -105,8 +105,6 @@ mod source;
 pub use async_trait::async_trait;
 
 // Which of these a build uses depends on the features.
-#[allow(unused_imports)]
-pub(crate) use cause::{Cause, Redacted, serialized_names};
 #[cfg(feature = "civo-api")]
 pub use civo_source::CivoSource;
 #[cfg(feature = "dns")]
@@ -118,6 +116,8 @@ pub(crate) use http_echo::parse_echo;
 pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource, HttpEchoSourceBuilder};
 #[cfg(feature = "kubeconfig")]
 pub use kubeconfig_source::KubeconfigSource;
+#[allow(unused_imports)]
+pub(crate) use names::serialized_names;
 pub use report::{EgressCheckError, EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};

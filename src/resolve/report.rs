@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::cause::serialized_names;
 use super::evidence::{Evidence, EvidenceKind, SourceError};
+use super::names::serialized_names;
 use crate::Allowlist;
 
 /// The verdict of a resolution.

@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::cause::Cause;
 use super::{EgressStatus, EvidenceKind, IpFamily, ResolveWarningKind, SourceError};
 use crate::ParseNameError;
+use crate::cause::Cause;
 
 /// `as_str`, `Display`, `FromStr` and serde agree, for every variant.
 fn round_trips<T>(all: &[T])

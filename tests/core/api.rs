@@ -1,7 +1,6 @@
 //! Compile-time facts about the public core types: `Send`, `Sync`, and the
 //! std traits a value type is expected to have.
 
-
 use civo_egress::{
     AllowlistEntry, AllowlistError, Assignment, AssignmentKind, AuditReport, Change, ChangeKind, Classification,
     Cluster, ClusterBuilder, Finding, FindingKind, IpClass, LoadBalancer, Node, OwnedClassification, ParseNameError,

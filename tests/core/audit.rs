@@ -1,6 +1,5 @@
 //! Whitelist, allowlist parsing, audit and diff through the public API.
 
-
 use civo_egress::{
     Allowlist, AuditReport, Change, ChangeKind, FindingKind, IpClass, Severity, Topology, TopologyError, Whitelist,
     audit, audit_allowing_empty, diff,

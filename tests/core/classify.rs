@@ -1,7 +1,6 @@
 //! Table-driven classification through the public API: every class, every
 //! precedence pair, overlapping clusters, IPv6 and IPv4-mapped addresses.
 
-
 use std::net::IpAddr;
 
 use civo_egress::{Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Validation, Whitelist, classify_ip};

@@ -4,7 +4,6 @@
 //! and without an assignment. A change to this file is a change of the
 //! binding format: additions only.
 
-
 use std::net::IpAddr;
 
 use civo_egress::ipnet::IpNet;

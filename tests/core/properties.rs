@@ -1,6 +1,5 @@
 //! Properties of the public API over generated topologies and addresses.
 
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use civo_egress::{

@@ -1,6 +1,5 @@
 //! The snapshot format and its validation, through the public API.
 
-
 use std::net::IpAddr;
 
 use civo_egress::ipnet::IpNet;
@@ -273,6 +272,10 @@ fn malformed_json_reports_where() {
     assert!(matches!(err(r#"{"clusters": [{"name": "p", "egress_ip": 7}]}"#), TopologyError::Json { .. }));
     assert!(matches!(err(""), TopologyError::Json { .. }));
     assert!(matches!(err("[]"), TopologyError::Json { .. }));
+    // serde_json's own error is kept, reached through source() only.
+    let cause = std::error::Error::source(&e).expect("the JSON error is kept");
+    let json = cause.downcast_ref::<serde_json::Error>().expect("source() is serde_json's error itself");
+    assert_eq!((json.line(), json.is_syntax()), (2, true));
 }
 
 #[test]
