@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::error::TopologyError;
-use crate::node::{LoadBalancer, Node};
+use crate::node::{LoadBalancer, Node, PublicIpPool};
 use crate::parse;
 use crate::validation::Validation;
 
@@ -21,6 +21,25 @@ pub const K3S_SERVICE_CIDR_V6: IpNet =
     IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::new(0xfd00, 0x43, 0, 0, 0, 0, 0, 0), 112));
 /// The cluster DNS service address K3s assigns in its default service CIDR.
 pub const K3S_CLUSTER_DNS: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 43, 0, 10));
+/// Upstream Talos's default pod CIDR, for Civo Talos clusters: Civo
+/// documents none, so this is the upstream default, not a measured value.
+///
+/// ```
+/// use civo_egress::{Cluster, IpClass, Topology, TALOS_POD_CIDR, TALOS_SERVICE_CIDR};
+/// let talos = Cluster::builder("talos")
+///     .egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?)
+///     .pod_cidr(TALOS_POD_CIDR)
+///     .service_cidr(TALOS_SERVICE_CIDR)
+///     .build()?;
+/// let topology = Topology::new(vec![talos], vec![], vec![])?;
+/// assert_eq!(topology.classify_ip("10.244.1.7".parse()?).class(), IpClass::Pod);
+/// assert_eq!(topology.classify_ip("10.96.0.10".parse()?).class(), IpClass::Service);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const TALOS_POD_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 244, 0, 0), 16));
+/// Upstream Talos's default service CIDR, for Civo Talos clusters (Civo
+/// documents none; see [`TALOS_POD_CIDR`]).
+pub const TALOS_SERVICE_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 96, 0, 0), 12));
 
 /// One Civo Kubernetes cluster: its egress IP(s), its private network, the
 /// K3s pod and service CIDRs, its nodes and LoadBalancers.
@@ -54,6 +73,7 @@ pub struct Cluster {
     service_cidrs: Vec<IpNet>,
     nodes: Vec<Node>,
     load_balancers: Vec<LoadBalancer>,
+    public_ip_pools: Vec<PublicIpPool>,
 }
 
 impl Cluster {
@@ -146,6 +166,34 @@ impl Cluster {
     pub fn public_ip_nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(move |n| n.public_ip().is_some_and(|ip| !self.egress.contains(&ip)))
     }
+
+    /// The cluster's public-IP node pools, in the order given: each of
+    /// their nodes egresses from its own IP, so the egress set grows with
+    /// them.
+    ///
+    /// ```
+    /// use civo_egress::{Cluster, PublicIpPool};
+    /// let cluster = Cluster::builder("prod")
+    ///     .egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?)
+    ///     .public_ip_pool(PublicIpPool::new("edge", 1)?)
+    ///     .public_ip_pool(PublicIpPool::new("burst", 2)?)
+    ///     .build()?;
+    /// assert_eq!(cluster.public_ip_pools().len(), 2);
+    /// assert_eq!(cluster.pending_public_nodes(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn public_ip_pools(&self) -> &[PublicIpPool] {
+        &self.public_ip_pools
+    }
+
+    /// How many nodes of the cluster's public-IP pools have no public IP
+    /// yet (the sum of [`PublicIpPool::pending`], saturating): above zero,
+    /// the cluster's egress set is incomplete.
+    #[must_use]
+    pub fn pending_public_nodes(&self) -> u32 {
+        self.public_ip_pools.iter().fold(0u32, |sum, p| sum.saturating_add(p.pending()))
+    }
 }
 
 impl fmt::Debug for Cluster {
@@ -156,6 +204,7 @@ impl fmt::Debug for Cluster {
             .field("network_cidrs", &self.network_cidrs)
             .field("nodes", &self.nodes.len())
             .field("load_balancers", &self.load_balancers.len())
+            .field("public_ip_pools", &self.public_ip_pools)
             .finish_non_exhaustive()
     }
 }
@@ -171,6 +220,7 @@ struct Parts {
     service_cidrs: Option<Vec<IpNet>>,
     nodes: Vec<Node>,
     load_balancers: Vec<LoadBalancer>,
+    public_ip_pools: Vec<PublicIpPool>,
 }
 
 /// Builds a [`Cluster`]; every setter is checked, the first error is
@@ -275,6 +325,16 @@ impl ClusterBuilder {
         })
     }
 
+    /// Adds a public-IP node pool (repeatable). Two pools with the same id
+    /// are a [`TopologyError::DuplicatePublicIpPool`] at
+    /// [`build`](Self::build).
+    pub fn public_ip_pool(self, pool: PublicIpPool) -> Self {
+        self.and_then(|p| {
+            p.public_ip_pools.push(pool);
+            Ok(())
+        })
+    }
+
     /// Chooses how strictly egress addresses are checked (default: strict).
     pub fn validation(mut self, validation: Validation) -> Self {
         self.validation = validation;
@@ -287,10 +347,11 @@ impl ClusterBuilder {
     ///
     /// The first invalid value given to a setter ([`TopologyError::HostBits`],
     /// [`TopologyError::CatchAll`], [`TopologyError::DuplicateEgressFamily`]),
-    /// a missing name or egress IP ([`TopologyError::Missing`]), or an egress
+    /// a missing name or egress IP ([`TopologyError::Missing`]), an egress
     /// IP or node public IP that is not global unicast
     /// ([`TopologyError::NonGlobalEgress`]) unless the [`Validation`] allows
-    /// it.
+    /// it, or two public-IP pools with the same id
+    /// ([`TopologyError::DuplicatePublicIpPool`]).
     pub fn build(self) -> Result<Cluster, TopologyError> {
         let p = self.inner?;
         let allow = self.validation.allows_non_global();
@@ -307,6 +368,14 @@ impl ClusterBuilder {
                 parse::egress(&format!("nodes[{i}].public_ip"), public, allow)?;
             }
         }
+        for (i, pool) in p.public_ip_pools.iter().enumerate() {
+            if p.public_ip_pools[..i].iter().any(|earlier| earlier.id() == pool.id()) {
+                return Err(TopologyError::DuplicatePublicIpPool {
+                    field: format!("public_ip_pools[{i}].id"),
+                    id: pool.id().to_owned(),
+                });
+            }
+        }
         Ok(Cluster {
             name,
             id: p.id,
@@ -317,6 +386,7 @@ impl ClusterBuilder {
             service_cidrs: p.service_cidrs.unwrap_or_else(|| vec![K3S_SERVICE_CIDR]),
             nodes: p.nodes,
             load_balancers: p.load_balancers,
+            public_ip_pools: p.public_ip_pools,
         })
     }
 }

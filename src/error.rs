@@ -106,6 +106,31 @@ pub enum TopologyError {
         /// The known field it was probably meant to be, if one is close.
         suggestion: Option<String>,
     },
+    /// Two public-IP node pools of a cluster carry the same id.
+    #[error("{field}: duplicate public-IP pool id {id:?}")]
+    #[non_exhaustive]
+    DuplicatePublicIpPool {
+        /// Path of the second pool's id, e.g. `public_ip_pools[1].id`.
+        field: String,
+        /// The repeated id.
+        id: String,
+    },
+    /// A whitelist or audit destination that pods of a selected cluster
+    /// reach without leaving the cluster (an address of its pod or service
+    /// CIDR): no source address is seen from outside, so no whitelist
+    /// applies.
+    #[error(
+        "destination {destination} is a {class} address of cluster {cluster}: its pods reach it without leaving the cluster, so no whitelist applies"
+    )]
+    #[non_exhaustive]
+    DestinationInsideCluster {
+        /// The destination as given.
+        destination: String,
+        /// What the destination is to the cluster: `pod` or `service`.
+        class: &'static str,
+        /// The cluster.
+        cluster: String,
+    },
     /// Two clusters carry the same name.
     #[error("duplicate cluster name {name:?}")]
     #[non_exhaustive]
@@ -161,8 +186,13 @@ impl TopologyError {
             | Self::DuplicateEgressFamily { field, .. }
             | Self::InvalidAssignment { field, .. }
             | Self::Missing { field }
+            | Self::DuplicatePublicIpPool { field, .. }
             | Self::UnknownField { field, .. } => Some(field),
-            Self::DuplicateCluster { .. } | Self::UnknownCluster { .. } | Self::NoClusters | Self::Json { .. } => None,
+            Self::DuplicateCluster { .. }
+            | Self::UnknownCluster { .. }
+            | Self::DestinationInsideCluster { .. }
+            | Self::NoClusters
+            | Self::Json { .. } => None,
         }
     }
 
@@ -177,8 +207,13 @@ impl TopologyError {
             | Self::DuplicateEgressFamily { field, .. }
             | Self::InvalidAssignment { field, .. }
             | Self::Missing { field }
+            | Self::DuplicatePublicIpPool { field, .. }
             | Self::UnknownField { field, .. } => *field = format!("{prefix}.{field}"),
-            Self::DuplicateCluster { .. } | Self::UnknownCluster { .. } | Self::NoClusters | Self::Json { .. } => {}
+            Self::DuplicateCluster { .. }
+            | Self::UnknownCluster { .. }
+            | Self::DestinationInsideCluster { .. }
+            | Self::NoClusters
+            | Self::Json { .. } => {}
         }
         self
     }

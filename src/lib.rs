@@ -296,10 +296,11 @@ pub use class::IpClass;
 pub use classify::{Classification, OwnedClassification};
 pub use cluster::{
     Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,
+    TALOS_POD_CIDR, TALOS_SERVICE_CIDR,
 };
 pub use diff::{Change, ChangeKind, TopologyDiff, diff};
 pub use error::{AllowlistError, ParseNameError, TopologyError};
-pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
+pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
 #[cfg(feature = "resolve")]
 pub use resolve::resolve_egress;
 pub use topology::{Topology, classify_ip};

@@ -291,3 +291,74 @@ impl fmt::Debug for ReservedIp {
         f.write_str(")")
     }
 }
+
+/// A Civo node pool whose nodes each get their own public IP (the API's
+/// `pools[].public_ip_node_pool`): pods on those nodes leave from that IP,
+/// so the cluster's egress set grows with each node of the pool.
+///
+/// [`pending`](Self::pending) counts the pool's nodes that have no public
+/// IP yet (BUILDING, or a pool scaling up): while it is above zero the
+/// egress set is incomplete, and [`Whitelist`](crate::Whitelist),
+/// [`classify_ip`](crate::classify_ip) and [`audit`](crate::audit) say so.
+/// The nodes that have their IP are ordinary [`Node`]s with a public IP.
+///
+/// ```
+/// use civo_egress::PublicIpPool;
+/// let pool = PublicIpPool::new("e7b2c1d0-pool", 1)?;
+/// assert_eq!((pool.id(), pool.pending()), ("e7b2c1d0-pool", 1));
+/// assert_eq!(format!("{pool:?}"), "PublicIpPool(e7b2c1d0-pool pending 1)");
+/// assert!(PublicIpPool::new(" ", 0).is_err(), "a pool has an id");
+/// # Ok::<(), civo_egress::TopologyError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PublicIpPool {
+    id: String,
+    pending: u32,
+}
+
+impl PublicIpPool {
+    /// The pool `id` (the Civo pool id), with `pending` nodes that have no
+    /// public IP yet.
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] (field `id`) when `id` is empty or blank.
+    pub fn new(id: impl Into<String>, pending: u32) -> Result<Self, TopologyError> {
+        let id = parse::required("id", Some(id.into()))?;
+        Ok(Self { id, pending })
+    }
+
+    /// The pool's id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// How many of the pool's nodes have no public IP yet.
+    #[must_use]
+    pub const fn pending(&self) -> u32 {
+        self.pending
+    }
+}
+
+impl fmt::Debug for PublicIpPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicIpPool({} pending {})", self.id, self.pending)
+    }
+}
+
+/// Reads `{"id", "pending"}` (`pending` defaults to 0), checked as
+/// [`PublicIpPool::new`]; unknown fields are refused.
+impl<'de> Deserialize<'de> for PublicIpPool {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Shape {
+            id: String,
+            #[serde(default)]
+            pending: u32,
+        }
+        let Shape { id, pending } = Shape::deserialize(deserializer)?;
+        Self::new(id, pending).map_err(serde::de::Error::custom)
+    }
+}

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::Cluster;
 use crate::error::TopologyError;
-use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
+use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
 use crate::parse;
 use crate::validation::Validation;
 
@@ -32,12 +32,23 @@ use crate::validation::Validation;
 pub(crate) type Parts = (Vec<Cluster>, Vec<LoadBalancer>, Vec<ReservedIp>);
 
 const TOPOLOGY_FIELDS: &[&str] = &["clusters", "load_balancers", "reserved_ips"];
-const CLUSTER_FIELDS: &[&str] =
-    &["name", "id", "region", "egress_ip", "network_cidr", "pod_cidr", "service_cidr", "nodes", "load_balancers"];
+const CLUSTER_FIELDS: &[&str] = &[
+    "name",
+    "id",
+    "region",
+    "egress_ip",
+    "network_cidr",
+    "pod_cidr",
+    "service_cidr",
+    "nodes",
+    "load_balancers",
+    "public_ip_pools",
+];
 const NODE_FIELDS: &[&str] = &["name", "private_ip", "public_ip"];
 const LB_FIELDS: &[&str] = &["name", "public_ip", "private_ip"];
 const RESERVED_FIELDS: &[&str] = &["name", "ip", "assigned_to"];
 const ASSIGNMENT_FIELDS: &[&str] = &["type", "name"];
+const POOL_FIELDS: &[&str] = &["id", "pending"];
 
 /// The names of the fields a level did not know, in document order.
 #[derive(Debug, Default)]
@@ -178,6 +189,16 @@ struct RawCluster {
     service_cidr: Option<OneOrMany>,
     nodes: Option<Vec<RawNode>>,
     load_balancers: Option<Vec<RawLoadBalancer>>,
+    public_ip_pools: Option<Vec<RawPool>>,
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawPool {
+    id: Option<String>,
+    pending: Option<u32>,
     #[serde(flatten)]
     unknown: Unknown,
 }
@@ -291,6 +312,9 @@ impl RawCluster {
         for lb in enumerate(self.load_balancers, "load_balancers", |raw| raw.into_lb(validation))? {
             builder = builder.load_balancer(lb);
         }
+        for pool in enumerate(self.public_ip_pools, "public_ip_pools", |raw| raw.into_pool(validation))? {
+            builder = builder.public_ip_pool(pool);
+        }
         builder.build()
     }
 }
@@ -305,6 +329,14 @@ impl RawNode {
             Some(public) => node.with_public_ip(public),
             None => node,
         })
+    }
+}
+
+impl RawPool {
+    fn into_pool(self, validation: Validation) -> Result<PublicIpPool, TopologyError> {
+        self.unknown.check(POOL_FIELDS, validation)?;
+        let id = parse::required("id", self.id)?;
+        PublicIpPool::new(id, self.pending.unwrap_or(0))
     }
 }
 
@@ -406,7 +438,7 @@ impl<T: Serialize> Serialize for OneOrList<'_, T> {
 
 impl Serialize for Cluster {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Cluster", 9)?;
+        let mut s = serializer.serialize_struct("Cluster", 10)?;
         s.serialize_field("name", self.name())?;
         if let Some(id) = self.id() {
             s.serialize_field("id", id)?;
@@ -422,6 +454,9 @@ impl Serialize for Cluster {
         s.serialize_field("service_cidr", &OneOrList(self.service_cidrs()))?;
         s.serialize_field("nodes", self.nodes())?;
         s.serialize_field("load_balancers", self.load_balancers())?;
+        if !self.public_ip_pools().is_empty() {
+            s.serialize_field("public_ip_pools", self.public_ip_pools())?;
+        }
         s.end()
     }
 }

@@ -208,7 +208,10 @@ impl<'a> Builder<'a> {
             }
         }
         for hit in special::all() {
+            // A globally reachable row (192.0.0.9 inside 192.0.0.0/24) is
+            // kept, so that it overrides its parent: its addresses are public.
             let class = match hit.builtin {
+                _ if hit.is_global() => IpClass::Public,
                 Builtin::Private => IpClass::Private,
                 Builtin::Special => IpClass::Special,
             };
@@ -269,6 +272,8 @@ impl<'a> Builder<'a> {
             let has_hosts = runs.get(next_run).is_some_and(|r| r.0 <= point);
             let id = match active.iter().map(|&i| &facts[i]).min_by_key(|f| (f.rank, f.cluster)) {
                 None => PUBLIC,
+                // A globally reachable IANA row: an ordinary public address.
+                Some(best) if best.class == IpClass::Public => PUBLIC,
                 Some(best) => {
                     let mut clusters: Vec<usize> = active
                         .iter()

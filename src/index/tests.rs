@@ -35,9 +35,21 @@ fn special_table_edges_agree_with_the_scan() {
         for ip in probes {
             check(&empty, ip);
         }
-        // The range's own first and last addresses are never public.
-        assert_ne!(empty.classify_ip(lo).class(), IpClass::Public, "{}", hit.net);
-        assert_ne!(empty.classify_ip(hi).class(), IpClass::Public, "{}", hit.net);
+        // The range's own first and last addresses are public exactly when
+        // the most specific row there is globally reachable: never for a
+        // row that is not, always for one that is (no row nests inside a
+        // globally reachable one at its edges).
+        for edge in [lo, hi] {
+            let public = empty.classify_ip(edge).class() == IpClass::Public;
+            assert_eq!(public, special::lookup(edge).is_none(), "{edge} in {}", hit.net);
+            if special::row(edge).map(|row| row.net) == Some(hit.net) {
+                assert_eq!(public, hit.is_global(), "{edge} in {}", hit.net);
+            }
+        }
+        if hit.is_global() {
+            assert_eq!(empty.classify_ip(lo).class(), IpClass::Public, "{}", hit.net);
+            assert_eq!(empty.classify_ip(hi).class(), IpClass::Public, "{}", hit.net);
+        }
     }
 }
 
