@@ -13,16 +13,18 @@ use crate::allowlist::Allowlist;
 use crate::class::IpClass;
 use crate::error::{ParseNameError, TopologyError};
 use crate::topology::Topology;
-use crate::whitelist::Whitelist;
+use crate::whitelist::{Whitelist, WhitelistWarning, WhitelistWarningKind};
 
 /// What a [`Finding`] is about. Its name ([`as_str`](Self::as_str)) is a
-/// class name, `too-broad` or `missing-egress`; `Display` and `FromStr`
-/// round-trip it.
+/// class name, `too-broad`, `missing-egress`, `missing-node` or
+/// `incomplete-egress`; `Display` and `FromStr` round-trip it.
 ///
 /// ```
 /// use civo_egress::{FindingKind, IpClass};
 /// assert_eq!("pod".parse::<FindingKind>()?, FindingKind::Covers(IpClass::Pod));
 /// assert_eq!(FindingKind::MissingEgress.to_string(), "missing-egress");
+/// assert_eq!("incomplete-egress".parse::<FindingKind>()?, FindingKind::IncompleteEgress);
+/// assert_eq!("missing-node".parse::<FindingKind>()?, FindingKind::MissingNode);
 /// # Ok::<(), civo_egress::ParseNameError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,16 +37,27 @@ pub enum FindingKind {
     TooBroad,
     /// An egress IP that no entry covers; the finding's entry is its CIDR.
     MissingEgress,
+    /// For a destination inside a cluster's network ([`audit_for`]): a
+    /// node private IP that no entry covers; the finding's entry is its
+    /// CIDR.
+    MissingNode,
+    /// A cluster whose public-IP pools have nodes without a public IP yet:
+    /// the allowlist cannot be judged complete. The finding's entry is the
+    /// cluster's name; its reason names the pools and the count.
+    IncompleteEgress,
 }
 
 impl FindingKind {
-    /// The serialized name: a class name, `too-broad` or `missing-egress`.
+    /// The serialized name: a class name, `too-broad`, `missing-egress`,
+    /// `missing-node` or `incomplete-egress`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Covers(class) => class.as_str(),
             Self::TooBroad => "too-broad",
             Self::MissingEgress => "missing-egress",
+            Self::MissingNode => "missing-node",
+            Self::IncompleteEgress => "incomplete-egress",
         }
     }
 }
@@ -62,6 +75,8 @@ impl FromStr for FindingKind {
         match s {
             "too-broad" => Ok(Self::TooBroad),
             "missing-egress" => Ok(Self::MissingEgress),
+            "missing-node" => Ok(Self::MissingNode),
+            "incomplete-egress" => Ok(Self::IncompleteEgress),
             class => class.parse().map(Self::Covers).map_err(|_| ParseNameError::new("finding kind", s)),
         }
     }
@@ -233,7 +248,8 @@ impl AuditReport {
         self.findings.iter().all(|f| f.severity != Severity::Error)
     }
 
-    /// The findings: entries in file order, then missing egress IPs.
+    /// The findings: entries in file order, then missing egress (or node)
+    /// IPs, then clusters whose egress set is incomplete.
     #[must_use]
     pub fn findings(&self) -> &[Finding] {
         &self.findings
@@ -259,9 +275,12 @@ fn is_too_broad(net: IpNet) -> bool {
 /// Audits `allowlist` against `topology`: entries that let in pod, service,
 /// node, node-network, LoadBalancer, reserved, special or private addresses,
 /// entries too broad to mean anything, unknown public entries (as `info`),
-/// and every egress IP the list fails to cover (`missing-egress`).
-/// IPv4-mapped entries (`::ffff:10.0.0.0/104`) count as the IPv4 networks
-/// they map.
+/// every egress IP the list fails to cover (`missing-egress`), and every
+/// cluster whose egress set is incomplete now (`incomplete-egress`: nodes of
+/// a public-IP pool without a public IP yet, so no allowlist can be judged
+/// complete). IPv4-mapped entries (`::ffff:10.0.0.0/104`) count as the IPv4
+/// networks they map. For a destination outside every cluster network; see
+/// [`audit_for`] for one inside.
 ///
 /// ```
 /// use civo_egress::{audit, Allowlist, FindingKind, IpClass, Topology, Whitelist};
@@ -299,6 +318,59 @@ pub fn audit(topology: &Topology, allowlist: &Allowlist) -> Result<AuditReport, 
 /// ```
 #[must_use]
 pub fn audit_allowing_empty(topology: &Topology, allowlist: &Allowlist) -> AuditReport {
+    run(topology, allowlist, &Whitelist::of_allowing_empty(topology))
+}
+
+/// As [`audit`], for the allowlist of `destination`: what it must allow is
+/// what [`Whitelist::builder`]`(topology).destination(destination)` lists.
+/// For a destination inside a cluster's network (a Civo database on the
+/// same private network), that is the cluster's node private IPs: each one
+/// the list misses is a `missing-node` finding, and an entry covering them
+/// is no error (entries covering the network's other addresses still are).
+/// For any other destination, the same as [`audit`].
+///
+/// ```
+/// use civo_egress::{audit_for, Allowlist, FindingKind, Topology};
+/// let topology = Topology::from_json(r#"{"clusters": [{
+///   "name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
+///   "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}, {"name": "w-2", "private_ip": "192.168.1.5"}]}]}"#)?;
+/// let database = "192.168.1.50".parse::<std::net::IpAddr>()?;
+/// let report = audit_for(&topology, &"192.168.1.4\n".parse::<Allowlist>()?, database)?;
+/// let kinds: Vec<_> = report.findings().iter().map(|f| (f.kind(), f.entry())).collect();
+/// assert_eq!(kinds, [(FindingKind::MissingNode, "192.168.1.5/32")]);
+/// assert!(audit_for(&topology, &"192.168.1.4\n192.168.1.5\n".parse::<Allowlist>()?, database)?.is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`TopologyError::NoClusters`] when the topology has no cluster, and
+/// [`TopologyError::DestinationInsideCluster`] for a destination in a
+/// cluster's pod or service CIDR (see [`WhitelistBuilder::destination`](crate::WhitelistBuilder::destination)).
+pub fn audit_for(
+    topology: &Topology,
+    allowlist: &Allowlist,
+    destination: IpAddr,
+) -> Result<AuditReport, TopologyError> {
+    let wanted = Whitelist::builder(topology).destination(destination).build()?;
+    Ok(run(topology, allowlist, &wanted))
+}
+
+/// The audit of `allowlist` against what it should allow, `wanted`.
+fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditReport {
+    // For a destination inside some clusters' networks, their node IPs are
+    // what must be allowed: covering them is no finding.
+    let node_mode = wanted.warnings().iter().any(|w| w.kind() == WhitelistWarningKind::FollowsNodes);
+    let allowed_nodes: Vec<&str> = if node_mode {
+        wanted
+            .warnings()
+            .iter()
+            .filter(|w| w.kind() == WhitelistWarningKind::FollowsNodes)
+            .map(WhitelistWarning::cluster)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut findings = Vec::new();
     let mut inside = Vec::new();
     for entry in allowlist.entries() {
@@ -314,30 +386,56 @@ pub fn audit_allowing_empty(topology: &Topology, allowlist: &Allowlist) -> Audit
             });
         }
         topology.index().within(net, &mut inside);
-        covered(topology, entry.text(), &inside, &mut findings);
+        covered(topology, entry.text(), &inside, &allowed_nodes, &mut findings);
     }
     let allowed = merged(allowlist);
-    for wanted in Whitelist::of_allowing_empty(topology).entries() {
+    let (kind, what) =
+        if node_mode { (FindingKind::MissingNode, "node IP") } else { (FindingKind::MissingEgress, "egress IP") };
+    for wanted in wanted.entries() {
         if !covers(&allowed, wanted.cidr()) {
             findings.push(Finding {
                 entry: wanted.cidr().to_string(),
-                kind: FindingKind::MissingEgress,
+                kind,
                 severity: Severity::Error,
                 clusters: wanted.clusters().into(),
-                reason: format!("no entry allows egress IP {}: {}", wanted.ip(), wanted.reason()).into(),
+                reason: format!("no entry allows {what} {}: {}", wanted.ip(), wanted.reason()).into(),
             });
         }
+    }
+    for warning in wanted.warnings().iter().filter(|w| w.kind() == WhitelistWarningKind::Incomplete) {
+        findings.push(Finding {
+            entry: warning.cluster().to_owned(),
+            kind: FindingKind::IncompleteEgress,
+            severity: Severity::Error,
+            clusters: Arc::from([warning.cluster().to_owned()]),
+            reason: format!(
+                "the allowlist cannot be judged complete: the egress set of cluster {} is {}",
+                warning.cluster(),
+                warning.message()
+            )
+            .into(),
+        });
     }
     AuditReport { findings }
 }
 
-/// One finding per class (other than egress) among the answers `inside` an
-/// entry, sorted by class.
-fn covered(topology: &Topology, entry: &str, inside: &[(IpAddr, u32)], findings: &mut Vec<Finding>) {
+/// One finding per class (other than egress, and node addresses of the
+/// clusters in `allowed_nodes`) among the answers `inside` an entry, sorted
+/// by class.
+fn covered(
+    topology: &Topology,
+    entry: &str,
+    inside: &[(IpAddr, u32)],
+    allowed_nodes: &[&str],
+    findings: &mut Vec<Finding>,
+) {
     let first = findings.len();
     for &(example, id) in inside {
         let answer = topology.index().answer(id);
         if answer.class == IpClass::Egress {
+            continue;
+        }
+        if answer.class == IpClass::Node && answer.clusters.iter().any(|c| allowed_nodes.contains(&c.as_str())) {
             continue;
         }
         let kind = FindingKind::Covers(answer.class);

@@ -291,7 +291,7 @@ pub mod resolve;
 pub use ipnet;
 
 pub use allowlist::{Allowlist, AllowlistEntry};
-pub use audit::{AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty};
+pub use audit::{AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty, audit_for};
 pub use class::IpClass;
 pub use classify::{Classification, OwnedClassification};
 pub use cluster::{
@@ -305,4 +305,4 @@ pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, Res
 pub use resolve::resolve_egress;
 pub use topology::{Topology, classify_ip};
 pub use validation::Validation;
-pub use whitelist::{Whitelist, WhitelistEntry};
+pub use whitelist::{Whitelist, WhitelistBuilder, WhitelistEntry, WhitelistWarning, WhitelistWarningKind};

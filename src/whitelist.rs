@@ -1,13 +1,19 @@
-//! The whitelist a partner needs: every egress IP, as host CIDRs.
+//! The whitelist a destination needs: the egress IPs for a partner on the
+//! internet, the nodes' private IPs for a destination inside a cluster's
+//! network, as host CIDRs, with what the list cannot promise.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::class::IpClass;
 use crate::cluster::Cluster;
-use crate::error::TopologyError;
+use crate::error::{ParseNameError, TopologyError};
+use crate::reason;
+use crate::special;
 use crate::topology::Topology;
 
 /// One address to whitelist, with the clusters that leave from it and why.
@@ -78,9 +84,152 @@ impl<'de> Deserialize<'de> for WhitelistEntry {
     }
 }
 
-/// Every egress address of some clusters, deduplicated and sorted (IPv4
-/// first). Serializes as a JSON array of `{"cidr", "clusters", "reason"}`;
-/// displays as one CIDR per line.
+/// Why a [`Whitelist`] may not be the whole story for a cluster. Its name
+/// ([`as_str`](Self::as_str)) is stable; `Display` and `FromStr`
+/// round-trip it.
+///
+/// ```
+/// use civo_egress::WhitelistWarningKind;
+/// assert_eq!("grows-with-pool".parse::<WhitelistWarningKind>()?, WhitelistWarningKind::GrowsWithPool);
+/// assert_eq!(WhitelistWarningKind::Incomplete.to_string(), "incomplete");
+/// assert!("stale".parse::<WhitelistWarningKind>().is_err());
+/// # Ok::<(), civo_egress::ParseNameError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum WhitelistWarningKind {
+    /// Some nodes of the cluster's public-IP pools have no public IP yet:
+    /// pods on them will leave from addresses the whitelist cannot list.
+    Incomplete,
+    /// The cluster has public-IP pools: each new node of them adds its own
+    /// public IP to the egress set.
+    GrowsWithPool,
+    /// The destination is inside the cluster's network, so it sees the
+    /// nodes' private IPs: the list changes as nodes come and go.
+    FollowsNodes,
+    /// The destination is not a public address, and is inside none of the
+    /// cluster's networks: the cluster's pods cannot reach it privately.
+    NoPrivateRoute,
+}
+
+impl WhitelistWarningKind {
+    /// Every kind.
+    pub const ALL: &'static [Self] = &[Self::Incomplete, Self::GrowsWithPool, Self::FollowsNodes, Self::NoPrivateRoute];
+    const NAMES: &'static [&'static str] = &["incomplete", "grows-with-pool", "follows-nodes", "no-private-route"];
+
+    /// The stable name: `incomplete`, `grows-with-pool`, `follows-nodes` or
+    /// `no-private-route`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Incomplete => "incomplete",
+            Self::GrowsWithPool => "grows-with-pool",
+            Self::FollowsNodes => "follows-nodes",
+            Self::NoPrivateRoute => "no-private-route",
+        }
+    }
+}
+
+impl fmt::Display for WhitelistWarningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for WhitelistWarningKind {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| ParseNameError::new("whitelist warning kind", s).known(Self::NAMES))
+    }
+}
+
+impl Serialize for WhitelistWarningKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for WhitelistWarningKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a [`Whitelist`] cannot promise about one cluster: its kind, the
+/// cluster, and a sentence saying what it means and what to do.
+/// Serializes as `{"kind", "cluster", "message"}` (on its own: the
+/// whitelist's JSON does not carry its warnings).
+///
+/// ```
+/// use civo_egress::{Topology, Whitelist, WhitelistWarningKind};
+/// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+///   "public_ip_pools": [{"id": "edge", "pending": 1}]}]}"#)?;
+/// let whitelist = Whitelist::of(&topology)?;
+/// let kinds: Vec<_> = whitelist.warnings().iter().map(|w| w.kind()).collect();
+/// assert_eq!(kinds, [WhitelistWarningKind::GrowsWithPool, WhitelistWarningKind::Incomplete]);
+/// assert_eq!(whitelist.warnings()[1].cluster(), "prod");
+/// assert!(!whitelist.is_complete());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhitelistWarning {
+    kind: WhitelistWarningKind,
+    cluster: String,
+    message: String,
+}
+
+impl WhitelistWarning {
+    /// What the warning is about.
+    #[must_use]
+    pub const fn kind(&self) -> WhitelistWarningKind {
+        self.kind
+    }
+
+    /// The cluster concerned.
+    #[must_use]
+    pub fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// What it means and what to do.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for WhitelistWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WhitelistWarning({} {})", self.kind, self.cluster)
+    }
+}
+
+/// `cluster NAME: message`.
+impl fmt::Display for WhitelistWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cluster {}: {}", self.cluster, self.message)
+    }
+}
+
+/// The source addresses a destination will see from some clusters,
+/// deduplicated and sorted (IPv4 first), with the [warnings](Self::warnings)
+/// that say where the list is not the whole story. Serializes as a JSON
+/// array of `{"cidr", "clusters", "reason"}` (the warnings are not part of
+/// it: read them from [`warnings`](Self::warnings)); displays as one CIDR
+/// per line.
+///
+/// For a destination outside every cluster network (the internet, a
+/// partner; the default), that is the egress set: each cluster's egress
+/// IP(s) and the public IP of each public-IP-pool node. For a destination
+/// inside a cluster's network (a Civo database or instance on the same
+/// private network), it is that cluster's node private IPs: see
+/// [`WhitelistBuilder::destination`].
 ///
 /// ```
 /// use civo_egress::{Topology, Whitelist};
@@ -98,26 +247,150 @@ impl<'de> Deserialize<'de> for WhitelistEntry {
 /// ```
 ///
 /// Deserializing checks the same invariants: host CIDRs only, each with its
-/// clusters and reason, and no address twice (the entries are sorted).
-#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+/// clusters and reason, and no address twice (the entries are sorted). A
+/// deserialized whitelist has no warnings and no destination.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Whitelist {
     entries: Vec<WhitelistEntry>,
+    warnings: Vec<WhitelistWarning>,
+    destination: Option<IpAddr>,
+}
+
+/// Chooses the clusters and the destination of a [`Whitelist`]; made by
+/// [`Whitelist::builder`].
+///
+/// ```
+/// use civo_egress::{Topology, Whitelist, WhitelistWarningKind};
+/// let topology = Topology::from_json(r#"{"clusters": [{
+///   "name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
+///   "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}, {"name": "w-2", "private_ip": "192.168.1.5"}]}]}"#)?;
+/// // A partner on the internet sees the egress IP:
+/// let partner = Whitelist::builder(&topology).destination("203.0.113.9".parse::<std::net::IpAddr>()?).build()?;
+/// assert_eq!(partner.to_string(), "212.2.253.151/32\n");
+/// // A database on the cluster's own network sees each node's private IP:
+/// let database = Whitelist::builder(&topology)
+///     .cluster("prod")
+///     .destination("192.168.1.50".parse::<std::net::IpAddr>()?)
+///     .build()?;
+/// assert_eq!(database.to_string(), "192.168.1.4/32\n192.168.1.5/32\n");
+/// assert_eq!(database.warnings()[0].kind(), WhitelistWarningKind::FollowsNodes);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct WhitelistBuilder<'t> {
+    topology: &'t Topology,
+    clusters: Option<Vec<String>>,
+    destination: Option<IpAddr>,
+    allow_empty: bool,
+}
+
+impl<'t> WhitelistBuilder<'t> {
+    /// Adds one cluster, by name, to the selection (default: every cluster).
+    pub fn cluster(mut self, name: impl Into<String>) -> Self {
+        self.clusters.get_or_insert_with(Vec::new).push(name.into());
+        self
+    }
+
+    /// Adds these clusters, by name, to the selection (default: every
+    /// cluster). An empty list still makes an explicit, empty selection.
+    pub fn clusters<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.clusters.get_or_insert_with(Vec::new).extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The address the whitelist is for (default: a destination outside
+    /// every cluster network, such as a partner on the internet).
+    ///
+    /// - Outside every selected cluster's `network_cidr`: the egress set.
+    /// - Inside the network of some selected clusters: the private IP of
+    ///   each of their nodes in that network (flannel masquerades pod
+    ///   traffic to the node's address on the interface it leaves by, and
+    ///   such packets never pass the gateway), with a
+    ///   [`FollowsNodes`](WhitelistWarningKind::FollowsNodes) warning. The
+    ///   other selected clusters cannot reach it privately
+    ///   ([`NoPrivateRoute`](WhitelistWarningKind::NoPrivateRoute)) and add
+    ///   nothing.
+    /// - Not a public address and inside no selected network: the egress
+    ///   set, with a [`NoPrivateRoute`](WhitelistWarningKind::NoPrivateRoute)
+    ///   warning for each cluster.
+    /// - In the pod or service CIDR of a selected cluster: an error at
+    ///   [`build`](Self::build) ([`TopologyError::DestinationInsideCluster`]):
+    ///   pods reach it without leaving the cluster, no whitelist applies.
+    ///
+    /// A node's or LoadBalancer's private IP is inside the network (node
+    /// IPs); a LoadBalancer's public IP or another Civo public IP is reached
+    /// from the egress IPs. IPv4-mapped addresses count as IPv4.
+    pub fn destination(mut self, destination: impl Into<IpAddr>) -> Self {
+        self.destination = Some(destination.into().to_canonical());
+        self
+    }
+
+    /// Whether an empty selection (a topology without clusters, or an
+    /// empty list of names) gives an empty whitelist rather than an error.
+    pub fn allow_empty(mut self, allow: bool) -> Self {
+        self.allow_empty = allow;
+        self
+    }
+
+    /// Computes the whitelist.
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::UnknownCluster`] for a name not in the topology;
+    /// [`TopologyError::NoClusters`] when the selection is empty, unless
+    /// [`allow_empty`](Self::allow_empty); and
+    /// [`TopologyError::DestinationInsideCluster`] for a destination in a
+    /// selected cluster's pod or service CIDR.
+    pub fn build(self) -> Result<Whitelist, TopologyError> {
+        let topology = self.topology;
+        let selected: Vec<&Cluster> = match &self.clusters {
+            None => topology.clusters().iter().collect(),
+            Some(names) => {
+                let mut chosen: Vec<&Cluster> = Vec::with_capacity(names.len());
+                for name in names {
+                    let cluster =
+                        topology.cluster(name).ok_or_else(|| TopologyError::UnknownCluster { name: name.clone() })?;
+                    if !chosen.iter().any(|c| c.name() == cluster.name()) {
+                        chosen.push(cluster);
+                    }
+                }
+                chosen
+            }
+        };
+        if selected.is_empty() && !self.allow_empty {
+            return Err(TopologyError::NoClusters);
+        }
+        match self.destination {
+            None => Ok(Whitelist::egress(topology, &selected, None)),
+            Some(destination) => Whitelist::for_destination(topology, &selected, destination),
+        }
+    }
 }
 
 impl Whitelist {
+    /// Chooses the clusters and the destination, then
+    /// [`build`](WhitelistBuilder::build)s: see [`WhitelistBuilder`].
+    /// [`of`](Self::of), [`of_clusters`](Self::of_clusters) and
+    /// [`of_allowing_empty`](Self::of_allowing_empty) are its shortcuts.
+    pub fn builder(topology: &Topology) -> WhitelistBuilder<'_> {
+        WhitelistBuilder { topology, clusters: None, destination: None, allow_empty: false }
+    }
+
     /// Every egress IP of every cluster: each cluster's own egress IP(s),
-    /// and the public IP of every node in a public-IP node pool.
+    /// and the public IP of every node in a public-IP node pool. For a
+    /// destination outside every cluster network.
     ///
     /// # Errors
     ///
     /// [`TopologyError::NoClusters`] when the topology has no cluster: see
     /// [`of_allowing_empty`](Self::of_allowing_empty).
     pub fn of(topology: &Topology) -> Result<Self, TopologyError> {
-        if topology.clusters().is_empty() {
-            return Err(TopologyError::NoClusters);
-        }
-        Ok(Self::of_allowing_empty(topology))
+        Self::builder(topology).build()
     }
 
     /// As [`of`](Self::of), but an empty whitelist for a topology without
@@ -131,7 +404,8 @@ impl Whitelist {
     /// ```
     #[must_use]
     pub fn of_allowing_empty(topology: &Topology) -> Self {
-        Self::collect(topology, topology.clusters().iter())
+        let all: Vec<&Cluster> = topology.clusters().iter().collect();
+        Self::egress(topology, &all, None)
     }
 
     /// The whitelist of the named clusters only.
@@ -141,19 +415,12 @@ impl Whitelist {
     /// [`TopologyError::UnknownCluster`] when a name is not in the topology,
     /// [`TopologyError::NoClusters`] when `names` is empty.
     pub fn of_clusters<S: AsRef<str>>(topology: &Topology, names: &[S]) -> Result<Self, TopologyError> {
-        if names.is_empty() {
-            return Err(TopologyError::NoClusters);
-        }
-        let mut chosen = Vec::with_capacity(names.len());
-        for name in names {
-            let name = name.as_ref();
-            chosen.push(topology.cluster(name).ok_or_else(|| TopologyError::UnknownCluster { name: name.to_owned() })?);
-        }
-        Ok(Self::collect(topology, chosen.into_iter()))
+        Self::builder(topology).clusters(names.iter().map(|n| n.as_ref().to_owned())).build()
     }
 
-    fn collect<'a>(topology: &'a Topology, clusters: impl Iterator<Item = &'a Cluster>) -> Self {
-        let mut ips: Vec<IpAddr> = clusters.flat_map(Cluster::egress_ips).collect();
+    /// The egress set of `clusters`, with their pool warnings.
+    fn egress(topology: &Topology, clusters: &[&Cluster], destination: Option<IpAddr>) -> Self {
+        let mut ips: Vec<IpAddr> = clusters.iter().flat_map(|c| c.egress_ips()).collect();
         ips.sort_unstable();
         ips.dedup();
         let entries = ips
@@ -167,7 +434,120 @@ impl Whitelist {
                 }
             })
             .collect();
-        Self { entries }
+        let mut warnings = Vec::new();
+        for c in clusters {
+            if !c.public_ip_pools().is_empty() {
+                warnings.push(warning(WhitelistWarningKind::GrowsWithPool, c, reason::grows_with_pool(c)));
+            }
+            if c.pending_public_nodes() > 0 {
+                warnings.push(warning(WhitelistWarningKind::Incomplete, c, reason::incomplete(c)));
+            }
+        }
+        Self { entries, warnings, destination }
+    }
+
+    fn for_destination(topology: &Topology, selected: &[&Cluster], to: IpAddr) -> Result<Self, TopologyError> {
+        let answer = topology.classify_ip(to);
+        if matches!(answer.class(), IpClass::Pod | IpClass::Service)
+            && let Some(c) = selected.iter().find(|c| answer.clusters().iter().any(|n| n == c.name()))
+        {
+            return Err(TopologyError::DestinationInsideCluster {
+                destination: to.to_string(),
+                class: answer.class().as_str(),
+                cluster: c.name().to_owned(),
+            });
+        }
+        let networks =
+            |c: &Cluster| -> Vec<IpNet> { c.network_cidrs().iter().copied().filter(|n| n.contains(&to)).collect() };
+        let inside: Vec<&Cluster> = selected.iter().copied().filter(|c| !networks(c).is_empty()).collect();
+        let mut whitelist = if inside.is_empty() {
+            Self::egress(topology, selected, Some(to))
+        } else {
+            Self::nodes(&inside, to, &networks)
+        };
+        if special::lookup(to).is_some() {
+            for c in selected.iter().filter(|c| !inside.iter().any(|i| i.name() == c.name())) {
+                let message = format!(
+                    "destination {to} is not a public address and is inside none of the cluster's networks: its pods cannot reach it privately, and it is not routed on the internet"
+                );
+                whitelist.warnings.push(warning(WhitelistWarningKind::NoPrivateRoute, c, message));
+            }
+        }
+        Ok(whitelist)
+    }
+
+    /// The node private IPs of `inside` in the networks holding `to`.
+    fn nodes(inside: &[&Cluster], to: IpAddr, networks: &dyn Fn(&Cluster) -> Vec<IpNet>) -> Self {
+        // (address, cluster index in `inside`, node name, network)
+        let mut found: Vec<(IpAddr, usize, &str, IpNet)> = Vec::new();
+        let mut warnings = Vec::new();
+        for (ci, c) in inside.iter().enumerate() {
+            let nets = networks(c);
+            for n in c.nodes() {
+                if let Some(&net) = nets.iter().find(|net| net.contains(&n.private_ip())) {
+                    found.push((n.private_ip(), ci, n.name(), net));
+                }
+            }
+            let net = nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            let message = format!(
+                "destination {to} is inside the cluster's network {net}, so it sees the private IP of the node each pod runs on: the list follows the cluster's nodes and changes as nodes come and go (scaling, upgrades, replaced nodes); refresh it when they do"
+            );
+            warnings.push(warning(WhitelistWarningKind::FollowsNodes, c, message));
+            if c.pending_public_nodes() > 0 {
+                warnings.push(warning(WhitelistWarningKind::Incomplete, c, reason::incomplete(c)));
+            }
+        }
+        found.sort_by_key(|&(ip, ci, name, _)| (ip, ci, name));
+        let mut entries = Vec::new();
+        let mut rest = found.as_slice();
+        while let [(ip, _, name, net), ..] = rest {
+            let same = rest.iter().take_while(|f| f.0 == *ip).count();
+            let (group, tail) = rest.split_at(same);
+            rest = tail;
+            let mut clusters: Vec<String> = Vec::new();
+            for &(_, ci, _, _) in group {
+                let cluster = inside[ci].name();
+                if !clusters.iter().any(|c| c == cluster) {
+                    clusters.push(cluster.to_owned());
+                }
+            }
+            let more = match same - 1 {
+                0 => String::new(),
+                more => format!(" (and {more} more)"),
+            };
+            let of = match clusters.as_slice() {
+                [one] => format!("cluster {one}"),
+                many => format!("clusters {}", many.join(", ")),
+            };
+            let reason = format!(
+                "private IP of node {name}{more} of {of}: pods on it reach {to} from this address inside network {net} (flannel masquerades to the node's address, and the packets never pass the gateway); whitelist it for this destination, and follow the nodes: the list changes as nodes come and go"
+            );
+            entries.push(WhitelistEntry { cidr: IpNet::from(*ip), clusters, reason });
+        }
+        Self { entries, warnings, destination: Some(to) }
+    }
+
+    /// What the list cannot promise, per cluster: public-IP pools that make
+    /// it grow, nodes still without a public IP (then it is incomplete
+    /// now), a destination that follows the nodes, clusters that cannot
+    /// reach the destination. In selection order. Not serialized with the
+    /// whitelist.
+    #[must_use]
+    pub fn warnings(&self) -> &[WhitelistWarning] {
+        &self.warnings
+    }
+
+    /// Whether no cluster has public-IP-pool nodes still without a public
+    /// IP: no [`Incomplete`](WhitelistWarningKind::Incomplete) warning.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        !self.warnings.iter().any(|w| w.kind == WhitelistWarningKind::Incomplete)
+    }
+
+    /// The destination the whitelist was built for, if one was given.
+    #[must_use]
+    pub const fn destination(&self) -> Option<IpAddr> {
+        self.destination
     }
 
     /// The entries, sorted by address, IPv4 first.
@@ -234,6 +614,13 @@ impl fmt::Display for Whitelist {
     }
 }
 
+/// The entries alone, as a JSON array (not the warnings).
+impl Serialize for Whitelist {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.entries.serialize(serializer)
+    }
+}
+
 impl<'de> Deserialize<'de> for Whitelist {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut entries = Vec::<WhitelistEntry>::deserialize(deserializer)?;
@@ -241,8 +628,12 @@ impl<'de> Deserialize<'de> for Whitelist {
         if let Some(pair) = entries.windows(2).find(|pair| pair[0].cidr == pair[1].cidr) {
             return Err(serde::de::Error::custom(format_args!("whitelist lists {} twice", pair[0].cidr)));
         }
-        Ok(Self { entries })
+        Ok(Self { entries, warnings: Vec::new(), destination: None })
     }
+}
+
+fn warning(kind: WhitelistWarningKind, cluster: &Cluster, message: String) -> WhitelistWarning {
+    WhitelistWarning { kind, cluster: cluster.name().to_owned(), message }
 }
 
 impl<'a> IntoIterator for &'a Whitelist {

@@ -101,6 +101,9 @@ impl<'a> Builder<'a> {
             Self { clusters, answers: Vec::new(), range_answers: HashMap::new(), cluster_lists: HashMap::new() };
         let public = b.push(IpClass::Public, &[], "");
         debug_assert_eq!(public, PUBLIC);
+        if let Some(reason) = reason::public_while_pending(clusters) {
+            b.answers[PUBLIC as usize].reason = reason.into_boxed_str();
+        }
         b
     }
 
@@ -117,7 +120,13 @@ impl<'a> Builder<'a> {
     #[allow(clippy::expect_used)]
     fn push(&mut self, class: IpClass, clusters: &[usize], subject: impl fmt::Display) -> u32 {
         let names = self.names(clusters);
-        let reason = reason::write(class, subject, &names).into_boxed_str();
+        let mut reason = reason::write(class, subject, &names);
+        if class == IpClass::Egress {
+            for note in clusters.iter().filter_map(|&i| reason::pool_note(&self.clusters[i])) {
+                reason.push_str(&note);
+            }
+        }
+        let reason = reason.into_boxed_str();
         let id = u32::try_from(self.answers.len())
             .ok()
             .filter(|&id| id & HAS_HOSTS == 0)
