@@ -265,7 +265,7 @@ pub struct Whitelist {
 ///   "name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
 ///   "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}, {"name": "w-2", "private_ip": "192.168.1.5"}]}]}"#)?;
 /// // A partner on the internet sees the egress IP:
-/// let partner = Whitelist::builder(&topology).destination("203.0.113.9".parse::<std::net::IpAddr>()?).build()?;
+/// let partner = Whitelist::builder(&topology).destination("8.8.8.8".parse::<std::net::IpAddr>()?).build()?;
 /// assert_eq!(partner.to_string(), "212.2.253.151/32\n");
 /// // A database on the cluster's own network sees each node's private IP:
 /// let database = Whitelist::builder(&topology)

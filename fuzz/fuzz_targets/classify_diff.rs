@@ -18,14 +18,18 @@ impl Bytes<'_> {
     }
 
     /// An address in a small universe, so that facts collide: 74.220.0.0/22,
-    /// 10.0.0.0/22, 203.0.113.0/24, 2a00::/118, and IPv4-mapped ones.
+    /// 10.0.0.0/22, 203.0.113.0/24, 2a00::/118, IPv4-mapped ones, and the
+    /// IANA rows where globally reachable rows nest in special ones:
+    /// 192.0.0.0/24 (192.0.0.9, 192.0.0.10) and 2001:1::/118 (2001:1::1-3).
     fn ip(&mut self) -> IpAddr {
         let (kind, hi, lo) = (self.byte(), u32::from(self.byte() & 3), u32::from(self.byte()));
-        match kind % 5 {
+        match kind % 7 {
             0 => IpAddr::V4(Ipv4Addr::from(0x4adc_0000 + (hi << 8) + lo)),
             1 => IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (hi << 8) + lo)),
             2 => IpAddr::V4(Ipv4Addr::from(0xcb00_7100 + lo)),
             3 => IpAddr::V6(Ipv6Addr::from((0x2a00u128 << 112) + u128::from((hi << 8) + lo))),
+            4 => IpAddr::V4(Ipv4Addr::from(0xc000_0000 + (lo & 15))),
+            5 => IpAddr::V6(Ipv6Addr::from((0x2001_0001u128 << 96) + u128::from((hi << 8) + lo))),
             _ => IpAddr::V6(Ipv4Addr::from(0x4adc_0000 + (hi << 8) + lo).to_ipv6_mapped()),
         }
     }

@@ -68,14 +68,18 @@ fn within_lists_each_answer_once() {
 }
 
 /// Addresses from a small universe, so that random facts overlap often:
-/// 74.220.0.0/22 (public), 10.0.0.0/22 (private), 203.0.113.0/24 (special)
-/// and 2a00::/118 (IPv6 public).
+/// 74.220.0.0/22 (public), 10.0.0.0/22 (private), 203.0.113.0/24 (special),
+/// 2a00::/118 (IPv6 public), and the IANA rows where globally reachable
+/// rows nest in special ones: 192.0.0.0/24 (192.0.0.9, 192.0.0.10) and
+/// 2001:1::/118 (2001:1::1 to 2001:1::3, in 2001::/23).
 fn addr() -> impl Strategy<Value = IpAddr> {
     prop_oneof![
         (0u32..1024).prop_map(|n| IpAddr::from(Ipv4Addr::from(0x4adc_0000 + n))),
         (0u32..1024).prop_map(|n| IpAddr::from(Ipv4Addr::from(0x0a00_0000 + n))),
         (0u32..256).prop_map(|n| IpAddr::from(Ipv4Addr::from(0xcb00_7100 + n))),
         (0u128..1024).prop_map(|n| IpAddr::from(Ipv6Addr::from((0x2a00u128 << 112) + n))),
+        (0u32..16).prop_map(|n| IpAddr::from(Ipv4Addr::from(0xc000_0000 + n))),
+        (0u128..1024).prop_map(|n| IpAddr::from(Ipv6Addr::from((0x2001_0001u128 << 96) + n))),
     ]
 }
 

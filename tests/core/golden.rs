@@ -1,13 +1,13 @@
 //! The exact snapshot JSON `to_json()` writes, pinned in
 //! `tests/fixtures/golden-snapshot.json`: every optional field set, a
 //! dual-stack cluster, LoadBalancers outside any cluster, reserved IPs with
-//! and without an assignment. A change to this file is a change of the
+//! and without an assignment, a public-IP pool with a pending node. A change to this file is a change of the
 //! binding format: additions only.
 
 use std::net::IpAddr;
 
 use civo_egress::ipnet::IpNet;
-use civo_egress::{Assignment, AssignmentKind, Cluster, LoadBalancer, Node, ReservedIp, Topology};
+use civo_egress::{Assignment, AssignmentKind, Cluster, LoadBalancer, Node, PublicIpPool, ReservedIp, Topology};
 
 const GOLDEN: &str = include_str!("../fixtures/golden-snapshot.json");
 
@@ -34,6 +34,7 @@ fn full() -> Topology {
             LoadBalancer::new("prod-ingress", ip("74.220.25.1")).unwrap().with_private_ip(ip("192.168.10.2")),
         )
         .load_balancer(LoadBalancer::new("prod-api", ip("74.220.25.9")).unwrap())
+        .public_ip_pool(PublicIpPool::new("e7b2c1d0-4f3a-4b8e-9c1d-2a3b4c5d6e7f", 1).unwrap())
         .build()
         .unwrap();
     let dual = Cluster::builder("dual")

@@ -1,5 +1,5 @@
 //! The pure core through the public API: topology and snapshot, classify,
-//! whitelist and audit, the golden snapshot, the value traits and Send/Sync,
+//! whitelist and audit, destinations and public-IP pools, the golden snapshot, the value traits and Send/Sync,
 //! and the property tests (among them the differential of the index against
 //! a naive scan). Builds and runs with `--no-default-features`. One binary,
 //! so the crate is linked once for all of them.
@@ -9,6 +9,7 @@
 mod api;
 mod audit;
 mod classify;
+mod destination;
 mod golden;
 mod properties;
 mod topology;
