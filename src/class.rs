@@ -33,7 +33,8 @@ pub enum IpClass {
     LoadBalancer,
     /// A reserved IP: pinned to an instance or LoadBalancer, not pod egress.
     Reserved,
-    /// A node's private IP: never seen on the internet.
+    /// A node's private IP: not seen by destinations outside the cluster's
+    /// network (they see the egress IP); a destination inside it does.
     Node,
     /// Inside a cluster's private network, not a known node or LoadBalancer.
     NodeNetwork,

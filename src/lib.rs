@@ -12,7 +12,10 @@
 //!   LoadBalancer, reserved, node, node-network, pod, service,
 //!   special-purpose, private or unknown public address (and why not).
 //! - **What must a partner allow?** [`Whitelist::of`], and [`audit`] to
-//!   check an existing allowlist against the topology.
+//!   check an existing allowlist against the topology. The answer depends
+//!   on the destination ([`Whitelist::builder`], [`audit_for`]): a partner
+//!   on the internet sees the egress IPs, a Civo database or instance on the
+//!   cluster's own private network sees each node's private IP.
 //!
 //! # A tour
 //!
@@ -63,6 +66,31 @@
 //! for finding in report.findings() {
 //!     println!("{finding}"); // what is wrong with each entry, and what to do
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Public-IP pools and destinations
+//!
+//! Nodes of a public-IP node pool ([`PublicIpPool`]) each egress from their
+//! own public IP, so the egress set grows with the pool, and while some of
+//! its nodes have no IP yet it is incomplete. The whitelist says so with
+//! typed [`WhitelistWarning`]s (never in its binding JSON, which stays an
+//! array of `{cidr, clusters, reason}`), [`audit`] with an
+//! `incomplete-egress` finding, and [`classify_ip`] in its reasons (an
+//! unknown public address may then be a new node's IP).
+//!
+//! ```
+//! use civo_egress::{Topology, Whitelist, WhitelistWarningKind};
+//! let topology = Topology::from_json(r#"{"clusters": [{
+//!   "name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
+//!   "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}],
+//!   "public_ip_pools": [{"id": "edge", "pending": 1}]}]}"#)?;
+//! let partner = Whitelist::of(&topology)?;
+//! assert!(!partner.is_complete());
+//! assert!(partner.warnings().iter().any(|w| w.kind() == WhitelistWarningKind::Incomplete));
+//! // A managed database on the cluster's network sees the node's private IP.
+//! let database = Whitelist::builder(&topology).destination("192.168.1.50".parse::<std::net::IpAddr>()?).build()?;
+//! assert_eq!(database.to_string(), "192.168.1.4/32\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -138,6 +166,14 @@
 //!
 //! # Classes and precedence
 //!
+//! The IANA special-purpose registries are followed row by row, with their
+//! "Globally Reachable" column: a globally reachable row (192.0.0.9,
+//! AS112's 192.31.196.0/24, 64:ff9b::/96...) classifies as `public` and is
+//! accepted as an egress IP; every other row is `special` (or `private` for
+//! RFC 1918 and fc00::/7), as are multicast and the IPv6 space outside
+//! 2000::/3. `tests/oracles.rs` checks the tables against Python's
+//! `netaddr`.
+//!
 //! When an address is several things, the first [`IpClass`] wins: egress >
 //! load-balancer > reserved > node > node-network > pod > service > special >
 //! private > public. The topology's own membership beats the IANA tables (a
@@ -156,7 +192,8 @@
 //!     "pod_cidr": "10.42.0.0/16", "service_cidr": "10.43.0.0/16",
 //!     "nodes": [{"name": "gw", "private_ip": "192.168.10.3", "public_ip": "74.220.24.10"},
 //!               {"name": "w-1", "private_ip": "192.168.10.4"}],
-//!     "load_balancers": [{"name": "prod-ingress", "public_ip": "74.220.25.1", "private_ip": "192.168.10.2"}]
+//!     "load_balancers": [{"name": "prod-ingress", "public_ip": "74.220.25.1", "private_ip": "192.168.10.2"}],
+//!     "public_ip_pools": [{"id": "e7b2c1d0-…", "pending": 1}]
 //!   }],
 //!   "load_balancers": [],
 //!   "reserved_ips": [{"name": "spare", "ip": "74.220.27.5",
@@ -167,8 +204,12 @@
 //! Only a cluster's `name` and `egress_ip` are required. `egress_ip` and the
 //! CIDR fields take one value or a list (dual stack: at most one egress IP
 //! per address family); `pod_cidr` and `service_cidr` default to K3s's
-//! [`K3S_POD_CIDR`] and [`K3S_SERVICE_CIDR`]. A node with a `public_ip`
-//! egresses from it. A `null` is the same as an absent field. Validation
+//! [`K3S_POD_CIDR`] and [`K3S_SERVICE_CIDR`] (for Talos clusters, pass
+//! [`TALOS_POD_CIDR`] and [`TALOS_SERVICE_CIDR`], upstream Talos's defaults).
+//! A node with a `public_ip` egresses from it. `public_ip_pools` (optional,
+//! omitted when empty) lists the cluster's public-IP node pools, each with
+//! the number of its nodes still without a public IP (`pending`, default
+//! 0). A `null` is the same as an absent field. Validation
 //! rejects, naming the field path and the value: unknown fields (a typo
 //! such as `"networkCidr"` or `"cluster"`, with the known field it was
 //! probably meant to be, unless [`Validation::allow_unknown_fields`]),
@@ -200,19 +241,19 @@
 //! | `cause.rs` | the foreign error under one of ours, reached through `source()` (crate-internal) |
 //! | `error.rs` | [`TopologyError`], [`AllowlistError`], [`ParseNameError`] |
 //! | `class.rs` | [`IpClass`], the class names |
-//! | `special.rs` | the IANA special-purpose tables |
+//! | `special.rs` | the IANA special-purpose tables, with each row's "Globally Reachable" value |
 //! | `validation.rs` | [`Validation`] |
 //! | `parse.rs` | address and CIDR parsing with field paths (crate-internal) |
-//! | `reason.rs` | the sentence behind each answer (crate-internal) |
-//! | `node.rs` | [`Node`], [`LoadBalancer`], [`ReservedIp`], [`Assignment`], [`AssignmentKind`] |
-//! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], the K3s constants |
+//! | `node.rs` | [`Node`], [`LoadBalancer`], [`ReservedIp`], [`Assignment`], [`AssignmentKind`], [`PublicIpPool`] |
+//! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], the K3s and Talos constants |
+//! | `reason.rs` | the sentence behind each answer and warning (crate-internal) |
 //! | `snapshot.rs` | the snapshot JSON of the resources: reading, unknown fields, writing |
 //! | `index/` | the compiled lookup behind `classify_ip` (crate-internal) |
 //! | `classify.rs` | [`Classification`], [`OwnedClassification`] |
 //! | `topology.rs` | [`Topology`] (every method), [`classify_ip`] |
-//! | `whitelist.rs` | [`Whitelist`], [`WhitelistEntry`] |
+//! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`], [`WhitelistWarning`], [`WhitelistWarningKind`] |
 //! | `allowlist.rs` | [`Allowlist`], [`AllowlistEntry`] |
-//! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`AuditReport`], [`Finding`], [`FindingKind`], [`Severity`] |
+//! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`audit_for`], [`AuditReport`], [`Finding`], [`FindingKind`], [`Severity`] |
 //! | `diff.rs` | [`diff`], [`TopologyDiff`], [`Change`], [`ChangeKind`] |
 //!
 //! # Optional features
@@ -254,25 +295,25 @@
 
 // The pure core: its files are layered as "Where things are" lists them.
 mod allowlist; // Allowlist, AllowlistEntry
-mod audit; // audit, AuditReport, Finding
+mod audit; // audit, audit_for, AuditReport, Finding
 mod cause; // the io/JSON/HTTP/DNS/YAML error under ours, for source()
 mod class; // IpClass
 mod classify; // Classification, OwnedClassification
-mod cluster; // Cluster, ClusterBuilder, K3s constants
+mod cluster; // Cluster, ClusterBuilder, K3s and Talos constants
 mod diff; // diff, TopologyDiff, Change
 mod error; // TopologyError, AllowlistError, ParseNameError
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 mod index; // the compiled classify index
-mod node; // Node, LoadBalancer, ReservedIp, Assignment
+mod node; // Node, LoadBalancer, ReservedIp, Assignment, PublicIpPool
 mod parse; // field-path parsing helpers
 mod reason; // the sentences of the answers
 mod snapshot; // snapshot JSON of the resources
 mod special; // IANA special-purpose tables
 mod topology; // Topology, classify_ip
 mod validation; // Validation
-mod whitelist; // Whitelist, WhitelistEntry
+mod whitelist; // Whitelist, WhitelistBuilder, WhitelistEntry, WhitelistWarning
 
 // The network layers, on top of the core, each a public module.
 #[cfg(feature = "civo-api")]
