@@ -49,14 +49,12 @@ impl fmt::Display for ApiKey {
 /// Precedence of the region: the caller's ([`Selection::region`],
 /// [`CivoClientBuilder::region`], a CLI's `--region`), then `CIVO_REGION`,
 /// then the CLI config's `meta.default_region`, then [`DEFAULT_REGION`]
-/// (and the client [remembers](CivoClient::region_was_defaulted) that it was
-/// defaulted).
+/// (and the client [remembers][remembers] that it was defaulted).
 ///
 /// [`Selection::region`]: super::Selection::region
 /// [`CivoClientBuilder::region`]: super::CivoClientBuilder::region
 /// [`DEFAULT_REGION`]: super::DEFAULT_REGION
-/// [`CivoClient`]: super::CivoClient
-/// [`CivoClient::region_was_defaulted`]: super::CivoClient::region_was_defaulted
+/// [remembers]: super::CivoClient::region_was_defaulted
 ///
 /// ```no_run
 /// use civo_egress::civo::{CivoClient, CivoConfig, DEFAULT_REGION};
