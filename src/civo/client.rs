@@ -20,7 +20,8 @@ use crate::http::{self, BodyError, UrlProblem};
 
 /// The public Civo API.
 pub const DEFAULT_API_URL: &str = "https://api.civo.com";
-/// The region used when neither the caller nor the Civo CLI config names one.
+/// The region used when neither the caller, nor `CIVO_REGION`, nor the Civo
+/// CLI config names one.
 pub const DEFAULT_REGION: &str = "LON1";
 
 /// Pages of a list fetched at once, so a large account does not trip the
@@ -52,6 +53,9 @@ const MAX_PAGES: u32 = 1000;
 pub struct CivoClient {
     shared: Arc<Shared>,
     region: Arc<str>,
+    /// No region was given: not by the builder, `CIVO_REGION` or the Civo
+    /// CLI config.
+    region_defaulted: bool,
 }
 
 struct Shared {
@@ -70,6 +74,7 @@ impl fmt::Debug for CivoClient {
         f.debug_struct("CivoClient")
             .field("api_url", &self.shared.base.as_str())
             .field("region", &&*self.region)
+            .field("region_defaulted", &self.region_defaulted)
             .field("api_key", &self.shared.key)
             .finish_non_exhaustive()
     }
@@ -128,7 +133,9 @@ impl CivoClientBuilder {
         self
     }
 
-    /// The region sent with every request (default [`DEFAULT_REGION`]).
+    /// The region sent with every request. It wins over a
+    /// [`CivoConfig`]'s (`CIVO_REGION`, then the Civo CLI config's
+    /// `meta.default_region`); without any, [`DEFAULT_REGION`].
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -191,7 +198,9 @@ impl CivoClientBuilder {
         }
         let http = http::client_from(None, self.request_timeout)
             .map_err(|e| CivoError::Tls { message: e.message().to_owned(), source: e.cause() })?;
-        let region = self.region.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        let region = self.region.filter(|r| !r.trim().is_empty());
+        let region_defaulted = region.is_none();
+        let region = region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
         Ok(CivoClient {
             shared: Arc::new(Shared {
                 http,
@@ -204,6 +213,7 @@ impl CivoClientBuilder {
                 page_size: self.page_size,
             }),
             region: region.into(),
+            region_defaulted,
         })
     }
 }
@@ -220,8 +230,11 @@ impl CivoClient {
         CivoClientBuilder::default()
     }
 
-    /// A client configured from `CIVO_TOKEN`, `CIVO_API_URL` and the Civo
-    /// CLI config, as the `civo` command is.
+    /// A client configured from the environment and the Civo CLI config
+    /// ([`CivoConfig::from_env`]): the key from `CIVO_TOKEN` or the CLI
+    /// config, as the `civo` command finds it; the region from
+    /// `CIVO_REGION`, else the CLI config; the URL from `CIVO_API_URL`, else
+    /// the CLI config.
     ///
     /// # Errors
     ///
@@ -233,13 +246,33 @@ impl CivoClient {
     /// The same client, asking about another region.
     #[must_use]
     pub fn with_region(&self, region: &str) -> Self {
-        Self { shared: Arc::clone(&self.shared), region: region.into() }
+        Self { shared: Arc::clone(&self.shared), region: region.into(), region_defaulted: false }
     }
 
     /// The region this client asks about.
     #[must_use]
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// Whether [`region`](Self::region) is [`DEFAULT_REGION`] because
+    /// nothing named one: not the builder's
+    /// [`region`](CivoClientBuilder::region), not `CIVO_REGION`, not the
+    /// Civo CLI config's `meta.default_region`. Discovery then warns
+    /// ([`WarningKind::RegionDefaulted`](super::WarningKind::RegionDefaulted))
+    /// when it finds no cluster: the account may have clusters in another
+    /// region.
+    ///
+    /// ```
+    /// use civo_egress::civo::CivoClient;
+    /// let client = CivoClient::builder().api_key("my-key").build()?; // no connection
+    /// assert_eq!((client.region(), client.region_was_defaulted()), ("LON1", true));
+    /// assert!(!client.with_region("LON1").region_was_defaulted());
+    /// # Ok::<(), civo_egress::civo::CivoError>(())
+    /// ```
+    #[must_use]
+    pub const fn region_was_defaulted(&self) -> bool {
+        self.region_defaulted
     }
 
     pub(crate) fn new_deadline(&self) -> Instant {
@@ -354,7 +387,10 @@ impl CivoClient {
     }
 
     /// Every item of a paginated list: the first page says how many pages
-    /// there are, the rest are fetched concurrently.
+    /// there are, the rest are fetched concurrently. `pages` is not trusted
+    /// alone (the API once under-reported it by one): while the last page
+    /// came back full, the next one is asked for too, within
+    /// [`MAX_PAGES`].
     async fn get_all<T: DeserializeOwned + Default>(
         &self,
         path: &[&str],
@@ -371,6 +407,14 @@ impl CivoClient {
                 source: None,
             });
         }
+        // The server may cap per_page below what was asked: its own figure
+        // says what a full page is.
+        let full = |page: &Page<T>| {
+            let size = if page.per_page > 0 { page.per_page } else { self.shared.page_size };
+            !page.items.is_empty() && page.items.len() >= usize::try_from(size).unwrap_or(usize::MAX)
+        };
+        let mut last_full = full(&first);
+        let mut items = first.items;
         let rest: Vec<Page<T>> = stream::iter(2..=first.pages)
             .map(|page| {
                 let query = page_query(page);
@@ -379,7 +423,23 @@ impl CivoClient {
             .buffered(CONCURRENT_PAGES)
             .try_collect()
             .await?;
-        Ok(first.items.into_iter().chain(rest.into_iter().flat_map(|p| p.items)).collect())
+        if let Some(last) = rest.last() {
+            last_full = full(last);
+        }
+        items.extend(rest.into_iter().flat_map(|p| p.items));
+        let mut page = first.pages.max(1);
+        while last_full && page < MAX_PAGES {
+            page += 1;
+            let next: Page<T> = self.get(path, &page_query(page), deadline).await?;
+            // A server that answers a page past the end with another page
+            // (its last, say) is not read twice.
+            if next.page != 0 && next.page != page {
+                break;
+            }
+            last_full = full(&next);
+            items.extend(next.items);
+        }
+        Ok(items)
     }
 
     /// GETs `/v2/{path}` with the region and `query`, retrying 429 and 5xx

@@ -1,5 +1,7 @@
-//! The API key and the settings Civo CLI users already have: `CIVO_TOKEN`,
-//! `CIVO_API_URL`, and `~/.civo.json` (or the file `CIVO_CONFIG` names).
+//! The API key and the settings Civo users already have: the Civo CLI's
+//! `CIVO_TOKEN` and `~/.civo.json` (or the file `CIVO_CONFIG` names), and
+//! `CIVO_REGION` and `CIVO_API_URL`, which the Civo Terraform provider and
+//! the cloud controller manager read (the Civo CLI does not).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -39,7 +41,20 @@ impl fmt::Display for ApiKey {
     }
 }
 
-/// Where to reach the Civo API, as the Civo CLI's users have it configured.
+/// Where to reach the Civo API, as Civo's users have it configured: the
+/// Civo CLI reads only `CIVO_TOKEN` and `CIVO_CONFIG` (or `~/.civo.json`);
+/// `CIVO_REGION` and `CIVO_API_URL` are the Terraform provider's and the
+/// cloud controller manager's, honoured here too.
+///
+/// Precedence of the region: the caller's ([`Selection::region`],
+/// [`CivoClientBuilder::region`], a CLI's `--region`), then `CIVO_REGION`,
+/// then the CLI config's `meta.default_region`, then [`DEFAULT_REGION`]
+/// (and the client [remembers][remembers] that it was defaulted).
+///
+/// [`Selection::region`]: super::Selection::region
+/// [`CivoClientBuilder::region`]: super::CivoClientBuilder::region
+/// [`DEFAULT_REGION`]: super::DEFAULT_REGION
+/// [remembers]: super::CivoClient::region_was_defaulted
 ///
 /// ```no_run
 /// use civo_egress::civo::{CivoClient, CivoConfig, DEFAULT_REGION};
@@ -87,9 +102,22 @@ impl CivoConfig {
     /// `var` (for tests and for callers with their own environment).
     ///
     /// The key is `CIVO_TOKEN`, else the config file's
-    /// `apikeys[meta.current_apikey]`; the region is `meta.default_region`;
-    /// the API URL is `CIVO_API_URL`, else `meta.url`. The file is
-    /// `CIVO_CONFIG`, else `$HOME/.civo.json`.
+    /// `apikeys[meta.current_apikey]`; the region is `CIVO_REGION`, else
+    /// `meta.default_region`; the API URL is `CIVO_API_URL`, else `meta.url`.
+    /// The file is `CIVO_CONFIG`, else `$HOME/.civo.json`. Blank values
+    /// count as unset.
+    ///
+    /// ```
+    /// use civo_egress::civo::CivoConfig;
+    /// let env = |name: &str| match name {
+    ///     "CIVO_TOKEN" => Some("my-key".to_owned()),
+    ///     "CIVO_REGION" => Some("FRA1".to_owned()),
+    ///     _ => None, // no HOME, no CIVO_CONFIG: no file read
+    /// };
+    /// let config = CivoConfig::from_vars(env)?;
+    /// assert_eq!(config.region(), Some("FRA1"));
+    /// # Ok::<(), civo_egress::civo::CivoError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -107,7 +135,10 @@ impl CivoConfig {
         let file_key = cli.apikeys.get(&cli.meta.current_apikey).cloned();
         Ok(Self {
             api_key: nonempty("CIVO_TOKEN").or(file_key).filter(|k| !k.trim().is_empty()).map(ApiKey::new),
-            region: Some(cli.meta.default_region).filter(|r| !r.trim().is_empty()),
+            region: nonempty("CIVO_REGION")
+                .or(Some(cli.meta.default_region))
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty()),
             api_url: nonempty("CIVO_API_URL").or(Some(cli.meta.url).filter(|u| !u.trim().is_empty())),
         })
     }
@@ -118,7 +149,8 @@ impl CivoConfig {
         self.api_key.as_ref()
     }
 
-    /// The default region found, if any.
+    /// The region found, if any: `CIVO_REGION`, else the Civo CLI config's
+    /// `meta.default_region`.
     #[must_use]
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()

@@ -111,3 +111,29 @@ pub(crate) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
+
+/// A boolean as [`flag`] reads it, or `None` when the field is `null` (an
+/// absent field is `None` through `#[serde(default)]`).
+pub(crate) fn opt_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    match value {
+        serde_json::Value::Null => Ok(None),
+        other => flag(other).map(Some).map_err(de::Error::custom),
+    }
+}
+
+/// Whether a field is set, as text: `null`, `""`, `false` and `0` are `""`;
+/// a string or number is its text; anything else (an object, a list, `true`)
+/// is its JSON text. For fields read only to know whether they are set.
+pub(crate) fn presence<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde_json::Value;
+    Ok(match Value::deserialize(d)? {
+        Value::Null | Value::Bool(false) => String::new(),
+        Value::String(text) => text.trim().to_owned(),
+        Value::Number(n) if n.as_f64() == Some(0.0) => String::new(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(list) if list.is_empty() => String::new(),
+        Value::Object(map) if map.is_empty() => String::new(),
+        other => other.to_string(),
+    })
+}

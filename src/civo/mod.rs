@@ -4,13 +4,21 @@
 //!
 //! # Discovering an account
 //!
-//! [`CivoClient`] reads the key, the region and the API URL the way the
-//! `civo` command does ([`CivoConfig`]: `CIVO_TOKEN`, `CIVO_API_URL`,
-//! `~/.civo.json`), and [`CivoClient::discover`] builds the snapshot of the
-//! clusters a [`Selection`] names: each cluster's egress IP (`master_ip`),
-//! its public-IP-pool nodes, network, nodes, LoadBalancers and the reserved
-//! IPs. What it could not use is a [`DiscoveryWarning`], returned with the
-//! topology rather than logged.
+//! [`CivoClient`] reads the key the way the `civo` command does
+//! ([`CivoConfig`]: `CIVO_TOKEN`, else `~/.civo.json` or the file
+//! `CIVO_CONFIG` names), the region from `CIVO_REGION`, else the CLI config,
+//! and the API URL from `CIVO_API_URL`, else the CLI config (those two
+//! variables are the Civo Terraform provider's and the cloud controller
+//! manager's, not the CLI's). [`CivoClient::discover`] builds the snapshot
+//! of the clusters a [`Selection`] names: each cluster's egress IP
+//! (`master_ip`), its public-IP node pools and their nodes, network, nodes,
+//! LoadBalancers and the reserved IPs. What it could not use or cannot
+//! vouch for is a [`DiscoveryWarning`] with a [`WarningKind`], returned with
+//! the topology rather than logged: a list the key may not read (HTTP 403),
+//! a cluster deleted mid-discovery (HTTP 404), a pool whose nodes have no
+//! public IP yet, a cluster not ready, what the model does not cover
+//! (Talos, Cilium, VLANs, IPv6). An authentication failure (401), any other
+//! error status after the retries, and the deadline still fail the call.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -81,8 +89,8 @@ pub use error::CivoError;
 /// ```
 pub mod api {
     pub use super::models::{
-        ApiAssignment, ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion, ApiRegionFeatures,
-        ApiReservedIp,
+        ApiAssignment, ApiCluster, ApiCondition, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiRegion,
+        ApiRegionFeatures, ApiReservedIp,
     };
 }
 

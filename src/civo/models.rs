@@ -16,6 +16,8 @@ pub(crate) struct Page<T> {
     #[serde(deserialize_with = "lenient::count")]
     pub(crate) page: u32,
     #[serde(deserialize_with = "lenient::count")]
+    pub(crate) per_page: u32,
+    #[serde(deserialize_with = "lenient::count")]
     pub(crate) pages: u32,
     #[serde(deserialize_with = "lenient::list")]
     pub(crate) items: Vec<T>,
@@ -56,9 +58,38 @@ pub struct ApiCluster {
     /// A 2019-2020 cluster whose every node has a public IP.
     #[serde(deserialize_with = "lenient::flag")]
     pub(crate) legacy: bool,
+    /// Whether the cluster says it is ready; `None` when the API did not say.
+    #[serde(deserialize_with = "lenient::opt_flag")]
+    pub(crate) ready: Option<bool>,
+    /// The readiness conditions (`null` is none).
+    #[serde(deserialize_with = "lenient::list")]
+    pub(crate) conditions: Vec<ApiCondition>,
     /// The node pools.
     #[serde(deserialize_with = "lenient::list")]
     pub(crate) pools: Vec<ApiPool>,
+    /// The pools asked for (id, size, count, flag; no instances).
+    #[serde(deserialize_with = "lenient::list")]
+    pub(crate) required_pools: Vec<ApiPool>,
+}
+
+/// A readiness condition of a cluster (`ControlPlaneReady`,
+/// `WorkerNodesReady`, `ClusterVersionSync`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ApiCondition {
+    /// What the condition is about (the JSON's `type`).
+    #[serde(rename = "type", deserialize_with = "lenient::string")]
+    pub(crate) kind: String,
+    /// `True`, `False` or `Unknown` (a boolean is read as its text).
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) status: String,
+    /// Why, in one word.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) reason: String,
+    /// Why, in a sentence.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) message: String,
 }
 
 /// A node pool of a cluster.
@@ -69,6 +100,9 @@ pub struct ApiPool {
     /// The pool id.
     #[serde(deserialize_with = "lenient::string")]
     pub(crate) id: String,
+    /// The instance size of its nodes.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) size: String,
     /// The number of nodes asked for.
     #[serde(deserialize_with = "lenient::count")]
     pub(crate) count: u32,
@@ -104,6 +138,9 @@ pub struct ApiInstance {
     /// Its public IP, `""` for most nodes.
     #[serde(deserialize_with = "lenient::string")]
     pub(crate) public_ip: String,
+    /// Its IPv6 address, `""` when none.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) ipv6: String,
     /// `ACTIVE` when running.
     #[serde(deserialize_with = "lenient::string")]
     pub(crate) status: String,
@@ -201,6 +238,25 @@ pub struct ApiNetwork {
     /// The IPv6 CIDR, `""` when none.
     #[serde(deserialize_with = "lenient::string")]
     pub(crate) cidr_v6: String,
+    /// The name the Civo CLI shows.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) label: String,
+    /// `Active` when usable.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) status: String,
+    /// Whether IPv4 is on.
+    #[serde(deserialize_with = "lenient::flag")]
+    pub(crate) ipv4_enabled: bool,
+    /// Whether IPv6 is on.
+    #[serde(deserialize_with = "lenient::flag")]
+    pub(crate) ipv6_enabled: bool,
+    /// The network's IPv4 gateway.
+    #[serde(deserialize_with = "lenient::string")]
+    pub(crate) gateway_ipv4: String,
+    /// The customer VLAN the network is connected to, as text (`""` when
+    /// none; a number, a string or an object is kept as its JSON text).
+    #[serde(deserialize_with = "lenient::presence")]
+    pub(crate) vlan_id: String,
 }
 
 /// A region (`GET /v2/regions`).
@@ -307,13 +363,33 @@ getters!(ApiCluster {
     network_id: str,
     /// A 2019-2020 cluster whose every node has a public IP.
     legacy: copy<bool>,
+    /// Whether the cluster says it is ready; `None` when the API did not say.
+    ready: copy<Option<bool>>,
+    /// The readiness conditions (empty when `null`).
+    conditions: list<ApiCondition>,
     /// The node pools.
     pools: list<ApiPool>,
+    /// The pools asked for, where the API returns them (id, size, count,
+    /// flag; no instances).
+    required_pools: list<ApiPool>,
+});
+
+getters!(ApiCondition {
+    /// What the condition is about (the JSON's `type`), e.g. `WorkerNodesReady`.
+    kind: str,
+    /// `True`, `False` or `Unknown`, as sent.
+    status: str,
+    /// Why, in one word.
+    reason: str,
+    /// Why, in a sentence.
+    message: str,
 });
 
 getters!(ApiPool {
     /// The pool id.
     id: str,
+    /// The instance size of its nodes.
+    size: str,
     /// The number of nodes asked for.
     count: copy<u32>,
     /// The instance names (hostnames) in the pool.
@@ -335,6 +411,8 @@ getters!(ApiInstance {
     private_ip: str,
     /// Its public IP, `""` for most nodes.
     public_ip: str,
+    /// Its IPv6 address, `""` when none.
+    ipv6: str,
     /// `ACTIVE` when running.
     status: str,
 });
@@ -385,6 +463,19 @@ getters!(ApiNetwork {
     cidr: str,
     /// The IPv6 CIDR, `""` when none.
     cidr_v6: str,
+    /// The name the Civo CLI shows.
+    label: str,
+    /// `Active` when usable.
+    status: str,
+    /// Whether IPv4 is on.
+    ipv4_enabled: copy<bool>,
+    /// Whether IPv6 is on.
+    ipv6_enabled: copy<bool>,
+    /// The network's IPv4 gateway, as sent.
+    gateway_ipv4: str,
+    /// The customer VLAN it is connected to, as text; `""` when none. See
+    /// [`is_vlan_connected`](Self::is_vlan_connected).
+    vlan_id: str,
 });
 
 getters!(ApiRegion {
@@ -408,6 +499,41 @@ impl ApiNetwork {
     #[must_use]
     pub const fn is_default(&self) -> bool {
         self.default
+    }
+
+    /// Whether the network is connected to a customer VLAN (`vlan_id` set
+    /// and not `0`): that VLAN's own gateway may carry egress.
+    #[must_use]
+    pub fn is_vlan_connected(&self) -> bool {
+        let id = self.vlan_id.trim();
+        !id.is_empty() && id != "0"
+    }
+}
+
+impl ApiCondition {
+    /// Whether the condition holds (`status` is `True`, in any case).
+    #[must_use]
+    pub fn is_true(&self) -> bool {
+        self.status.trim().eq_ignore_ascii_case("true")
+    }
+}
+
+impl ApiPool {
+    /// Whether `instance` belongs to this pool: its node name is one of
+    /// [`instance_names`](Self::instance_names), or it is one of
+    /// [`instances`](Self::instances) (same id or hostname).
+    #[must_use]
+    pub fn contains(&self, instance: &ApiInstance) -> bool {
+        let name = instance.node_name();
+        let named = !name.is_empty()
+            && self
+                .instance_names
+                .iter()
+                .any(|n| n.trim() == name || (!instance.name.is_empty() && n.trim() == instance.name));
+        named
+            || self.instances.iter().any(|i| {
+                (!i.id.is_empty() && i.id == instance.id) || (!i.hostname.is_empty() && i.hostname == instance.hostname)
+            })
     }
 }
 

@@ -80,3 +80,37 @@ fn retry_waits_follow_the_headers_then_back_off() {
     assert_eq!(wait(&[], 3), Duration::from_secs(2));
     assert_eq!(wait(&[], 40), Duration::from_secs(4));
 }
+
+#[test]
+fn every_warning_kind_round_trips_its_name() {
+    use super::WarningKind;
+    let mut names: Vec<&str> = WarningKind::ALL.iter().map(|k| k.as_str()).collect();
+    for kind in WarningKind::ALL {
+        assert_eq!(kind.as_str().parse::<WarningKind>().unwrap(), *kind);
+        assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::Value::from(kind.as_str()));
+    }
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), WarningKind::ALL.len(), "names are unique");
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Presence {
+    #[serde(default, deserialize_with = "lenient::opt_flag")]
+    ready: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::presence")]
+    vlan: String,
+}
+
+#[test]
+fn optional_flags_and_presence_fields_take_what_the_api_sends() {
+    let parse = |json: &str| serde_json::from_str::<Presence>(json).unwrap();
+    assert_eq!(parse("{}"), Presence { ready: None, vlan: String::new() });
+    assert_eq!(parse(r#"{"ready": null, "vlan": null}"#), Presence { ready: None, vlan: String::new() });
+    assert_eq!(parse(r#"{"ready": "False", "vlan": 0}"#), Presence { ready: Some(false), vlan: String::new() });
+    assert_eq!(parse(r#"{"ready": true, "vlan": 120}"#), Presence { ready: Some(true), vlan: "120".into() });
+    assert_eq!(parse(r#"{"vlan": " v-7 "}"#).vlan, "v-7");
+    assert_eq!(parse(r#"{"vlan": {"id": 7}}"#).vlan, r#"{"id":7}"#);
+    assert_eq!(parse(r#"{"vlan": []}"#).vlan, "");
+    assert!(serde_json::from_str::<Presence>(r#"{"ready": "perhaps"}"#).is_err());
+}

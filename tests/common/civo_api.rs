@@ -1,6 +1,7 @@
 //! A fake Civo API on 127.0.0.1: serves the fixtures in
 //! `tests/fixtures/civo-api/` with real pagination, checks the bearer key and
-//! the region, counts requests, and fails on demand.
+//! the region, counts requests, and fails on demand: once (`fail_next`), or
+//! for good (`forbid` a list, `under_report_pages` as the API once did).
 
 #![allow(dead_code)]
 
@@ -60,6 +61,33 @@ impl Account {
         }
     }
 
+    /// `fixtures/civo-api/cases/`: one cluster per case discovery must not
+    /// guess (see its README).
+    pub fn cases() -> Self {
+        let clusters = fixture_json("cases/kubernetes_clusters.json")["items"].as_array().unwrap().clone();
+        let instances = clusters
+            .iter()
+            .map(|c| {
+                let id = c["id"].as_str().unwrap().to_owned();
+                let body = fixture_json(&format!("cases/kubernetes_cluster_{id}_instances.json"));
+                (id, body)
+            })
+            .collect();
+        Self {
+            clusters,
+            instances,
+            load_balancers: fixture_json("cases/loadbalancers.json"),
+            reserved_ips: fixture_json("cases/ips.json")["items"].as_array().unwrap().clone(),
+            networks: fixture_json("cases/networks.json"),
+            regions: fixture_json("account/regions.json"),
+        }
+    }
+
+    /// An account with nothing in it.
+    pub fn empty() -> Self {
+        Self { load_balancers: json!([]), networks: json!([]), regions: json!([]), ..Self::default() }
+    }
+
     /// `fixtures/civo-api/civogo/`: the Go SDK's own test bodies, placeholders
     /// and all.
     pub fn civogo() -> Self {
@@ -113,6 +141,10 @@ struct State {
     key: String,
     region: String,
     max_per_page: usize,
+    /// Report one page fewer than there are (at least 1).
+    under_report: bool,
+    /// Paths answered 403 every time.
+    forbidden: Vec<String>,
     failures: VecDeque<(String, Reply)>,
     requests: Vec<String>,
 }
@@ -128,10 +160,15 @@ impl FakeCivo {
     /// Serves `account` for the key [`KEY`] in region LON1; lists hold at
     /// most `max_per_page` items a page.
     pub async fn start(account: Account, max_per_page: usize) -> Self {
+        Self::start_in(account, max_per_page, "LON1").await
+    }
+
+    /// As [`start`](Self::start), in `region` (other regions are refused).
+    pub async fn start_in(account: Account, max_per_page: usize, region: &str) -> Self {
         let state = Arc::new(Mutex::new(State {
             account,
             key: KEY.into(),
-            region: "LON1".into(),
+            region: region.into(),
             max_per_page,
             ..State::default()
         }));
@@ -153,6 +190,18 @@ impl FakeCivo {
     /// (failures queue up in order).
     pub fn fail_next(&self, path: &str, reply: Reply) {
         self.state.lock().unwrap().failures.push_back((path.into(), reply));
+    }
+
+    /// Every request whose path is `path` gets a 403 (the key's team member
+    /// lacks that permission), from now on.
+    pub fn forbid(&self, path: &str) {
+        self.state.lock().unwrap().forbidden.push(path.into());
+    }
+
+    /// Paginated lists say there is one page fewer than there is (the
+    /// API's old off-by-one), never fewer than 1.
+    pub fn under_report_pages(&self) {
+        self.state.lock().unwrap().under_report = true;
     }
 
     /// Every request target received so far.
@@ -184,10 +233,14 @@ fn answer(state: &Mutex<State>, request: &Request) -> Reply {
             r#"{"code":"region_not_found","reason":"The region you requested could not be found"}"#,
         );
     }
+    if state.forbidden.iter().any(|p| p == request.path()) {
+        return Reply::json(403, fixture("cases/error_403.json"));
+    }
     let account = &state.account;
+    let under = state.under_report;
     let segments: Vec<&str> = request.path().trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["v2", "kubernetes", "clusters"] => paginate(&account.clusters, request, state.max_per_page),
+        ["v2", "kubernetes", "clusters"] => paginate(&account.clusters, request, state.max_per_page, under),
         ["v2", "kubernetes", "clusters", id] => match account.clusters.iter().find(|c| c["id"] == *id) {
             Some(cluster) => Reply::json(200, cluster.to_string()),
             None => not_found_html(),
@@ -197,7 +250,7 @@ fn answer(state: &Mutex<State>, request: &Request) -> Reply {
             None => not_found_html(),
         },
         ["v2", "loadbalancers"] => Reply::json(200, account.load_balancers.to_string()),
-        ["v2", "ips"] => paginate(&account.reserved_ips, request, state.max_per_page),
+        ["v2", "ips"] => paginate(&account.reserved_ips, request, state.max_per_page, under),
         ["v2", "networks"] => Reply::json(200, account.networks.to_string()),
         ["v2", "regions"] => Reply::json(200, account.regions.to_string()),
         _ => not_found_html(),
@@ -209,10 +262,11 @@ pub fn not_found_html() -> Reply {
     Reply::text(404, "text/html", "<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>")
 }
 
-fn paginate(items: &[Value], request: &Request, max_per_page: usize) -> Reply {
+fn paginate(items: &[Value], request: &Request, max_per_page: usize, under_report: bool) -> Reply {
     let per_page = request.query("per_page").and_then(|p| p.parse().ok()).unwrap_or(20usize).clamp(1, max_per_page);
     let page = request.query("page").and_then(|p| p.parse().ok()).unwrap_or(1usize).max(1);
     let pages = items.len().div_ceil(per_page).max(1);
+    let pages = if under_report { (pages - 1).max(1) } else { pages };
     let slice: Vec<&Value> = items.iter().skip((page - 1) * per_page).take(per_page).collect();
     Reply::json(200, json!({"page": page, "per_page": per_page, "pages": pages, "items": slice}).to_string())
 }

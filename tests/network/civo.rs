@@ -52,11 +52,15 @@ async fn reads_every_page_and_sends_key_and_region_on_each_request() {
     let fake = FakeCivo::account().await;
     client(&fake).discover(&Selection::all()).await.unwrap();
     let requests = fake.requests();
-    assert_eq!(fake.count("/v2/kubernetes/clusters?"), 2, "{requests:?}");
+    // The fake caps pages at one item, so every last page comes back full:
+    // the client asks for one more each time (issue 11: `pages` is not
+    // trusted alone), and that one is empty.
+    assert_eq!(fake.count("/v2/kubernetes/clusters?"), 2 + 1, "{requests:?}");
     assert!(requests.iter().any(|r| r.contains("page=2")), "{requests:?}");
+    assert!(requests.iter().any(|r| r.starts_with("/v2/kubernetes/clusters?") && r.contains("page=3")), "{requests:?}");
     assert_eq!(fake.count("/v2/kubernetes/clusters/"), 2, "one instances request per cluster");
-    assert_eq!(fake.count("/v2/ips?"), 3, "three reserved IPs, one a page: {requests:?}");
-    assert_eq!(requests.len(), 2 + 2 + 3 + 1 + 1, "{requests:?}");
+    assert_eq!(fake.count("/v2/ips?"), 3 + 1, "three reserved IPs, one a page, then an empty page: {requests:?}");
+    assert_eq!(requests.len(), (2 + 1) + 2 + (3 + 1) + 1 + 1, "{requests:?}");
     assert!(requests.iter().all(|r| r.contains("region=LON1")), "{requests:?}");
 }
 
@@ -426,4 +430,389 @@ fn clients_and_errors_are_send_sync_and_cheap_to_clone() {
     let client = CivoClient::builder().api_key(KEY).build().unwrap();
     assert_send(&client.discover(&Selection::all()));
     assert_send(&client.list_clusters());
+}
+
+// ---- Issue 11: what the API says, said; partial failures; the region ----
+
+/// (cluster, kind) of every warning, in order.
+fn kinds(discovery: &civo_egress::civo::Discovery) -> Vec<(Option<String>, WarningKind)> {
+    discovery.warnings().iter().map(|w| (w.cluster().map(str::to_owned), w.kind())).collect()
+}
+
+fn ip(text: &str) -> std::net::IpAddr {
+    text.parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_cases_account_says_what_the_model_does_not_cover() {
+    let fake = FakeCivo::start(Account::cases(), 20).await;
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    let found = kinds(&discovery);
+    let expected: Vec<(Option<String>, WarningKind)> = [
+        ("edge", WarningKind::InvalidValue), // pub02 is BUILDING: no private IP yet, left out
+        ("edge", WarningKind::PublicIpNodePool),
+        ("edge", WarningKind::PublicIpPending),
+        ("talos", WarningKind::Talos),
+        ("vlan", WarningKind::VlanConnected),
+        ("v6", WarningKind::Ipv6Unmeasured),
+        ("moved", WarningKind::GatewayMissing),
+        ("scaling", WarningKind::NotActive),
+        ("scaling", WarningKind::NotReady),
+        ("scaling", WarningKind::InvalidValue), // scl03 is BUILDING: no private IP yet
+        ("handmade", WarningKind::UnflaggedPublicIp),
+    ]
+    .into_iter()
+    .map(|(c, k)| (Some(c.to_owned()), k))
+    .collect();
+    let mut sorted_found = found.clone();
+    sorted_found.sort_by_key(|(c, k)| (c.clone(), k.as_str()));
+    let mut sorted_expected = expected.clone();
+    sorted_expected.sort_by_key(|(c, k)| (c.clone(), k.as_str()));
+    assert_eq!(sorted_found, sorted_expected, "{:#?}", discovery.warnings());
+
+    let t = discovery.topology();
+    assert_eq!(t.clusters().len(), 7, "every case is discovered, none left out");
+    // The flagged pool's node egresses from its own IP; the unflagged node
+    // with a hand-made public IP is kept in the egress set; nothing IPv6.
+    assert_eq!(
+        civo_egress::Whitelist::of(t).unwrap().to_string(),
+        [
+            "74.220.30.10/32",
+            "74.220.30.21/32",
+            "74.220.31.10/32",
+            "74.220.32.10/32",
+            "74.220.33.10/32",
+            "74.220.34.10/32",
+            "74.220.35.10/32",
+            "74.220.36.10/32",
+            "74.220.36.50/32",
+            ""
+        ]
+        .join("\n")
+    );
+    let edge = t.cluster("edge").unwrap();
+    assert_eq!(edge.egress_ips(), [ip("74.220.30.10"), ip("74.220.30.21")]);
+    assert_eq!(edge.nodes().len(), 2, "the BUILDING node has no private IP yet");
+    // Talos: its own pod and service CIDRs, not K3s's.
+    let talos = t.cluster("talos").unwrap();
+    assert_eq!(talos.pod_cidrs(), ["10.244.0.0/16".parse::<ipnet::IpNet>().unwrap()]);
+    assert_eq!(talos.service_cidrs(), ["10.96.0.0/12".parse::<ipnet::IpNet>().unwrap()]);
+    let pod = t.classify_ip(ip("10.244.3.7"));
+    assert_eq!((pod.class(), pod.clusters()), (IpClass::Pod, &["talos".to_owned()][..]));
+    assert_eq!(t.classify_ip(ip("10.96.0.10")).class(), IpClass::Service);
+    assert_eq!(t.cluster("edge").unwrap().pod_cidrs(), [civo_egress::K3S_POD_CIDR]);
+    // The gateway-less cluster keeps master_ip as its egress IP (with the warning).
+    assert_eq!(t.cluster("moved").unwrap().egress_ips(), [ip("74.220.34.10")]);
+    assert_eq!(t.classify_ip(ip("74.220.36.50")).class(), IpClass::Egress);
+    assert_eq!(t.classify_ip(ip("2a0a:6040:c1a0::10")).class(), IpClass::Public, "IPv6 egress is not guessed");
+
+    // The warnings name what they are about (values, not prose).
+    let text = |kind: WarningKind| {
+        discovery.warnings().iter().find(|w| w.kind() == kind).map(|w| w.message().to_owned()).unwrap()
+    };
+    assert!(text(WarningKind::NotReady).contains("WorkerNodesReady"), "{}", text(WarningKind::NotReady));
+    assert!(!text(WarningKind::NotReady).contains("ControlPlaneReady"), "only the conditions not true");
+    assert!(text(WarningKind::PublicIpPending).contains("9f8e7d6c-2222-4b5a-9c8d-000000000002"));
+    assert!(text(WarningKind::UnflaggedPublicIp).contains("74.220.36.50"));
+    assert!(text(WarningKind::GatewayMissing).contains("74.220.34.10"));
+}
+
+#[tokio::test]
+async fn a_public_pool_asking_for_more_nodes_than_it_has_is_pending() {
+    // Scaling up: every node the pool has is ACTIVE with its IP, but its
+    // count asks for one more, whose IP nobody knows yet.
+    let mut account = Account::fixture();
+    account.clusters[0]["pools"][1]["count"] = 2.into();
+    let fake = FakeCivo::start(account, 1).await;
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    let found = kinds(&discovery);
+    assert!(found.contains(&(Some("prod".into()), WarningKind::PublicIpPending)), "{found:?}");
+    assert!(found.contains(&(Some("prod".into()), WarningKind::PublicIpNodePool)), "{found:?}");
+    let prod = discovery.topology().cluster("prod").unwrap();
+    assert_eq!(prod.egress_ips(), [ip("74.220.24.10"), ip("74.220.24.77")]);
+}
+
+#[tokio::test]
+async fn required_pools_alone_flag_a_pool() {
+    // Where the API says it only in required_pools[], the flag still counts:
+    // h5j6k's IP is its own egress IP, not an unflagged oddity.
+    let mut account = Account::fixture();
+    account.clusters[0]["pools"][1]["public_ip_node_pool"] = false.into();
+    let fake = FakeCivo::start(account, 1).await;
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    let found = kinds(&discovery);
+    assert_eq!(found, [(Some("prod".into()), WarningKind::PublicIpNodePool)], "{:?}", discovery.warnings());
+    // And where neither says it, the node's own IP is kept, with a warning.
+    let mut account = Account::fixture();
+    account.clusters[0]["pools"][1]["public_ip_node_pool"] = false.into();
+    account.clusters[0]["required_pools"][1]["public_ip_node_pool"] = false.into();
+    let fake = FakeCivo::start(account, 1).await;
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    assert_eq!(kinds(&discovery), [(Some("prod".into()), WarningKind::UnflaggedPublicIp)]);
+    assert_eq!(discovery.topology().classify_ip(ip("74.220.24.77")).class(), IpClass::Egress);
+}
+
+#[tokio::test]
+async fn an_under_reported_page_count_loses_nothing() {
+    let fake = FakeCivo::account().await;
+    fake.under_report_pages();
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    assert_eq!(discovery.topology(), &expected_account(), "{}", discovery.topology().to_json());
+    // Clusters: page 1 says pages 1 but is full, so page 2, full, then page 3.
+    assert_eq!(fake.count("/v2/kubernetes/clusters?"), 3, "{:?}", fake.requests());
+    assert_eq!(client(&fake).reserved_ips().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_server_that_repeats_its_last_page_is_not_read_twice() {
+    // Asked for page 2 of one, a server that answers page 1 again (it clamps
+    // the page number) must not duplicate the items.
+    let fake = FakeCivo::start(Account::fixture(), 100).await;
+    let client = CivoClient::builder().api_key(KEY).api_url(fake.url()).region("LON1").page_size(2).build().unwrap();
+    let page1 = fixture("account/kubernetes_clusters_page1.json").replace(r#""per_page": 1"#, r#""per_page": 2"#);
+    let both: serde_json::Value = {
+        let mut v: serde_json::Value = serde_json::from_str(&page1).unwrap();
+        let second: serde_json::Value =
+            serde_json::from_str(&fixture("account/kubernetes_clusters_page2.json")).unwrap();
+        v["items"].as_array_mut().unwrap().push(second["items"][0].clone());
+        v["pages"] = 1.into();
+        v
+    };
+    fake.fail_next("/v2/kubernetes/clusters", Reply::json(200, both.to_string()));
+    fake.fail_next("/v2/kubernetes/clusters", Reply::json(200, both.to_string()));
+    let clusters = client.list_clusters().await.unwrap();
+    assert_eq!(clusters.iter().map(|c| c.name()).collect::<Vec<_>>(), ["prod", "staging"]);
+    assert_eq!(fake.count("/v2/kubernetes/clusters?"), 2, "{:?}", fake.requests());
+}
+
+#[tokio::test]
+async fn a_cluster_deleted_meanwhile_is_left_out_not_fatal() {
+    let mut account = Account::fixture();
+    account.instances.remove("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d");
+    let fake = FakeCivo::start(account, 1).await;
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    let found = kinds(&discovery);
+    assert!(found.contains(&(Some("staging".into()), WarningKind::ClusterGone)), "{found:?}");
+    let t = discovery.topology();
+    assert_eq!(t.clusters().iter().map(|c| c.name()).collect::<Vec<_>>(), ["prod"]);
+    assert_eq!(civo_egress::Whitelist::of(t).unwrap().to_string(), "74.220.24.10/32\n74.220.24.77/32\n");
+    assert_eq!(t.classify_ip(ip("74.220.26.200")).class(), IpClass::LoadBalancer, "its LB is still listed");
+    // Named alone, it is a discovery with no cluster and the warning.
+    let alone = client(&fake).discover(&Selection::all().cluster("staging")).await.unwrap();
+    assert!(alone.topology().clusters().is_empty());
+    assert_eq!(kinds(&alone), [(Some("staging".into()), WarningKind::ClusterGone)]);
+}
+
+#[tokio::test]
+async fn a_list_the_key_may_not_read_degrades_only_what_it_holds() {
+    let fake = FakeCivo::account().await;
+    fake.forbid("/v2/ips");
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    let found = kinds(&discovery);
+    assert!(found.contains(&(None, WarningKind::ReservedIpsUnknown)), "{found:?}");
+    let t = discovery.topology();
+    assert_eq!(t.clusters().len(), 2);
+    assert!(t.reserved_ips().is_empty());
+    assert_eq!(t.classify_ip(ip("74.220.27.5")).class(), IpClass::Public, "cannot say reserved");
+    assert_eq!(
+        civo_egress::Whitelist::of(t).unwrap().to_string(),
+        "74.220.24.10/32\n74.220.24.77/32\n74.220.26.44/32\n",
+        "the whitelist does not depend on the reserved IPs"
+    );
+
+    let fake = FakeCivo::account().await;
+    fake.forbid("/v2/loadbalancers");
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    assert!(kinds(&discovery).contains(&(None, WarningKind::LoadBalancersUnknown)));
+    let t = discovery.topology();
+    assert_eq!(t.clusters().len(), 2);
+    assert_eq!(t.classify_ip(ip("74.220.25.1")).class(), IpClass::Public, "cannot say load-balancer");
+    assert_eq!(t.classify_ip(ip("192.168.10.2")).class(), IpClass::NodeNetwork);
+
+    let fake = FakeCivo::account().await;
+    fake.forbid("/v2/networks");
+    let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
+    let found = kinds(&discovery);
+    assert!(found.contains(&(None, WarningKind::NetworksUnknown)), "{found:?}");
+    assert!(!found.iter().any(|(_, k)| *k == WarningKind::Network), "said once for the account: {found:?}");
+    let t = discovery.topology();
+    assert!(t.clusters().iter().all(|c| c.network_cidrs().is_empty()));
+    assert_eq!(t.classify_ip(ip("192.168.10.9")).class(), IpClass::Private);
+}
+
+#[tokio::test]
+async fn authentication_the_cluster_list_and_server_errors_still_fail() {
+    let fake = FakeCivo::account().await;
+    fake.fail_next("/v2/kubernetes/clusters/5e0c", Reply::json(401, fixture("civogo/error_401.json")));
+    let error = client(&fake).discover(&Selection::all()).await.unwrap_err();
+    assert!(matches!(error, CivoError::Unauthorized { .. }), "{error}");
+
+    let fake = FakeCivo::account().await;
+    fake.forbid("/v2/kubernetes/clusters");
+    let error = client(&fake).discover(&Selection::all()).await.unwrap_err();
+    assert!(matches!(error, CivoError::Forbidden { .. }), "nothing to discover without the clusters: {error}");
+
+    let fake = FakeCivo::account().await;
+    for _ in 0..4 {
+        fake.fail_next("/v2/ips", Reply::text(503, "text/plain", "down"));
+    }
+    let error = client(&fake).discover(&Selection::all()).await.unwrap_err();
+    assert!(matches!(error, CivoError::Status { status: 503, .. }), "a 5xx is no permission answer: {error}");
+}
+
+#[tokio::test]
+async fn a_defaulted_region_with_no_cluster_says_so() {
+    let fake = FakeCivo::start(Account::empty(), 20).await;
+    let defaulted = CivoClient::builder().api_key(KEY).api_url(fake.url()).build().unwrap();
+    assert!(defaulted.region_was_defaulted());
+    let discovery = defaulted.discover(&Selection::all()).await.unwrap();
+    assert!(discovery.topology().clusters().is_empty());
+    assert_eq!(kinds(&discovery), [(None, WarningKind::RegionDefaulted)]);
+
+    // Named anywhere (the builder, the selection, CIVO_REGION), the region is a choice.
+    let chosen = client(&fake).discover(&Selection::all()).await.unwrap();
+    assert!(chosen.warnings().is_empty(), "{:?}", chosen.warnings());
+    let selected = defaulted.discover(&Selection::all().region("LON1")).await.unwrap();
+    assert!(selected.warnings().is_empty(), "{:?}", selected.warnings());
+    let url = fake.url();
+    let env = CivoConfig::from_vars(|name| match name {
+        "CIVO_TOKEN" => Some(KEY.to_owned()),
+        "CIVO_REGION" => Some("LON1".to_owned()),
+        "CIVO_API_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let from_env = CivoClient::builder().config(env).build().unwrap();
+    assert!(!from_env.region_was_defaulted());
+    assert!(from_env.discover(&Selection::all()).await.unwrap().warnings().is_empty());
+
+    // A defaulted region with clusters is no reason to warn.
+    let fake = FakeCivo::account().await;
+    let defaulted = CivoClient::builder().api_key(KEY).api_url(fake.url()).build().unwrap();
+    let discovery = defaulted.discover(&Selection::all()).await.unwrap();
+    assert!(!kinds(&discovery).iter().any(|(_, k)| *k == WarningKind::RegionDefaulted));
+}
+
+#[test]
+fn civo_region_comes_after_the_caller_and_before_the_cli_config() {
+    let dir = std::env::temp_dir().join(format!("civo-egress-region-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".civo.json"),
+        r#"{"apikeys": {"work": "file-key"}, "meta": {"current_apikey": "work", "default_region": "FRA1"}}"#,
+    )
+    .unwrap();
+    let home = dir.to_str().unwrap().to_owned();
+    let config = |region: Option<&str>| {
+        let home = home.clone();
+        let region = region.map(str::to_owned);
+        CivoConfig::from_vars(move |name| match name {
+            "HOME" => Some(home.clone()),
+            "CIVO_REGION" => region.clone(),
+            _ => None,
+        })
+        .unwrap()
+    };
+    assert_eq!(config(Some("NYC1")).region(), Some("NYC1"), "CIVO_REGION beats default_region");
+    assert_eq!(config(Some("  ")).region(), Some("FRA1"), "a blank CIVO_REGION is unset");
+    assert_eq!(config(None).region(), Some("FRA1"));
+    let build = |builder: civo_egress::civo::CivoClientBuilder| builder.api_key(KEY).build().unwrap();
+    let from_env = build(CivoClient::builder().config(config(Some("NYC1"))));
+    assert_eq!((from_env.region(), from_env.region_was_defaulted()), ("NYC1", false));
+    let explicit = build(CivoClient::builder().region("PHX1").config(config(Some("NYC1"))));
+    assert_eq!(explicit.region(), "PHX1", "the caller's region beats CIVO_REGION");
+    let later = build(CivoClient::builder().config(config(Some("NYC1"))).region("PHX1"));
+    assert_eq!(later.region(), "PHX1");
+    let file = build(CivoClient::builder().config(config(None)));
+    assert_eq!((file.region(), file.region_was_defaulted()), ("FRA1", false));
+    let none = CivoConfig::from_vars(|_| None).unwrap();
+    assert_eq!(none.region(), None);
+    let defaulted = build(CivoClient::builder().config(none));
+    assert_eq!((defaulted.region(), defaulted.region_was_defaulted()), (civo_egress::civo::DEFAULT_REGION, true));
+}
+
+#[tokio::test]
+async fn the_region_from_civo_region_reaches_every_request() {
+    let fake = FakeCivo::start_in(Account::fixture(), 1, "FRA1").await;
+    let url = fake.url();
+    let env = CivoConfig::from_vars(|name| match name {
+        "CIVO_TOKEN" => Some(KEY.to_owned()),
+        "CIVO_REGION" => Some("FRA1".to_owned()),
+        "CIVO_API_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let client = CivoClient::builder().config(env).build().unwrap();
+    let discovery = client.discover(&Selection::all()).await.unwrap();
+    assert_eq!(discovery.topology().clusters().len(), 2);
+    assert!(fake.requests().iter().all(|r| r.contains("region=FRA1")), "{:?}", fake.requests());
+    // The selection's region beats the client's.
+    let error = client.discover(&Selection::all().region("LON1")).await.unwrap_err();
+    assert!(matches!(&error, CivoError::Api { status: 400, code, .. } if code == "region_not_found"), "{error}");
+}
+
+#[test]
+fn warning_kinds_have_stable_names() {
+    let names = [
+        (WarningKind::NotActive, "not-active"),
+        (WarningKind::NotReady, "not-ready"),
+        (WarningKind::NoEgressIp, "no-egress-ip"),
+        (WarningKind::GatewayMissing, "gateway-missing"),
+        (WarningKind::Legacy, "legacy"),
+        (WarningKind::EgressUnmeasured, "egress-unmeasured"),
+        (WarningKind::Talos, "talos"),
+        (WarningKind::PublicIpNodePool, "public-ip-node-pool"),
+        (WarningKind::PublicIpPending, "public-ip-pending"),
+        (WarningKind::UnflaggedPublicIp, "unflagged-public-ip"),
+        (WarningKind::ClusterGone, "cluster-gone"),
+        (WarningKind::ReservedIpsUnknown, "reserved-ips-unknown"),
+        (WarningKind::LoadBalancersUnknown, "load-balancers-unknown"),
+        (WarningKind::NetworksUnknown, "networks-unknown"),
+        (WarningKind::Network, "network"),
+        (WarningKind::VlanConnected, "vlan-connected"),
+        (WarningKind::Ipv6Unmeasured, "ipv6-unmeasured"),
+        (WarningKind::RegionDefaulted, "region-defaulted"),
+        (WarningKind::InvalidValue, "invalid-value"),
+    ];
+    for (kind, name) in names {
+        assert_eq!(kind.as_str(), name);
+        assert_eq!(kind.to_string(), name);
+        assert_eq!(name.parse::<WarningKind>().unwrap(), kind);
+        assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));
+        assert_eq!(serde_json::from_str::<WarningKind>(&format!("\"{name}\"")).unwrap(), kind);
+    }
+    let error = "pending".parse::<WarningKind>().unwrap_err();
+    assert_eq!((error.what(), error.value()), ("discovery warning kind", "pending"));
+}
+
+#[test]
+fn the_new_fields_parse_leniently() {
+    let cluster: ApiCluster = serde_json::from_str(
+        r#"{"ready": null, "conditions": null, "required_pools": [{"id": "p", "count": "2", "public_ip_node_pool": "true"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(cluster.ready(), None);
+    assert!(cluster.conditions().is_empty());
+    assert!(cluster.required_pools()[0].public_ip_node_pool());
+    let cluster: ApiCluster = serde_json::from_str(
+        r#"{"ready": false, "conditions": [{"type": "WorkerNodesReady", "status": false, "reason": null}]}"#,
+    )
+    .unwrap();
+    assert_eq!(cluster.ready(), Some(false));
+    assert!(!cluster.conditions()[0].is_true());
+    assert_eq!(cluster.conditions()[0].kind(), "WorkerNodesReady");
+    for (vlan, connected) in [
+        ("120", true),
+        ("\"vlan-7\"", true),
+        ("{\"id\": 7}", true),
+        ("0", false),
+        ("\"\"", false),
+        ("null", false),
+        ("\"0\"", false),
+    ] {
+        let network: Vec<ApiNetwork> = serde_json::from_str(&format!(r#"[{{"id": "n", "vlan_id": {vlan}}}]"#)).unwrap();
+        assert_eq!(network[0].is_vlan_connected(), connected, "{vlan}");
+    }
+    let instance: ApiInstance = serde_json::from_str(r#"{"hostname": "n1", "ipv6": null}"#).unwrap();
+    assert_eq!(instance.ipv6(), "");
 }

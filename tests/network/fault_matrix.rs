@@ -10,7 +10,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use civo_egress::civo::{CivoClient, CivoError};
+use civo_egress::civo::{CivoClient, CivoError, Discovery, Selection, WarningKind};
 use civo_egress::resolve::{
     DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressReport, EgressResolver, EgressSource, EgressStatus,
     HttpEchoSource, IpFamily, ResolveWarningKind, SourceError,
@@ -113,6 +113,90 @@ async fn civo_api_rows() {
     civo_row("civo closes mid-body", vec![Reply::CloseMidBody { declared: 1000, sent: b"[{\"id\":".to_vec() }], |r| {
         matches!(r, Err(CivoError::Connect { .. }))
     })
+    .await;
+}
+
+/// One discovery row: the fixture account, `setup` breaks part of it, then
+/// the check of the whole discovery.
+async fn discovery_row(row: &str, setup: impl Fn(&FakeCivo), check: impl Fn(&Result<Discovery, CivoError>) -> bool) {
+    let fake = FakeCivo::account().await;
+    setup(&fake);
+    let client = civo(&fake);
+    let result = bounded(row, Duration::from_secs(6), client.discover(&Selection::all())).await;
+    assert!(check(&result), "{row}: {result:?}");
+    if let Err(e) = &result {
+        assert!(!format!("{e} {e:?}").contains(KEY), "{row}: key leaked");
+    }
+}
+
+/// The discovery succeeded with `clusters` clusters and a warning of `kind`.
+fn partial(result: &Result<Discovery, CivoError>, clusters: usize, kind: WarningKind) -> bool {
+    result
+        .as_ref()
+        .is_ok_and(|d| d.topology().clusters().len() == clusters && d.warnings().iter().any(|w| w.kind() == kind))
+}
+
+#[tokio::test]
+async fn discovery_rows() {
+    const STAGING: &str = "/v2/kubernetes/clusters/9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d/instances";
+    discovery_row(
+        "discovery 404 on one cluster's instances",
+        |f| f.fail_next(STAGING, not_found_html()),
+        |r| partial(r, 1, WarningKind::ClusterGone),
+    )
+    .await;
+    discovery_row(
+        "discovery 403 on /v2/ips",
+        |f| f.forbid("/v2/ips"),
+        |r| {
+            partial(r, 2, WarningKind::ReservedIpsUnknown)
+                && r.as_ref().is_ok_and(|d| d.topology().reserved_ips().is_empty())
+        },
+    )
+    .await;
+    discovery_row(
+        "discovery 403 on /v2/loadbalancers",
+        |f| f.forbid("/v2/loadbalancers"),
+        |r| partial(r, 2, WarningKind::LoadBalancersUnknown),
+    )
+    .await;
+    discovery_row(
+        "discovery 403 on /v2/networks",
+        |f| f.forbid("/v2/networks"),
+        |r| partial(r, 2, WarningKind::NetworksUnknown),
+    )
+    .await;
+    discovery_row("discovery pages under-reported", FakeCivo::under_report_pages, |r| {
+        r.as_ref().is_ok_and(|d| d.topology().clusters().len() == 2 && d.topology().reserved_ips().len() == 3)
+    })
+    .await;
+    discovery_row(
+        "discovery 401 on one cluster's instances",
+        |f| f.fail_next(STAGING, Reply::json(401, fixture("civogo/error_401.json"))),
+        |r| matches!(r, Err(CivoError::Unauthorized { .. })),
+    )
+    .await;
+    discovery_row(
+        "discovery 403 on the cluster list",
+        |f| f.forbid("/v2/kubernetes/clusters"),
+        |r| matches!(r, Err(CivoError::Forbidden { .. })),
+    )
+    .await;
+    discovery_row(
+        "discovery 503 persistent on /v2/ips",
+        |f| {
+            for _ in 0..4 {
+                f.fail_next("/v2/ips", Reply::text(503, "text/plain", "down"));
+            }
+        },
+        |r| matches!(r, Err(CivoError::Status { status: 503, .. })),
+    )
+    .await;
+    discovery_row(
+        "discovery instances never answer",
+        |f| f.fail_next(STAGING, Reply::Silence),
+        |r| matches!(r, Err(CivoError::Timeout { .. })),
+    )
     .await;
 }
 
