@@ -25,7 +25,7 @@ use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressResolverBuilder, HttpEchoSource,
     KubeconfigSource, StaticSource, TopologySource,
 };
-use civo_egress::{Allowlist, Topology, Validation, Whitelist, audit, diff};
+use civo_egress::{Allowlist, Topology, Validation, Whitelist, audit, audit_for, diff};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// `println!` that ends the program quietly when stdout is closed (`| head`),
@@ -72,13 +72,21 @@ enum Command {
         #[arg(required = true)]
         ips: Vec<String>,
     },
-    /// Print every egress IP a partner must allow.
+    /// Print every address a destination will see the clusters' pods come
+    /// from: the egress IPs, or the nodes' private IPs for a destination
+    /// inside a cluster's network.
     Whitelist {
         #[arg(long)]
         topology: Option<PathBuf>,
         /// Only these clusters (repeatable).
         #[arg(long = "cluster")]
         clusters: Vec<String>,
+        /// The address the pods call (default: somewhere on the internet).
+        #[arg(long)]
+        destination: Option<String>,
+        /// Accept non-global egress IPs in --topology. For labs and tests only.
+        #[arg(long)]
+        allow_non_global: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -86,6 +94,12 @@ enum Command {
     Audit {
         #[arg(long)]
         topology: Option<PathBuf>,
+        /// The address whose allowlist this is (default: somewhere on the internet).
+        #[arg(long)]
+        destination: Option<String>,
+        /// Accept non-global egress IPs in --topology. For labs and tests only.
+        #[arg(long)]
+        allow_non_global: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         allowlist: PathBuf,
@@ -95,10 +109,10 @@ enum Command {
         /// Only these clusters, by name or id (repeatable).
         #[arg(long = "cluster")]
         clusters: Vec<String>,
-        /// Region code (default: the Civo CLI's, else LON1).
+        /// Region code (default: CIVO_REGION, else the Civo CLI config's default_region, else LON1).
         #[arg(long)]
         region: Option<String>,
-        /// API URL (default: CIVO_API_URL, the Civo CLI's, else https://api.civo.com).
+        /// API URL (default: CIVO_API_URL, else the Civo CLI config's meta.url, else https://api.civo.com).
         #[arg(long)]
         api_url: Option<String>,
         /// Overall deadline in seconds.
@@ -216,25 +230,34 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Whitelist { topology, clusters, format } => {
-            let topology = load(topology.as_deref())?;
-            let whitelist = if clusters.is_empty() {
-                Whitelist::of(&topology)
-            } else {
-                Whitelist::of_clusters(&topology, &clusters)
+        Command::Whitelist { topology, clusters, destination, allow_non_global, format } => {
+            let topology = load_with(topology.as_deref(), allow_non_global)?;
+            let mut builder = Whitelist::builder(&topology);
+            if !clusters.is_empty() {
+                builder = builder.clusters(&clusters);
             }
-            .map_err(|e| BadInput(e.to_string()))?;
+            if let Some(destination) = destination.as_deref() {
+                builder = builder.destination(parse_ip(destination)?);
+            }
+            let whitelist = builder.build().map_err(|e| BadInput(e.to_string()))?;
+            for warning in whitelist.warnings() {
+                eprintln!("warning: {warning}");
+            }
             match format {
                 Format::Json => print_json(&whitelist),
                 Format::Text => say_raw!("{whitelist}"),
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { topology, format, allowlist } => {
-            let topology = load(topology.as_deref())?;
+        Command::Audit { topology, destination, allow_non_global, format, allowlist } => {
+            let topology = load_with(topology.as_deref(), allow_non_global)?;
             let text = read(&allowlist)?;
             let allowlist = Allowlist::parse(&text).map_err(|e| BadInput(format!("{}: {e}", allowlist.display())))?;
-            let report = audit(&topology, &allowlist).map_err(|e| BadInput(e.to_string()))?;
+            let report = match destination.as_deref() {
+                Some(destination) => audit_for(&topology, &allowlist, parse_ip(destination)?),
+                None => audit(&topology, &allowlist),
+            }
+            .map_err(|e| BadInput(e.to_string()))?;
             match format {
                 Format::Json => print_json(&report),
                 Format::Text => {
@@ -435,10 +458,21 @@ fn read(path: &Path) -> Result<String, Failure> {
 }
 
 fn load(path: Option<&Path>) -> Result<Topology, Failure> {
+    load_with(path, false)
+}
+
+fn load_with(path: Option<&Path>, allow_non_global: bool) -> Result<Topology, Failure> {
+    let validation = Validation::strict().allow_non_global(allow_non_global);
     match path {
         None => Topology::from_json(EXAMPLE_TOPOLOGY).map_err(|e| BadInput(format!("embedded topology: {e}"))),
-        Some(path) => Topology::from_json(&read(path)?).map_err(|e| BadInput(format!("{}: {e}", path.display()))),
+        Some(path) => {
+            Topology::from_json_with(&read(path)?, validation).map_err(|e| BadInput(format!("{}: {e}", path.display())))
+        }
     }
+}
+
+fn parse_ip(text: &str) -> Result<IpAddr, Failure> {
+    text.trim().parse::<IpAddr>().map_err(|_| BadInput(format!("{text:?} is not an IP address")))
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {

@@ -12,47 +12,7 @@ use super::error::CivoError;
 use super::models::{ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiReservedIp};
 use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
 use crate::resolve::serialized_names;
-use crate::{Cluster, Topology, parse};
-
-// TEMPORARY (until the core's issue-11 API lands): the names the core is
-// adding, so that discovery compiles against them now. At merge, delete this
-// module and import `crate::{PublicIpPool, TALOS_POD_CIDR, TALOS_SERVICE_CIDR}`
-// instead.
-#[allow(dead_code, unreachable_pub)]
-mod shim {
-    use std::net::Ipv4Addr;
-
-    use ipnet::{IpNet, Ipv4Net};
-
-    use crate::ClusterBuilder;
-    use crate::error::TopologyError;
-
-    pub(crate) const TALOS_POD_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 244, 0, 0), 16));
-    pub(crate) const TALOS_SERVICE_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 96, 0, 0), 12));
-
-    pub(crate) struct PublicIpPool {
-        id: String,
-        pending: u32,
-    }
-
-    impl PublicIpPool {
-        pub(crate) fn new(id: impl Into<String>, pending: u32) -> Result<Self, TopologyError> {
-            let id = crate::parse::required("id", Some(id.into()))?;
-            Ok(Self { id, pending })
-        }
-    }
-
-    pub(crate) trait PoolsExt {
-        fn public_ip_pool(self, pool: PublicIpPool) -> Self;
-    }
-
-    impl PoolsExt for ClusterBuilder {
-        fn public_ip_pool(self, _pool: PublicIpPool) -> Self {
-            self
-        }
-    }
-}
-use shim::{PoolsExt as _, PublicIpPool, TALOS_POD_CIDR, TALOS_SERVICE_CIDR};
+use crate::{Cluster, PublicIpPool, TALOS_POD_CIDR, TALOS_SERVICE_CIDR, Topology, parse};
 
 /// Clusters whose instances are fetched at once.
 const CONCURRENT_CLUSTERS: usize = 8;

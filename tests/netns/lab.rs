@@ -1,14 +1,16 @@
 //! The lab: namespaces, links, masquerading, echo services, and the proofs.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use civo_egress::resolve::{
-    DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressStatus, HttpEchoSource, ResolveWarningKind,
-    TopologySource,
+    DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressSource, EgressStatus, HttpEchoSource, IpFamily,
+    ResolveWarningKind, TopologySource,
 };
 use civo_egress::{Topology, Validation};
 
@@ -17,6 +19,13 @@ const REPLACED_IP: &str = "203.0.113.11";
 const PUBLIC_WORKER_IP: &str = "203.0.113.20";
 const HTTP_ECHO: &str = "http://198.51.100.80/";
 const DNS_ECHO: &str = "198.51.100.53:53";
+/// A host on the cluster's private network, with an HTTP echo service.
+const PRIVATE_DESTINATION: &str = "192.168.1.50";
+const PRIVATE_ECHO: &str = "http://192.168.1.50/";
+const PRIVATE_BIND: &str = "192.168.1.50:80";
+/// What flannel does on every node: pod traffic to anything but pods leaves
+/// from the node's address on the interface it leaves by.
+const POD_MASQUERADE: &str = "ip saddr 10.42.0.0/16 ip daddr != 10.42.0.0/16";
 
 const SNAPSHOT: &str = r#"{"clusters": [{"name": "lab", "egress_ip": "203.0.113.10", "network_cidr": "192.168.1.0/24",
   "nodes": [{"name": "gw", "private_ip": "192.168.1.1", "public_ip": "203.0.113.10"},
@@ -68,11 +77,13 @@ impl Lab {
         self.ip(b, &["link", "set", b_if, "up"]);
     }
 
-    fn forward_and_masquerade(&self, name: &str, rule: &str) {
+    /// Forwarding on, and one masquerade rule per `rules` entry.
+    fn forward_and_masquerade(&self, name: &str, rules: &[&str]) {
         let ns = self.ns(name);
         must(&["ip", "netns", "exec", &ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+        let rules: String = rules.iter().map(|rule| format!("    {rule} masquerade\n")).collect();
         let ruleset = format!(
-            "table ip lab {{\n  chain post {{\n    type nat hook postrouting priority srcnat; policy accept;\n    {rule} masquerade\n  }}\n}}\n"
+            "table ip lab {{\n  chain post {{\n    type nat hook postrouting priority srcnat; policy accept;\n{rules}  }}\n}}\n"
         );
         let mut nft = Command::new("ip")
             .args(["netns", "exec", &ns, "nft", "-f", "-"])
@@ -114,7 +125,9 @@ impl Lab {
         lab.ip("gw", &["link", "add", "brn", "type", "bridge"]);
         lab.ip("gw", &["link", "set", "brn", "up"]);
         lab.ip("gw", &["addr", "add", "192.168.1.1/24", "dev", "brn"]);
-        lab.forward_and_masquerade("gw", "oifname \"pub\"");
+        // Out of its public side everything leaves from the egress IP; its own
+        // pods reach the node network from its private IP, as flannel does.
+        lab.forward_and_masquerade("gw", &["oifname \"pub\"", POD_MASQUERADE]);
         // Private workers, routed through the gateway, masquerading their pods.
         for (node, host) in [("w1", 2), ("w2", 3), ("pw", 4)] {
             let port = format!("n{host}");
@@ -124,14 +137,19 @@ impl Lab {
         }
         for node in ["w1", "w2"] {
             lab.ip(node, &["route", "add", "default", "via", "192.168.1.1"]);
-            lab.forward_and_masquerade(node, "ip saddr 10.42.0.0/16 ip daddr != 10.42.0.0/16");
+            lab.forward_and_masquerade(node, &[POD_MASQUERADE]);
         }
         // The public-IP pool worker: its own public side and default route.
         lab.link("pw", "pub", "inet", "pw0");
         lab.ip("inet", &["link", "set", "pw0", "master", "br0"]);
         lab.ip("pw", &["addr", "add", &format!("{PUBLIC_WORKER_IP}/24"), "dev", "pub"]);
         lab.ip("pw", &["route", "add", "default", "via", "203.0.113.1"]);
-        lab.forward_and_masquerade("pw", "oifname \"pub\"");
+        lab.forward_and_masquerade("pw", &["oifname \"pub\"", POD_MASQUERADE]);
+        // A destination inside the cluster's network (a managed database, say).
+        lab.add_ns("db");
+        lab.link("db", "eth0", "gw", "n50");
+        lab.ip("gw", &["link", "set", "n50", "master", "brn"]);
+        lab.ip("db", &["addr", "add", &format!("{PRIVATE_DESTINATION}/24"), "dev", "eth0"]);
         // A pod on every node.
         for (node, pod, index) in [("gw", "pod-gw", 0), ("w1", "pod-w1", 1), ("w2", "pod-w2", 2), ("pw", "pod-pw", 3)] {
             lab.pod(node, pod, index);
@@ -164,9 +182,9 @@ fn in_namespace<T: Send + 'static>(ns: &str, work: impl FnOnce() -> T + Send + '
     .unwrap()
 }
 
-/// Starts the echo services inside the internet namespace; they report the
-/// source address each connection or query really came from.
-fn start_echo_services(ns: &str) -> std::sync::mpsc::Sender<()> {
+/// Runs what `start` serves on a thread inside namespace `ns`, until the
+/// returned sender is dropped.
+fn serve_in<T: 'static, F: Future<Output = T>>(ns: &str, start: impl FnOnce() -> F + Send + 'static) -> Sender<()> {
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let (ready, is_ready) = std::sync::mpsc::channel();
     let path = PathBuf::from("/var/run/netns").join(ns);
@@ -174,21 +192,94 @@ fn start_echo_services(ns: &str) -> std::sync::mpsc::Sender<()> {
         let file = std::fs::File::open(&path).unwrap();
         nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let _dns = runtime.block_on(async {
-            crate::common::server::serve_on("198.51.100.80:80".parse().unwrap(), |request| {
-                crate::common::server::Reply::text(200, "text/plain", format!("{}\n", request.peer.ip()))
-            })
-            .await;
-            let dns = crate::common::dns::FakeDns::start_on(DNS_ECHO.parse().unwrap()).await;
-            dns.opendns(crate::common::dns::Answer::Asker);
-            dns
-        });
+        let _serving = runtime.block_on(start());
         ready.send(()).unwrap();
         let _ = stopped.recv();
         drop(runtime);
     });
-    is_ready.recv_timeout(Duration::from_secs(10)).expect("echo services started");
+    is_ready.recv_timeout(Duration::from_secs(10)).expect("the services started");
     stop
+}
+
+/// An HTTP echo on `bind`: it answers the source address it really saw.
+async fn http_echo(bind: &str) {
+    crate::common::server::serve_on(bind.parse().unwrap(), |request| {
+        crate::common::server::Reply::text(200, "text/plain", format!("{}\n", request.peer.ip()))
+    })
+    .await;
+}
+
+/// The echo services of the internet namespace, HTTP and DNS.
+fn start_echo_services(ns: &str) -> Sender<()> {
+    serve_in(ns, || async {
+        http_echo("198.51.100.80:80").await;
+        let dns = crate::common::dns::FakeDns::start_on(DNS_ECHO.parse().unwrap()).await;
+        dns.opendns(crate::common::dns::Answer::Asker);
+        dns
+    })
+}
+
+/// An HTTP echo service on the private destination, in its own namespace.
+fn start_private_echo(ns: &str) -> Sender<()> {
+    serve_in(ns, || http_echo(PRIVATE_BIND))
+}
+
+/// What the private destination sees a pod come from.
+fn seen_by_private_destination(ns: &str) -> IpAddr {
+    in_namespace(ns, || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let source = HttpEchoSource::builder(PRIVATE_ECHO)
+            .validation(Validation::strict().allow_non_global(true))
+            .build()
+            .unwrap();
+        let seen = runtime.block_on(source.gather(IpFamily::V4)).unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        seen[0]
+    })
+}
+
+/// The example CLI on the host: `whitelist --destination` as JSON.
+fn whitelist_for_destination(snapshot: &std::path::Path, destination: &str) -> Vec<IpAddr> {
+    let out = run(&[
+        example_binary().to_str().unwrap(),
+        "whitelist",
+        "--topology",
+        snapshot.to_str().unwrap(),
+        "--allow-non-global",
+        "--destination",
+        destination,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ips: Vec<IpAddr> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["cidr"].as_str().unwrap().parse::<civo_egress::ipnet::IpNet>().unwrap().addr())
+        .collect();
+    ips.sort();
+    ips
+}
+
+/// The example CLI, built once (`cargo test --test netns` does not rebuild the examples).
+fn example_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let binary = exe.parent().and_then(|d| d.parent()).unwrap().join("examples/civo-egress");
+            must(&[
+                &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+                "build",
+                "--quiet",
+                "--example",
+                "civo-egress",
+            ]);
+            binary
+        })
+        .clone()
 }
 
 /// The library, inside a pod: the snapshot expects, the echo services observe.
@@ -216,10 +307,7 @@ fn resolve_in(ns: &str) -> EgressReport {
 
 /// The example CLI, inside a pod.
 fn cli_in(ns: &str, snapshot: &std::path::Path) -> (i32, serde_json::Value) {
-    let exe = std::env::current_exe().unwrap();
-    let binary = exe.parent().and_then(|d| d.parent()).unwrap().join("examples/civo-egress");
-    // `cargo test --test netns` does not rebuild the examples.
-    must(&[&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), "build", "--quiet", "--example", "civo-egress"]);
+    let binary = example_binary();
     let out = run(&[
         "ip",
         "netns",
@@ -284,6 +372,33 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     let (code, json) = cli_in(&lab.ns("pod-w1"), &snapshot);
     assert_eq!((code, json["status"].as_str()), (0, Some("confirmed")), "{json}");
     assert_eq!(json["egress_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]));
+
+    // 5: the answer depends on the destination. A host inside the cluster's
+    // network sees each pod come from its node's private IP (it never passes
+    // the gateway), while the internet sees the egress IPs; the whitelist for
+    // that destination lists exactly the node IPs it observed.
+    let stop_private = start_private_echo(&lab.ns("db"));
+    let mut seen_privately = Vec::new();
+    for pod in ["pod-gw", "pod-w1", "pod-w2", "pod-pw"] {
+        let private = seen_by_private_destination(&lab.ns(pod));
+        let internet = observed_by_each(&resolve_in(&lab.ns(pod)));
+        assert!(
+            internet.iter().all(|(_, ip)| ip.is_some() && *ip != Some(private)),
+            "{pod}: {private} vs {internet:?}"
+        );
+        seen_privately.push(private);
+    }
+    seen_privately.sort();
+    let node_ips: Vec<IpAddr> =
+        ["192.168.1.1", "192.168.1.2", "192.168.1.3", "192.168.1.4"].map(|ip| ip.parse().unwrap()).into();
+    assert_eq!(seen_privately, node_ips, "each pod reaches the private destination from its node's IP");
+    assert_eq!(whitelist_for_destination(&snapshot, PRIVATE_DESTINATION), seen_privately);
+    assert_eq!(
+        whitelist_for_destination(&snapshot, "198.51.100.80"),
+        [gateway, public_worker],
+        "the internet: egress IPs"
+    );
+    drop(stop_private);
 
     // 3: the control plane is replaced: the gateway leaves from a new IP.
     lab.ip("gw", &["addr", "del", &format!("{GATEWAY_IP}/24"), "dev", "pub"]);

@@ -9,6 +9,7 @@
 mod common;
 
 mod civo;
+mod civo_pools;
 mod fault_matrix;
 mod resolve;
 mod security;
