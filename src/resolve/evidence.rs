@@ -8,6 +8,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::names::serialized_names;
+use super::vantage::Vantage;
 use crate::cause::Cause;
 
 /// Whether a source says what the topology *expects* (the Civo API, a
@@ -225,11 +226,14 @@ impl SourceError {
 ///
 /// A source that gives several addresses (the Civo API, for a cluster with
 /// public-IP nodes) gives one row per address. Serializes as
-/// `{"source", "kind", "ip", "error", "elapsed_ms"}`.
+/// `{"source", "kind", "vantage", "ip", "error", "elapsed_ms"}`; `"vantage"`
+/// is `"pod"` or `"host"` for an observed row, `null` for an expected one
+/// (see [`vantage`](Self::vantage)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     pub(crate) source: String,
     pub(crate) kind: EvidenceKind,
+    pub(crate) vantage: Option<Vantage>,
     pub(crate) outcome: Result<IpAddr, SourceError>,
     pub(crate) elapsed: Duration,
 }
@@ -245,6 +249,14 @@ impl Evidence {
     #[must_use]
     pub const fn kind(&self) -> EvidenceKind {
         self.kind
+    }
+
+    /// Where an observed row was made from: the resolver's
+    /// [`Vantage`]. `None` for an expected row, which says what a
+    /// configuration claims and was not made from anywhere.
+    #[must_use]
+    pub const fn vantage(&self) -> Option<Vantage> {
+        self.vantage
     }
 
     /// The address, if the source gave one.
@@ -269,18 +281,20 @@ impl Evidence {
 impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind;
+        let from = self.vantage.map(|v| format!(" from {v}")).unwrap_or_default();
         match &self.outcome {
-            Ok(ip) => write!(f, "{} ({kind}): {ip} in {} ms", self.source, self.elapsed.as_millis()),
-            Err(e) => write!(f, "{} ({kind}): {e} after {} ms", self.source, self.elapsed.as_millis()),
+            Ok(ip) => write!(f, "{} ({kind}{from}): {ip} in {} ms", self.source, self.elapsed.as_millis()),
+            Err(e) => write!(f, "{} ({kind}{from}): {e} after {} ms", self.source, self.elapsed.as_millis()),
         }
     }
 }
 
 impl Serialize for Evidence {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Evidence", 5)?;
+        let mut s = serializer.serialize_struct("Evidence", 6)?;
         s.serialize_field("source", &self.source)?;
         s.serialize_field("kind", &self.kind)?;
+        s.serialize_field("vantage", &self.vantage)?;
         s.serialize_field("ip", &self.ip())?;
         s.serialize_field("error", &self.error().map(ToString::to_string))?;
         s.serialize_field("elapsed_ms", &u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX))?;

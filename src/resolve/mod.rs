@@ -38,6 +38,48 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Vantage: where the observations are made
+//!
+//! An echo service sees the address of whoever calls it. Inside a pod of the
+//! cluster that is the cluster's egress IP; on a laptop, a CI runner or a
+//! bastion it is *that host's* IP, and holding it against the expected set
+//! would report a `mismatch` and tell you to whitelist the laptop. So every
+//! observation carries its [`Vantage`]: [`Vantage::Pod`] keeps the rules
+//! above; from a [`Vantage::Host`] the observations never produce a
+//! `mismatch`, never enter [`EgressReport::egress_ips`], and the report is
+//! `expected` (or `unknown` when nothing is expected) with a
+//! [`ResolveWarningKind::HostVantage`] warning naming this host's IP
+//! ([`EgressReport::host_observed`]) and how to observe from inside: run in a
+//! pod, or `civo-egress probe`.
+//!
+//! The resolver detects the vantage when it is built ([`Vantage::detect`]:
+//! the kubelet's `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT`
+//! variables, and the service-account namespace file it mounts); state it
+//! with [`EgressResolverBuilder::vantage`] where detection cannot see (a pod
+//! without a mounted token, a lab). A startup check
+//! ([`EgressReport::verify_allowlisted`], `examples/startup_check.rs`) runs
+//! inside the service's pod, where the vantage is right and detected; run on
+//! a host, it refuses ([`EgressCheckError::HostVantage`]).
+//!
+//! ```
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use civo_egress::resolve::{EgressResolver, EgressStatus, EvidenceKind, StaticSource, Vantage};
+//! let report = EgressResolver::builder()
+//!     .source(StaticSource::new("whitelist", EvidenceKind::Expected, ["212.2.253.151".parse()?]))
+//!     .source(StaticSource::new("laptop-echo", EvidenceKind::Observed, ["198.51.100.7".parse()?]))
+//!     .quorum(1)
+//!     .vantage(Vantage::Host)
+//!     .build()?
+//!     .resolve()
+//!     .await;
+//! assert_eq!(report.status(), EgressStatus::Expected, "not a mismatch");
+//! assert_eq!(report.egress_ips(), ["212.2.253.151".parse::<std::net::IpAddr>()?]);
+//! assert_eq!(report.observed(), None);
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(run())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Your own source
 //!
 //! [`EgressSource`] is an object-safe async trait, written with
@@ -101,6 +143,7 @@ mod names;
 mod report;
 mod resolver;
 mod source;
+mod vantage;
 
 pub use async_trait::async_trait;
 
@@ -121,6 +164,7 @@ pub(crate) use names::serialized_names;
 pub use report::{EgressCheckError, EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};
+pub use vantage::Vantage;
 
 #[cfg(test)]
 mod tests;

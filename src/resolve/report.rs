@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::evidence::{Evidence, EvidenceKind, SourceError};
 use super::names::serialized_names;
+use super::vantage::Vantage;
 use crate::Allowlist;
 
 /// The verdict of a resolution.
@@ -18,14 +19,21 @@ use crate::Allowlist;
 pub enum EgressStatus {
     /// A quorum observed an address in the expected set.
     Confirmed,
-    /// The topology says, but not enough observations agreed.
+    /// The topology says, and no observation confirms it: not enough
+    /// observers agreed, or they observed from a [`Vantage::Host`] outside
+    /// the cluster, which cannot tell.
     Expected,
-    /// A quorum observed an address, and nothing was expected.
+    /// A quorum observed an address from inside the cluster
+    /// ([`Vantage::Pod`]), and nothing was expected.
     Observed,
-    /// A quorum observed an address outside the expected set: the gateway
-    /// node may have been replaced, and the whitelist must change.
+    /// A quorum observed an address outside the expected set, from inside
+    /// the cluster ([`Vantage::Pod`]): the gateway node may have been
+    /// replaced, and the whitelist must change. Never from a
+    /// [`Vantage::Host`].
     Mismatch,
-    /// Nothing expected, nothing observed enough.
+    /// Nothing expected, and nothing observed enough from inside the
+    /// cluster (what a [`Vantage::Host`] observes is its own IP, not the
+    /// cluster's).
     Unknown,
 }
 
@@ -66,6 +74,15 @@ pub enum ResolveWarningKind {
     /// Every address the observers answered was rejected (documentation,
     /// private, CGNAT... addresses): see [`EgressReport::rejected`].
     AllRejected,
+    /// The observers ran on a host outside the cluster ([`Vantage::Host`]):
+    /// what they saw is this host's IP ([`EgressReport::host_observed`]),
+    /// which says nothing about the cluster's egress. Observe from inside:
+    /// run in a pod of the cluster, or `civo-egress probe`.
+    HostVantage,
+    /// Information: this host's observed IP is one of the expected egress
+    /// IPs. The host may be inside the cluster after all (then state
+    /// [`Vantage::Pod`]), or share its egress; still not a confirmation.
+    HostMatchesExpected,
 }
 
 serialized_names!(ResolveWarningKind, "resolve warning kind", {
@@ -75,6 +92,8 @@ serialized_names!(ResolveWarningKind, "resolve warning kind", {
     Disagreement => "disagreement",
     NoQuorum => "no-quorum",
     AllRejected => "all-rejected",
+    HostVantage => "host-vantage",
+    HostMatchesExpected => "host-matches-expected",
 });
 
 /// Something the resolver noticed and the caller should know: a kind to
@@ -119,13 +138,29 @@ impl Serialize for ResolveWarning {
 /// What [`resolve_egress`](crate::resolve_egress) found.
 ///
 /// Serializes as `{"cluster", "egress_ips", "stale_ips", "status",
-/// "observed", "expected", "evidence": [...], "warnings": [...]}`
-/// (`"cluster"` is `""` when none was named; each warning is its message).
+/// "vantage", "observed", "host_observed", "expected", "evidence": [...],
+/// "warnings": [...]}` (`"cluster"` is `""` when none was named;
+/// `"vantage"` is `"pod"` or `"host"`; `"observed"` is `null` from a host,
+/// whose own IP is `"host_observed"`; each warning is its message).
+///
+/// # Vantage
+///
+/// What the echo services see is the address of wherever the resolver runs.
+/// From a pod of the cluster ([`Vantage::Pod`]) that is the cluster's egress,
+/// and the report holds it to the expected set (`confirmed`, `observed`,
+/// `mismatch`). From any other host ([`Vantage::Host`]) it is that host's IP:
+/// the report never says `mismatch` or `observed` then, never puts that IP
+/// in [`egress_ips`](Self::egress_ips) or [`observed`](Self::observed), and
+/// keeps it apart in [`host_observed`](Self::host_observed), with a
+/// [`ResolveWarningKind::HostVantage`] warning. With expected sources the
+/// status is `expected`; without, `unknown`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressReport {
     pub(crate) cluster: Option<String>,
     pub(crate) status: EgressStatus,
+    pub(crate) vantage: Vantage,
     pub(crate) observed: Option<IpAddr>,
+    pub(crate) host_observed: Option<IpAddr>,
     pub(crate) expected: Vec<IpAddr>,
     pub(crate) evidence: Vec<Evidence>,
     pub(crate) warnings: Vec<ResolveWarning>,
@@ -145,10 +180,19 @@ impl EgressReport {
         self.status
     }
 
+    /// Where the observations were made from: stated with
+    /// [`EgressResolverBuilder::vantage`](super::EgressResolverBuilder::vantage),
+    /// else detected ([`Vantage::detect`]).
+    #[must_use]
+    pub const fn vantage(&self) -> Vantage {
+        self.vantage
+    }
+
     /// The egress IPs, what the cluster leaves from: the expected set when
     /// confirmed or only expected; the observed IP when observed or on a
     /// mismatch (the stale expected ones are in
-    /// [`stale_ips`](Self::stale_ips), never here).
+    /// [`stale_ips`](Self::stale_ips), never here). Never an IP observed
+    /// from a [`Vantage::Host`].
     #[must_use]
     pub fn egress_ips(&self) -> Vec<IpAddr> {
         let mut ips: Vec<IpAddr> = match self.status {
@@ -216,10 +260,20 @@ impl EgressReport {
         any_rejected
     }
 
-    /// The address a quorum of observers agreed on, if any.
+    /// The address a quorum of observers agreed on from inside the cluster
+    /// ([`Vantage::Pod`]), if any. Always `None` from a [`Vantage::Host`]:
+    /// see [`host_observed`](Self::host_observed).
     #[must_use]
     pub const fn observed(&self) -> Option<IpAddr> {
         self.observed
+    }
+
+    /// The address a quorum of observers agreed on from a host outside the
+    /// cluster ([`Vantage::Host`]): this host's own IP, not the cluster's
+    /// egress. Always `None` from a [`Vantage::Pod`].
+    #[must_use]
+    pub const fn host_observed(&self) -> Option<IpAddr> {
+        self.host_observed
     }
 
     /// What the expected sources said, in source order.
@@ -261,8 +315,14 @@ impl EgressReport {
     /// # Ok(()) }
     /// ```
     ///
+    /// The check runs inside the pod, where what the echo services see is
+    /// the cluster's egress (the resolver detects it): from a
+    /// [`Vantage::Host`] it refuses to answer.
+    ///
     /// # Errors
     ///
+    /// [`EgressCheckError::HostVantage`] when the observations were made from
+    /// a host outside the cluster;
     /// [`EgressCheckError::AllRejected`] when every observed answer was
     /// refused (what they were, and the lab opt-in);
     /// [`EgressCheckError::NotObserved`] when no quorum observed the egress
@@ -270,6 +330,9 @@ impl EgressReport {
     /// is not allowed, with what to ask the partner for.
     pub fn verify_allowlisted(&self, allowlist: &Allowlist) -> Result<IpAddr, EgressCheckError> {
         let Some(observed) = self.observed else {
+            if self.vantage == Vantage::Host {
+                return Err(EgressCheckError::HostVantage { host_observed: self.host_observed, status: self.status });
+            }
             if self.all_rejected() {
                 return Err(EgressCheckError::AllRejected { rejected: self.rejected(), status: self.status });
             }
@@ -285,13 +348,15 @@ impl EgressReport {
 
 impl Serialize for EgressReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("EgressReport", 8)?;
+        let mut s = serializer.serialize_struct("EgressReport", 10)?;
         // A string, as the CLI's JSON promises: "" when no cluster was named.
         s.serialize_field("cluster", self.cluster.as_deref().unwrap_or(""))?;
         s.serialize_field("egress_ips", &self.egress_ips())?;
         s.serialize_field("stale_ips", &self.stale_ips())?;
         s.serialize_field("status", &self.status)?;
+        s.serialize_field("vantage", &self.vantage)?;
         s.serialize_field("observed", &self.observed)?;
+        s.serialize_field("host_observed", &self.host_observed)?;
         s.serialize_field("expected", &self.expected)?;
         s.serialize_field("evidence", &self.evidence)?;
         s.serialize_field("warnings", &self.warnings)?;
@@ -323,6 +388,20 @@ pub enum EgressCheckError {
         /// Each rejected address, with what it is (the special-purpose
         /// range and its RFC).
         rejected: Vec<(IpAddr, String)>,
+        /// The resolution's status.
+        status: EgressStatus,
+    },
+    /// The observations were made from a host outside the cluster
+    /// ([`Vantage::Host`]): they show this host's IP, not the cluster's
+    /// egress, so they can neither pass nor fail the check.
+    #[error(
+        "the egress IP was observed from a host outside the cluster{}, which shows that host's IP, not the cluster's (status {status}): run the check in a pod of the cluster, or state the vantage (EgressResolverBuilder::vantage(Vantage::Pod)) where this host's egress is the cluster's",
+        host_observed.map(|ip| format!(" ({ip})")).unwrap_or_default()
+    )]
+    #[non_exhaustive]
+    HostVantage {
+        /// What this host was observed leaving from, if a quorum agreed.
+        host_observed: Option<IpAddr>,
         /// The resolution's status.
         status: EgressStatus,
     },

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
 use super::report::{EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 use super::source::EgressSource;
+use super::vantage::Vantage;
 use crate::{Validation, special};
 
 /// A resolver configuration that cannot work.
@@ -89,6 +90,8 @@ struct Settings {
     family: IpFamily,
     validation: Validation,
     cluster: Option<String>,
+    /// Stated, or detected at `build()`.
+    vantage: Vantage,
 }
 
 impl fmt::Debug for EgressResolver {
@@ -98,6 +101,7 @@ impl fmt::Debug for EgressResolver {
             .field("sources", &names)
             .field("quorum", &self.inner.quorum)
             .field("deadline", &self.inner.deadline)
+            .field("vantage", &self.inner.vantage)
             .finish_non_exhaustive()
     }
 }
@@ -107,6 +111,7 @@ impl fmt::Debug for EgressResolver {
 #[derive(Debug)]
 pub struct EgressResolverBuilder {
     settings: Settings,
+    vantage: Option<Vantage>,
 }
 
 impl Default for EgressResolverBuilder {
@@ -120,7 +125,10 @@ impl Default for EgressResolverBuilder {
                 family: IpFamily::Both,
                 validation: Validation::strict(),
                 cluster: None,
+                // Replaced at build(), by the stated vantage or the detected one.
+                vantage: Vantage::Host,
             },
+            vantage: None,
         }
     }
 }
@@ -186,7 +194,34 @@ impl EgressResolverBuilder {
         self
     }
 
-    /// Checks the configuration.
+    /// Where the observing sources run (default: detected at
+    /// [`build()`](Self::build) with [`Vantage::detect`]).
+    ///
+    /// State it where detection cannot see: [`Vantage::Pod`] in a pod
+    /// without a mounted service-account token, in a lab's network namespace,
+    /// or on a host whose own egress is the one asked about;
+    /// [`Vantage::Host`] on a host that happens to carry the kubelet's
+    /// variables and file. What it changes is in
+    /// [`EgressReport`'s docs](EgressReport#vantage).
+    ///
+    /// ```
+    /// use civo_egress::resolve::{EgressResolver, EvidenceKind, StaticSource, Vantage};
+    /// let resolver = EgressResolver::builder()
+    ///     .source(StaticSource::new("whitelist", EvidenceKind::Expected, ["212.2.253.151".parse()?]))
+    ///     .vantage(Vantage::Pod)
+    ///     .build()?;
+    /// assert_eq!(resolver.vantage(), Vantage::Pod);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn vantage(mut self, vantage: Vantage) -> Self {
+        self.vantage = Some(vantage);
+        self
+    }
+
+    /// Checks the configuration, and detects the vantage unless it was
+    /// stated: once, here, because detection reads a file (a blocking read
+    /// that `resolve()`, async, should not do) and because one resolver
+    /// should give every report the same vantage.
     ///
     /// # Errors
     ///
@@ -206,7 +241,9 @@ impl EgressResolverBuilder {
         if self.settings.source_timeout.is_zero() || self.settings.deadline.is_zero() {
             return Err(ResolveError::ZeroTimeout);
         }
-        Ok(EgressResolver { inner: Arc::new(self.settings) })
+        let mut settings = self.settings;
+        settings.vantage = self.vantage.unwrap_or_else(Vantage::detect);
+        Ok(EgressResolver { inner: Arc::new(settings) })
     }
 }
 
@@ -239,6 +276,13 @@ impl EgressResolver {
     /// Starts a builder.
     pub fn builder() -> EgressResolverBuilder {
         EgressResolverBuilder::default()
+    }
+
+    /// Where the observing sources run: stated, or detected at
+    /// [`build()`](EgressResolverBuilder::build).
+    #[must_use]
+    pub fn vantage(&self) -> Vantage {
+        self.inner.vantage
     }
 
     /// Runs every source and concludes.
@@ -380,7 +424,11 @@ impl EgressResolver {
                 )))
             })
             .collect();
-        let observed = self.winner(&answers);
+        let winner = self.winner(&answers);
+        // From a host outside the cluster, what the observers agree on is
+        // that host's IP: kept apart, never compared with the expected set.
+        let (observed, host_observed) =
+            if settings.vantage.observes_the_cluster() { (winner, None) } else { (None, winner) };
         let expected = self.expected(&answers);
         let mut tally = self.tally(&answers);
         tally.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -394,8 +442,14 @@ impl EgressResolver {
         let mut warnings = Vec::new();
         let mut evidence = Vec::new();
         for (source, answer) in settings.sources.iter().zip(answers) {
-            let row =
-                |outcome, elapsed| Evidence { source: source.name().to_owned(), kind: source.kind(), outcome, elapsed };
+            let vantage = (source.kind() == EvidenceKind::Observed).then_some(settings.vantage);
+            let row = |outcome, elapsed| Evidence {
+                source: source.name().to_owned(),
+                kind: source.kind(),
+                vantage,
+                outcome,
+                elapsed,
+            };
             match answer {
                 None => {}
                 Some((took, Err(e))) => evidence.push(row(Err(e), took)),
@@ -404,7 +458,7 @@ impl EgressResolver {
                 }
                 Some((took, Ok(ips))) => {
                     for outcome in ips {
-                        if let (Ok(ip), Some(agreed)) = (&outcome, observed)
+                        if let (Ok(ip), Some(agreed)) = (&outcome, winner)
                             && source.kind() == EvidenceKind::Observed
                             && ip.is_ipv4() == agreed.is_ipv4()
                             && *ip != agreed
@@ -422,15 +476,64 @@ impl EgressResolver {
                 }
             }
         }
-        let mut report =
-            EgressReport { cluster: settings.cluster.clone(), status, observed, expected, evidence, warnings, elapsed };
-        let verdict = self.verdict_warnings(&report, &tally);
+        let mut report = EgressReport {
+            cluster: settings.cluster.clone(),
+            status,
+            vantage: settings.vantage,
+            observed,
+            host_observed,
+            expected,
+            evidence,
+            warnings,
+            elapsed,
+        };
+        let verdict = self.verdict_warnings(&report, winner, &tally);
         report.warnings.extend(verdict);
+        // Where the observations were made from comes first: it says how to
+        // read everything else.
+        report.warnings.splice(0..0, self.vantage_warnings(&report));
         report
     }
 
-    fn verdict_warnings(&self, report: &EgressReport, tally: &[(IpAddr, usize)]) -> Vec<ResolveWarning> {
-        let (status, observed, expected) = (report.status, report.observed, report.expected.as_slice());
+    /// From a host outside the cluster: that the observations do not count,
+    /// what this host was seen leaving from, and whether it is an expected
+    /// IP anyway.
+    fn vantage_warnings(&self, report: &EgressReport) -> Vec<ResolveWarning> {
+        let observers = self.inner.sources.iter().any(|s| s.kind() == EvidenceKind::Observed);
+        if self.inner.vantage.observes_the_cluster() || !observers {
+            return Vec::new();
+        }
+        let seen = match report.host_observed {
+            Some(ip) => format!("they saw {ip}, this host's IP"),
+            None => "they agreed on no address, and any they see is this host's IP".to_owned(),
+        };
+        let mut warnings = vec![ResolveWarning::new(
+            ResolveWarningKind::HostVantage,
+            format!(
+                "observed from a host outside the cluster: {seen}, not the cluster's egress, so it is not compared with the expected IPs; to observe the cluster's egress, run this in a pod of the cluster or use `civo-egress probe` (state the vantage pod where this host's egress is the cluster's)"
+            ),
+        )];
+        if let Some(ip) = report.host_observed.filter(|ip| report.expected.contains(ip)) {
+            warnings.push(ResolveWarning::new(
+                ResolveWarningKind::HostMatchesExpected,
+                format!(
+                    "this host's observed IP {ip} is one of the expected egress IPs: the host may be inside the cluster after all (then state the vantage pod) or share its egress; this is not a confirmation"
+                ),
+            ));
+        }
+        warnings
+    }
+
+    /// `winner` is what the observers agreed on, from either vantage: the
+    /// observation's own troubles (rejected answers, disagreement, no
+    /// quorum) are reported from both.
+    fn verdict_warnings(
+        &self,
+        report: &EgressReport,
+        winner: Option<IpAddr>,
+        tally: &[(IpAddr, usize)],
+    ) -> Vec<ResolveWarning> {
+        let (status, expected) = (report.status, report.expected.as_slice());
         let list = |ips: &[IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let mut warnings = Vec::new();
         let mut warn = |kind, message| warnings.push(ResolveWarning::new(kind, message));
@@ -443,7 +546,7 @@ impl EgressResolver {
                 ),
             );
         }
-        if let (EgressStatus::Mismatch, Some(ip)) = (status, observed) {
+        if let (EgressStatus::Mismatch, Some(ip)) = (status, report.observed) {
             warn(
                 ResolveWarningKind::Mismatch,
                 format!(
@@ -454,7 +557,7 @@ impl EgressResolver {
         }
         let split = |v4: bool| tally.iter().filter(|(ip, _)| ip.is_ipv4() == v4).count() > 1;
         let rejected = report.rejected();
-        if observed.is_none() && tally.is_empty() && !rejected.is_empty() {
+        if winner.is_none() && tally.is_empty() && !rejected.is_empty() {
             let what: Vec<String> = rejected.iter().map(|(ip, why)| format!("{ip} ({why})")).collect();
             warn(
                 ResolveWarningKind::AllRejected,
@@ -463,13 +566,13 @@ impl EgressResolver {
                     what.join(", ")
                 ),
             );
-        } else if observed.is_none() && (split(true) || split(false)) {
+        } else if winner.is_none() && (split(true) || split(false)) {
             let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
             warn(
                 ResolveWarningKind::Disagreement,
                 format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")),
             );
-        } else if observed.is_none() {
+        } else if winner.is_none() {
             let seen: usize = tally.iter().map(|(_, n)| n).sum();
             let observers = self.inner.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
             if observers > 0 {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::{EgressStatus, EvidenceKind, IpFamily, ResolveWarningKind, SourceError};
+use super::{EgressStatus, EvidenceKind, IpFamily, ResolveWarningKind, SourceError, Vantage};
 use crate::ParseNameError;
 use crate::cause::Cause;
 
@@ -31,11 +31,15 @@ fn names_round_trip_and_match_serde() {
     round_trips(IpFamily::ALL);
     round_trips(EgressStatus::ALL);
     round_trips(ResolveWarningKind::ALL);
+    round_trips(Vantage::ALL);
     #[cfg(feature = "civo-api")]
     round_trips(crate::civo::WarningKind::ALL);
     assert_eq!(EvidenceKind::Observed.as_str(), "observed");
     assert_eq!(IpFamily::V6.as_str(), "v6");
     assert_eq!(ResolveWarningKind::AllRejected.as_str(), "all-rejected");
+    assert_eq!(ResolveWarningKind::HostVantage.as_str(), "host-vantage");
+    assert_eq!(ResolveWarningKind::HostMatchesExpected.as_str(), "host-matches-expected");
+    assert_eq!(Vantage::Host.as_str(), "host");
 }
 
 #[cfg(feature = "dns")]
