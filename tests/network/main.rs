@@ -13,3 +13,4 @@ mod civo_pools;
 mod fault_matrix;
 mod resolve;
 mod security;
+mod vantage;

@@ -14,7 +14,7 @@ use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
 use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource, EgressStatus,
     EvidenceKind, HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, ResolveWarningKind, SourceError,
-    StaticSource, TopologySource,
+    StaticSource, TopologySource, Vantage,
 };
 use civo_egress::{Allowlist, Topology, Validation, resolve_egress};
 use common::dns::{Answer, FakeDns};
@@ -45,8 +45,14 @@ fn warns(report: &civo_egress::resolve::EgressReport, kind: ResolveWarningKind) 
     report.warnings().iter().any(|w| w.kind() == kind)
 }
 
+/// A resolver inside a pod of the cluster: these tests hold the pod rules
+/// (tests/network/vantage.rs holds the host's).
+fn pod() -> civo_egress::resolve::EgressResolverBuilder {
+    EgressResolver::builder().vantage(Vantage::Pod)
+}
+
 fn resolver() -> civo_egress::resolve::EgressResolverBuilder {
-    EgressResolver::builder().cluster("prod").source_timeout(Duration::from_secs(2)).deadline(Duration::from_secs(4))
+    pod().cluster("prod").source_timeout(Duration::from_secs(2)).deadline(Duration::from_secs(4))
 }
 
 #[tokio::test]
@@ -71,6 +77,10 @@ async fn confirmed_when_a_quorum_observes_the_expected_ip() {
     assert_eq!(rows[0]["source"], "whitelist");
     assert!(rows[1]["source"].as_str().unwrap().starts_with("http:http://127.0.0.1:"));
     assert!(rows.iter().all(|r| r["ip"] == EGRESS && r["error"].is_null() && r["elapsed_ms"].is_u64()));
+    assert_eq!(json["vantage"], "pod");
+    assert!(json["host_observed"].is_null());
+    assert!(rows[0]["vantage"].is_null(), "an expected row was made from nowhere: {}", rows[0]);
+    assert!(rows[1..].iter().all(|r| r["vantage"] == "pod"), "{rows:?}");
 }
 
 #[tokio::test]
@@ -119,7 +129,7 @@ async fn mismatch_when_the_gateway_was_replaced() {
 #[tokio::test]
 async fn unknown_without_anything() {
     let silent = HttpEchoSource::new(&echo_reply(Reply::text(404, "text/plain", "no")).await).unwrap();
-    let report = EgressResolver::builder().quorum(1).source(silent).build().unwrap().resolve().await;
+    let report = pod().quorum(1).source(silent).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Unknown);
     assert!(report.egress_ips().is_empty());
     assert!(matches!(report.verify_allowlisted(&Allowlist::default()), Err(EgressCheckError::NotObserved { .. })));
@@ -159,7 +169,7 @@ async fn disagreeing_observers_decide_nothing() {
 async fn a_hung_source_does_not_delay_a_decided_outcome() {
     let hung = HttpEchoSource::new(&echo_reply(Reply::Silence).await).unwrap();
     let started = Instant::now();
-    let report = EgressResolver::builder()
+    let report = pod()
         .source_timeout(Duration::from_secs(10))
         .deadline(Duration::from_secs(20))
         .source(hung)
@@ -181,7 +191,7 @@ async fn the_deadline_holds_when_everything_hangs() {
         sources.push(HttpEchoSource::new(&echo_reply(Reply::Silence).await).unwrap());
     }
     let started = Instant::now();
-    let report = EgressResolver::builder()
+    let report = pod()
         .source_timeout(Duration::from_secs(30))
         .deadline(Duration::from_millis(400))
         .sources(sources)
@@ -203,7 +213,7 @@ async fn per_source_timeouts_hold() {
     )
     .unwrap();
     let started = Instant::now();
-    let report = EgressResolver::builder()
+    let report = pod()
         .quorum(1)
         .source_timeout(Duration::from_millis(300))
         .source(slow)
@@ -239,7 +249,7 @@ async fn bad_echo_answers_are_rejected_with_reasons() {
     for (reply, check) in cases {
         let description = format!("{reply:?}");
         let source = HttpEchoSource::new(&echo_reply(reply).await).unwrap();
-        let report = EgressResolver::builder().quorum(1).source(source).build().unwrap().resolve().await;
+        let report = pod().quorum(1).source(source).build().unwrap().resolve().await;
         let error = report.evidence()[0].error().cloned();
         assert!(error.as_ref().is_some_and(check), "{description:.60}: {error:?}");
         assert_eq!(report.status(), EgressStatus::Unknown);
@@ -248,7 +258,7 @@ async fn bad_echo_answers_are_rejected_with_reasons() {
 
 #[tokio::test]
 async fn non_global_observations_need_an_explicit_opt_in() {
-    let report = EgressResolver::builder()
+    let report = pod()
         .quorum(1)
         .validation(Validation::strict().allow_non_global(true))
         .sources(http(&["203.0.113.10"]).await)
@@ -280,7 +290,7 @@ async fn ipv6_and_families() {
         resolver().sources(http(&[EGRESS, EGRESS]).await).family(IpFamily::V4).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Observed, "IPv4 over IPv4");
     let liar = HttpEchoSource::new(&common::server::echo_v6(EGRESS).await).unwrap();
-    let report = EgressResolver::builder().quorum(1).source(liar).family(IpFamily::V6).build().unwrap().resolve().await;
+    let report = pod().quorum(1).source(liar).family(IpFamily::V6).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Unknown);
     assert!(matches!(report.evidence()[0].error(), Some(SourceError::WrongFamily(_))), "{:?}", report.evidence());
 }
@@ -311,7 +321,7 @@ async fn dns_echo_services() {
     dns.set("o-o.myaddr.l.google.com.", RecordType::TXT, Answer::GoogleAsker);
     let either = DnsEchoSource::new(DnsEchoStyle::Either, dns.addr);
     assert_eq!(either.gather(IpFamily::V4).await.unwrap(), [ip("127.0.0.1")]);
-    let report = EgressResolver::builder()
+    let report = pod()
         .quorum(1)
         .source(DnsEchoSource::new(DnsEchoStyle::Google, dns.addr))
         .build()
@@ -448,7 +458,7 @@ async fn ipv4_and_ipv6_are_separate_elections() {
 
 #[tokio::test]
 async fn a_huge_deadline_is_no_deadline_not_a_panic() {
-    let report = EgressResolver::builder()
+    let report = pod()
         .deadline(Duration::MAX)
         .source_timeout(Duration::MAX)
         .sources(http(&[EGRESS, EGRESS]).await)
@@ -504,7 +514,7 @@ fn cause<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error +
 
 #[tokio::test]
 async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
-    let report = EgressResolver::builder()
+    let report = pod()
         .cluster("lab")
         .sources(http(&["192.0.2.1", "100.64.0.1"]).await)
         .build()
@@ -532,7 +542,7 @@ async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
 
     // With the lab opt-in, the same answers are evidence.
     let lab = Validation::strict().allow_non_global(true);
-    let report = EgressResolver::builder()
+    let report = pod()
         .quorum(1)
         .validation(lab)
         .sources(http(&["192.0.2.1"]).await)
@@ -598,6 +608,7 @@ fn resolver_types_are_send_and_sync() {
     assert_send_sync::<civo_egress::kubeconfig::ApiHost>();
     assert_send_sync::<Arc<dyn EgressSource>>();
     assert_send_sync::<SourceError>();
+    assert_send_sync::<Vantage>();
     assert_send_sync::<HttpEchoSource>();
     assert_send_sync::<DnsEchoSource>();
     assert_send_sync::<KubeconfigSource>();
