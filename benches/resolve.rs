@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use civo_egress::resolve::{
-    EgressResolver, EgressSource, EgressStatus, EvidenceKind, HttpEchoSource, IpFamily, SourceError, async_trait,
+    EgressResolver, EgressSource, EgressStatus, EvidenceKind, HttpEchoSource, IpFamily, SourceError, Vantage,
+    async_trait,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -51,7 +52,9 @@ impl Bench {
             let honest_url = server::echo("74.220.24.10\n").await;
             let hung_url = server::echo_reply(server::Reply::Silence).await;
             let urls = std::iter::repeat_n(&hung_url, hung).chain(std::iter::repeat_n(&honest_url, honest));
+            // From a pod: the observations are the egress (`Observed`).
             let mut builder = EgressResolver::builder()
+                .vantage(Vantage::Pod)
                 .quorum(2)
                 .deadline(Duration::from_secs(30))
                 .source_timeout(Duration::from_secs(30));

@@ -2,7 +2,7 @@
 //! its partner whitelisted.
 //!
 //! ```text
-//! cargo run --example startup_check -- partner-allowlist.txt [ECHO_URL...]
+//! cargo run --example startup_check -- [--vantage pod|host] partner-allowlist.txt [ECHO_URL...]
 //! ```
 //!
 //! The allowlist is what the partner allows (one IP or CIDR per line). The
@@ -10,12 +10,22 @@
 //! `CivoSource` or `KubeconfigSource`); the observation from the echo URLs
 //! given, else the public defaults. Exit 0 and "starting" when the observed
 //! egress IP is allowed; exit 1 with a sentence a person can act on when not.
+//!
+//! A startup check runs inside the service's pod: there, what the echo
+//! services see is the cluster's egress IP, and the resolver detects that it
+//! runs in a pod (the kubelet's `KUBERNETES_SERVICE_HOST`/`_PORT` and the
+//! service-account namespace file). Run on a laptop or a CI runner, the echo
+//! services would see that host's IP, so the check refuses to judge
+//! (`EgressCheckError::HostVantage`). `--vantage pod` states the vantage
+//! where detection cannot see it: a pod without a mounted service-account
+//! token, a lab's network namespace, a VM whose own egress is the one the
+//! partner allows.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use civo_egress::Allowlist;
-use civo_egress::resolve::{EgressResolver, HttpEchoSource, StaticSource};
+use civo_egress::resolve::{EgressResolver, HttpEchoSource, StaticSource, Vantage};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -32,8 +42,15 @@ async fn main() -> ExitCode {
 }
 
 async fn check() -> Result<String, String> {
-    let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: startup_check ALLOWLIST_FILE [ECHO_URL...]")?;
+    const USAGE: &str = "usage: startup_check [--vantage pod|host] ALLOWLIST_FILE [ECHO_URL...]";
+    let mut args = std::env::args().skip(1).peekable();
+    let mut vantage = None;
+    if args.peek().is_some_and(|arg| arg == "--vantage") {
+        args.next();
+        let name = args.next().ok_or(USAGE)?;
+        vantage = Some(name.parse::<Vantage>().map_err(|e| format!("--vantage: {e}"))?);
+    }
+    let path = args.next().ok_or(USAGE)?;
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let allowlist = Allowlist::parse(&text).map_err(|e| format!("{path}: {e}"))?;
 
@@ -50,10 +67,18 @@ async fn check() -> Result<String, String> {
     if let Some(expected) = StaticSource::from_env().map_err(|e| e.to_string())? {
         resolver = resolver.source(expected);
     }
+    // Stated, or detected when the resolver is built.
+    if let Some(vantage) = vantage {
+        resolver = resolver.vantage(vantage);
+    }
     let report = resolver.build().map_err(|e| e.to_string())?.resolve().await;
     for warning in report.warnings() {
         eprintln!("warning: {warning}");
     }
     let ip = report.verify_allowlisted(&allowlist).map_err(|e| e.to_string())?;
-    Ok(format!("egress IP {ip} is whitelisted by the partner ({}): starting", report.status()))
+    Ok(format!(
+        "egress IP {ip} is whitelisted by the partner ({}, observed from a {}): starting",
+        report.status(),
+        report.vantage()
+    ))
 }

@@ -213,14 +213,8 @@ async fn per_source_timeouts_hold() {
     )
     .unwrap();
     let started = Instant::now();
-    let report = pod()
-        .quorum(1)
-        .source_timeout(Duration::from_millis(300))
-        .source(slow)
-        .build()
-        .unwrap()
-        .resolve()
-        .await;
+    let report =
+        pod().quorum(1).source_timeout(Duration::from_millis(300)).source(slow).build().unwrap().resolve().await;
     // The echo answers after 30 s.
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(report.evidence()[0].error(), Some(&SourceError::Timeout(Duration::from_millis(300))));
@@ -321,13 +315,8 @@ async fn dns_echo_services() {
     dns.set("o-o.myaddr.l.google.com.", RecordType::TXT, Answer::GoogleAsker);
     let either = DnsEchoSource::new(DnsEchoStyle::Either, dns.addr);
     assert_eq!(either.gather(IpFamily::V4).await.unwrap(), [ip("127.0.0.1")]);
-    let report = pod()
-        .quorum(1)
-        .source(DnsEchoSource::new(DnsEchoStyle::Google, dns.addr))
-        .build()
-        .unwrap()
-        .resolve()
-        .await;
+    let report =
+        pod().quorum(1).source(DnsEchoSource::new(DnsEchoStyle::Google, dns.addr)).build().unwrap().resolve().await;
     assert!(matches!(report.evidence()[0].error(), Some(SourceError::NonGlobal { .. })));
 }
 
@@ -514,13 +503,8 @@ fn cause<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error +
 
 #[tokio::test]
 async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
-    let report = pod()
-        .cluster("lab")
-        .sources(http(&["192.0.2.1", "100.64.0.1"]).await)
-        .build()
-        .unwrap()
-        .resolve()
-        .await;
+    let report =
+        pod().cluster("lab").sources(http(&["192.0.2.1", "100.64.0.1"]).await).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Unknown);
     assert!(report.evidence().iter().all(|row| row.error().is_some_and(SourceError::is_rejected)));
     let rejected = report.rejected();
@@ -542,14 +526,7 @@ async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
 
     // With the lab opt-in, the same answers are evidence.
     let lab = Validation::strict().allow_non_global(true);
-    let report = pod()
-        .quorum(1)
-        .validation(lab)
-        .sources(http(&["192.0.2.1"]).await)
-        .build()
-        .unwrap()
-        .resolve()
-        .await;
+    let report = pod().quorum(1).validation(lab).sources(http(&["192.0.2.1"]).await).build().unwrap().resolve().await;
     assert_eq!(report.observed(), Some(ip("192.0.2.1")));
 }
 
