@@ -247,7 +247,9 @@ impl EgressResolverBuilder {
     }
 }
 
-/// Resolves with the default settings (quorum 2, 3 s a source, 5 s in all).
+/// Resolves with the default settings (quorum 2, 3 s a source, 5 s in all,
+/// the [`Vantage`] detected); to state the vantage, use
+/// [`EgressResolverBuilder::vantage`].
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), civo_egress::resolve::ResolveError> {
