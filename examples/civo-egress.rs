@@ -23,7 +23,7 @@ use civo_egress::civo::{CivoClient, CivoConfig, CivoError, Selection};
 use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
 use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressResolverBuilder, HttpEchoSource,
-    KubeconfigSource, StaticSource, TopologySource,
+    KubeconfigSource, StaticSource, TopologySource, Vantage,
 };
 use civo_egress::{Allowlist, Topology, Validation, Whitelist, audit, audit_for, diff};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -156,6 +156,11 @@ enum Command {
         /// Ask no echo service: report what is expected only.
         #[arg(long)]
         no_observe: bool,
+        /// Where the echo services are asked from: `pod` (inside the
+        /// cluster: they see its egress) or `host` (they see this host's IP,
+        /// which is never the cluster's). Default: detected.
+        #[arg(long, value_name = "pod|host")]
+        vantage: Option<Vantage>,
         /// Overall deadline in seconds.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
@@ -303,6 +308,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             dns_servers,
             quorum,
             no_observe,
+            vantage,
             timeout,
             format,
         } => {
@@ -367,6 +373,9 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             if let Some(name) = name {
                 resolver = resolver.cluster(name);
+            }
+            if let Some(vantage) = vantage {
+                resolver = resolver.vantage(vantage);
             }
             let resolver = resolver.build().map_err(|e| BadInput(e.to_string()))?;
             let report = runtime()?.block_on(resolver.resolve());

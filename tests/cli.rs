@@ -328,9 +328,12 @@ mod resolve {
             echo_reply(Reply::text(500, "text/plain", "x")).await,
         );
         let base = ["resolve", "--cluster", "prod", "--api-url", url.as_str(), "--format", "json"];
-        let cases: [(Vec<&str>, &str, i32); 4] = [
-            (vec!["--echo-url", &right, "--echo-url", &right], "confirmed", 0),
-            (vec!["--echo-url", &wrong, "--echo-url", &wrong], "mismatch", 1),
+        let cases: [(Vec<&str>, &str, i32); 6] = [
+            (vec!["--vantage", "pod", "--echo-url", &right, "--echo-url", &right], "confirmed", 0),
+            (vec!["--vantage", "pod", "--echo-url", &wrong, "--echo-url", &wrong], "mismatch", 1),
+            // From a laptop, another IP says nothing about the cluster.
+            (vec!["--vantage", "host", "--echo-url", &wrong, "--echo-url", &wrong], "expected", 0),
+            (vec!["--vantage", "host", "--echo-url", &right, "--echo-url", &right], "expected", 0),
             (vec!["--echo-url", &broken, "--echo-url", &right], "expected", 0),
             (vec!["--echo-url", &broken, "--quorum", "1", "--no-observe"], "expected", 0),
         ];
@@ -344,14 +347,20 @@ mod resolve {
                 "{extra:?}: {report}"
             );
         }
-        let out = run_async(&["resolve", "--echo-url", &right, "--echo-url", &right], &[]).await;
+        let out = run_async(&["resolve", "--vantage", "pod", "--echo-url", &right, "--echo-url", &right], &[]).await;
         assert_eq!(out.status.code(), Some(0));
         assert!(stdout(&out).starts_with("egress: observed 74.220.24.10"), "{}", stdout(&out));
-        let out = run_async(&["resolve", "--echo-url", &broken, "--quorum", "1", "--format", "json"], &[]).await;
+        let out = run_async(
+            &["resolve", "--vantage", "pod", "--echo-url", &broken, "--quorum", "1", "--format", "json"],
+            &[],
+        )
+        .await;
         assert_eq!((json(&out)["status"].as_str(), out.status.code()), (Some("unknown"), Some(1)));
-        let mismatch =
-            run_async(&["resolve", "--echo-url", &wrong, "--echo-url", &wrong], &[("CIVO_EGRESS_IP", "74.220.24.10")])
-                .await;
+        let mismatch = run_async(
+            &["resolve", "--vantage", "pod", "--echo-url", &wrong, "--echo-url", &wrong],
+            &[("CIVO_EGRESS_IP", "74.220.24.10")],
+        )
+        .await;
         assert_eq!(mismatch.status.code(), Some(1));
         assert!(stdout(&mismatch).contains("gateway node may have been replaced"), "{}", stdout(&mismatch));
     }
@@ -364,6 +373,8 @@ mod resolve {
         let kubeconfig = tmp("staging.yaml", &common::civo_api::fixture("account/kubeconfig-prod.yaml"));
         let args = [
             "resolve",
+            "--vantage",
+            "pod",
             "--kubeconfig",
             kubeconfig.to_str().unwrap(),
             "--dns-server",
@@ -407,7 +418,7 @@ mod resolve {
         let binary = example("startup_check");
         let right = echo("74.220.24.10").await;
         let allowlist = tmp("partner.txt", "74.220.24.10/32\n");
-        let args = [allowlist.to_str().unwrap(), right.as_str(), right.as_str()];
+        let args = ["--vantage", "pod", allowlist.to_str().unwrap(), right.as_str(), right.as_str()];
         let ok = tokio::task::spawn_blocking({
             let binary = binary.clone();
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -419,7 +430,8 @@ mod resolve {
         assert!(stdout(&ok).contains("starting"));
 
         let wrong = echo("74.220.24.99").await;
-        let args: Vec<String> = vec![allowlist.to_str().unwrap().into(), wrong.clone(), wrong];
+        let args: Vec<String> =
+            vec!["--vantage".into(), "pod".into(), allowlist.to_str().unwrap().into(), wrong.clone(), wrong];
         let refused = tokio::task::spawn_blocking(move || {
             run_example(
                 &binary,
@@ -445,6 +457,8 @@ mod resolve {
             snapshot.to_str().unwrap(),
             "--cluster",
             "prod",
+            "--vantage",
+            "pod",
             "--echo-url",
             &right,
             "--echo-url",
@@ -468,6 +482,8 @@ mod resolve {
         assert_bad_input(&run_async(&strict, &[]).await, "not a global unicast address");
         let opted = [
             "resolve",
+            "--vantage",
+            "pod",
             "--topology",
             lab.to_str().unwrap(),
             "--echo-url",

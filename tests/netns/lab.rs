@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use civo_egress::resolve::{
     DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressSource, EgressStatus, HttpEchoSource, IpFamily,
-    ResolveWarningKind, TopologySource,
+    ResolveWarningKind, TopologySource, Vantage,
 };
 use civo_egress::{Topology, Validation};
 
@@ -291,6 +291,7 @@ fn resolve_in(ns: &str) -> EgressReport {
         runtime.block_on(async {
             EgressResolver::builder()
                 .cluster("lab")
+                .vantage(Vantage::Pod)
                 .validation(lab)
                 .quorum(2)
                 .deadline(Duration::from_secs(5))
@@ -326,6 +327,8 @@ fn cli_in(ns: &str, snapshot: &std::path::Path) -> (i32, serde_json::Value) {
         DNS_ECHO,
         "--quorum",
         "2",
+        "--vantage",
+        "pod",
         "--timeout",
         "5",
         "--format",

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use civo_egress::civo::{CivoClient, CivoError, Discovery, Selection, WarningKind};
 use civo_egress::resolve::{
     DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressReport, EgressResolver, EgressSource, EgressStatus,
-    HttpEchoSource, IpFamily, ResolveWarningKind, SourceError,
+    HttpEchoSource, IpFamily, ResolveWarningKind, SourceError, Vantage,
 };
 use common::civo_api::{FakeCivo, KEY, fixture, not_found_html};
 use common::dns::{Answer, FakeDns};
@@ -226,6 +226,7 @@ async fn echo_row(row: &str, replies: Vec<Reply>, quorum: usize, check: impl Fn(
         sources.push(HttpEchoSource::new(&echo_reply(reply).await).unwrap());
     }
     let resolver = EgressResolver::builder()
+        .vantage(Vantage::Pod)
         .quorum(quorum)
         .source_timeout(Duration::from_millis(800))
         .deadline(Duration::from_secs(1))
@@ -282,6 +283,7 @@ async fn echo_rows() {
     .await;
     // A liar alone is still only one voice.
     let alone = HttpEchoSource::new(&echo(liar).await).unwrap();
-    let report = EgressResolver::builder().source(alone).quorum(1).build().unwrap().resolve().await;
+    let report =
+        EgressResolver::builder().vantage(Vantage::Pod).source(alone).quorum(1).build().unwrap().resolve().await;
     assert_eq!(report.observed(), Some(liar.parse().unwrap()), "quorum 1 trusts one source: the default is 2");
 }
