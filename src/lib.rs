@@ -140,8 +140,17 @@
 //! returns as soon as the outcome is decided (a quorum of observers agrees on
 //! an address that no other can still tie), or at its deadline, with a
 //! status: `confirmed`, `expected`, `observed`, `mismatch` (the gateway node
-//! was probably replaced) or `unknown`. A service checks at startup that its
-//! partner still allows it (see the [`resolve`] module, and
+//! was probably replaced) or `unknown`.
+//!
+//! An observation is evidence about the cluster only when it was made from
+//! inside it. The resolver knows its [`resolve::Vantage`] (detected from the
+//! kubelet's `KUBERNETES_SERVICE_*` variables and the service-account
+//! namespace file, or stated): from a host outside the cluster (a laptop, a
+//! CI runner) the echo services see that host's IP, so its observations
+//! never make a `mismatch` and never enter `egress_ips`; the report says
+//! `expected` and warns how to observe from inside. A service's startup
+//! check runs inside its pod, where the vantage is right, and checks that
+//! its partner still allows it (see the [`resolve`] module, and
 //! [`kubeconfig`] for the kubeconfig as a source):
 //!
 //! ```no_run
