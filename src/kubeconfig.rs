@@ -29,6 +29,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # As kubectl reads it
+//!
+//! The reader is held against kubectl (`kubectl config view --minify -o
+//! jsonpath='{.clusters[0].cluster.server}'` and the URL kubectl dials) by
+//! the crate's tests, and follows it where a YAML library alone would not:
+//!
+//! - only a file's first YAML document is read, as kubectl (go-yaml) does:
+//!   a config followed by `---` or another document is that config, and a
+//!   file that is empty, `---` or `null` is an empty config (skipped in a
+//!   `KUBECONFIG` list);
+//! - YAML 1.1 scalars: an unquoted number or boolean (`1234`, `0x1F`,
+//!   `yes`, `on`) where a string belongs is
+//!   [`KubeconfigError::NotAString`];
+//! - the same cluster, context or user name twice in one file is
+//!   [`KubeconfigError::DuplicateName`] (the first definition wins only
+//!   across files);
+//! - `server(Some(""))` is the current context, as `--context ""` is;
+//! - a server with surrounding spaces or a control character is
+//!   [`KubeconfigError::BadServer`]; a trailing dot marks a name absolute,
+//!   and [`ApiServer::host`] gives the name without it.
+//!
 //! As an egress source for the resolver, see
 //! [`KubeconfigSource`](crate::resolve::KubeconfigSource).
 
@@ -157,7 +178,10 @@ impl KubeconfigError {
     /// is not a URL.
     #[must_use]
     pub const fn is_invalid(&self) -> bool {
-        matches!(self, Self::Yaml { .. } | Self::NotAString { .. } | Self::DuplicateName { .. } | Self::BadServer { .. })
+        matches!(
+            self,
+            Self::Yaml { .. } | Self::NotAString { .. } | Self::DuplicateName { .. } | Self::BadServer { .. }
+        )
     }
 
     /// Whether a file could not be read.
@@ -253,8 +277,27 @@ fn first_document(text: &str) -> &str {
 fn is_yaml11_bool(value: &str) -> bool {
     matches!(
         value,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false"
-            | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -414,7 +457,8 @@ impl Kubeconfig {
             .into_iter()
             .map(|e| (e.name.unwrap_or_default(), e.value.and_then(|c| c.cluster).unwrap_or_default()))
             .collect();
-        let users: Vec<String> = file.users.unwrap_or_default().into_iter().map(|u| u.name.unwrap_or_default()).collect();
+        let users: Vec<String> =
+            file.users.unwrap_or_default().into_iter().map(|u| u.name.unwrap_or_default()).collect();
         no_duplicates(path, "clusters", clusters.iter().map(|(name, _)| name.as_str()))?;
         no_duplicates(path, "contexts", contexts.iter().map(|(name, _)| name.as_str()))?;
         no_duplicates(path, "users", users.iter().map(String::as_str))?;

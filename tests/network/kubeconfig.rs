@@ -27,14 +27,13 @@ use crate::common::dns::{Answer, FakeDns};
 const PORT: &str = "{PORT}";
 
 fn kubectl() -> PathBuf {
-    let found = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].iter().map(PathBuf::from).find(|p| p.exists()).or_else(
-        || {
+    let found =
+        ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].iter().map(PathBuf::from).find(|p| p.exists()).or_else(|| {
             let out = Command::new("sh").args(["-c", "command -v kubectl"]).output().ok()?;
             let path = String::from_utf8(out.stdout).ok()?;
             let path = path.trim();
             (!path.is_empty()).then(|| PathBuf::from(path))
-        },
-    );
+        });
     found.expect("kubectl is missing: install Debian's `kubernetes-client` (apt-get install kubernetes-client)")
 }
 
@@ -119,7 +118,13 @@ impl Drop for Listener {
     }
 }
 
-fn run_kubectl(dir: &Path, paths: &[PathBuf], via: Via, context: Option<&str>, args: &[&str]) -> (bool, String, String) {
+fn run_kubectl(
+    dir: &Path,
+    paths: &[PathBuf],
+    via: Via,
+    context: Option<&str>,
+    args: &[&str],
+) -> (bool, String, String) {
     let mut command = Command::new(kubectl());
     command.env_remove("KUBECONFIG").env("HOME", dir).env("KUBECACHEDIR", dir.join("cache")).stdin(Stdio::null());
     match via {
@@ -135,7 +140,11 @@ fn run_kubectl(dir: &Path, paths: &[PathBuf], via: Via, context: Option<&str>, a
         command.arg("--context").arg(context);
     }
     let out = command.args(args).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// kubectl's answer: the article's command, then, for a loopback server,
@@ -178,11 +187,10 @@ fn cases() -> Vec<Case> {
     let bad_server = |e: &KubeconfigError| matches!(e, KubeconfigError::BadServer { .. });
     let no_context = |e: &KubeconfigError| *e == KubeconfigError::NoContext;
     let unknown_context = |e: &KubeconfigError| matches!(e, KubeconfigError::UnknownContext { .. });
-    let duplicated_cluster = format!(
-        "{}- name: a\n  cluster:\n    server: https://3.3.3.3:6443\n",
-        a().split("contexts:").next().unwrap()
-    ) + "contexts:"
-        + a().split("contexts:").nth(1).unwrap();
+    let duplicated_cluster =
+        format!("{}- name: a\n  cluster:\n    server: https://3.3.3.3:6443\n", a().split("contexts:").next().unwrap())
+            + "contexts:"
+            + a().split("contexts:").nth(1).unwrap();
     let duplicated_context = with(&a(), "users:", "- name: a\n  context:\n    cluster: a\n    user: a\nusers:");
     let duplicated_user = with(&a(), "current-context:", "- name: a\n  user:\n    token: another\ncurrent-context:");
     vec![
@@ -216,7 +224,8 @@ fn cases() -> Vec<Case> {
         // what kubectl does with it, so these servers are loopback ones.
         case("spaces around", vec![dialed(&format!("\" https://127.0.0.1:{PORT} \""))], Flag, None)
             .refused_as(bad_server),
-        case("space before", vec![dialed(&format!("\" https://127.0.0.1:{PORT}\""))], Flag, None).refused_as(bad_server),
+        case("space before", vec![dialed(&format!("\" https://127.0.0.1:{PORT}\""))], Flag, None)
+            .refused_as(bad_server),
         case("space after", vec![dialed(&format!("\"https://127.0.0.1:{PORT} \""))], Flag, None).refused_as(bad_server),
         case("tab after", vec![dialed(&format!("\"https://127.0.0.1:{PORT}\\t\""))], Flag, None).refused_as(bad_server),
         // 6. A name twice in one file is refused; across files the first wins.
