@@ -29,6 +29,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # As kubectl reads it
+//!
+//! The reader is held against kubectl (`kubectl config view --minify -o
+//! jsonpath='{.clusters[0].cluster.server}'` and the URL kubectl dials) by
+//! the crate's tests, and follows it where a YAML library alone would not:
+//!
+//! - only a file's first YAML document is read, as kubectl (go-yaml) does:
+//!   a config followed by `---` or another document is that config, and a
+//!   file that is empty, `---` or `null` is an empty config (skipped in a
+//!   `KUBECONFIG` list);
+//! - YAML 1.1 scalars: an unquoted number or boolean (`1234`, `0x1F`,
+//!   `yes`, `on`) where a string belongs is
+//!   [`KubeconfigError::NotAString`];
+//! - the same cluster, context or user name twice in one file is
+//!   [`KubeconfigError::DuplicateName`] (the first definition wins only
+//!   across files);
+//! - `server(Some(""))` is the current context, as `--context ""` is;
+//! - a server with surrounding spaces or a control character is
+//!   [`KubeconfigError::BadServer`]; a trailing dot marks a name absolute,
+//!   and [`ApiServer::host`] gives the name without it.
+//!
 //! As an egress source for the resolver, see
 //! [`KubeconfigSource`](crate::resolve::KubeconfigSource).
 
@@ -83,6 +104,33 @@ pub enum KubeconfigError {
         /// a value (it may be a token).
         source: Cause,
     },
+    /// A string field holds an unquoted number or boolean (`name: 1234`,
+    /// `name: yes`): kubectl reads YAML 1.1, where such a scalar is not a
+    /// string, and refuses the file.
+    #[error("invalid kubeconfig {path} at line {line}, column {column}: {found} where a string belongs (quote it)")]
+    #[non_exhaustive]
+    NotAString {
+        /// The file.
+        path: String,
+        /// 1-based line (0 when unknown).
+        line: u64,
+        /// 1-based column (0 when unknown).
+        column: u64,
+        /// `"a number"` or `"a boolean"` (never the value: it may be a token).
+        found: &'static str,
+    },
+    /// One file defines the same cluster, context or user name twice, which
+    /// kubectl refuses (the first definition wins only across files).
+    #[error("invalid kubeconfig {path}: duplicate name {name:?} in {list}")]
+    #[non_exhaustive]
+    DuplicateName {
+        /// The file.
+        path: String,
+        /// `"clusters"`, `"contexts"` or `"users"`.
+        list: &'static str,
+        /// The name defined twice.
+        name: String,
+    },
     /// No context was named and none is current.
     #[error("no context given and no current-context set")]
     NoContext,
@@ -125,11 +173,15 @@ impl KubeconfigError {
         matches!(self, Self::NoFile | Self::NoContext | Self::UnknownContext { .. } | Self::UnknownCluster { .. })
     }
 
-    /// Whether a file is not a usable kubeconfig: not YAML, or a server that
+    /// Whether a file is not a usable kubeconfig: not YAML, a number or
+    /// boolean where a string belongs, a name defined twice, or a server that
     /// is not a URL.
     #[must_use]
     pub const fn is_invalid(&self) -> bool {
-        matches!(self, Self::Yaml { .. } | Self::BadServer { .. })
+        matches!(
+            self,
+            Self::Yaml { .. } | Self::NotAString { .. } | Self::DuplicateName { .. } | Self::BadServer { .. }
+        )
     }
 
     /// Whether a file could not be read.
@@ -139,32 +191,128 @@ impl KubeconfigError {
     }
 }
 
+// Every string field kubectl's `Config` has at the levels read here is
+// declared, so that an unquoted number or boolean in one is refused as
+// kubectl refuses it; the users' credentials are never parsed (only their
+// names, for the duplicate check).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case")]
 struct File {
+    #[serde(rename = "apiVersion")]
+    #[allow(dead_code)] // read to type-check it
+    api_version: Option<String>,
+    #[allow(dead_code)] // read to type-check it
+    kind: Option<String>,
     clusters: Option<Vec<Named<ClusterEntry>>>,
     contexts: Option<Vec<Named<ContextEntry>>>,
+    users: Option<Vec<NamedUser>>,
     current_context: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Named<T> {
-    name: String,
+    name: Option<String>,
     #[serde(alias = "cluster", alias = "context")]
     value: Option<T>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+struct NamedUser {
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case")]
+#[allow(dead_code)] // all but `server` are read to type-check them
 struct ClusterEntry {
-    server: String,
+    server: Option<String>,
+    tls_server_name: Option<String>,
+    certificate_authority: Option<String>,
+    proxy_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[allow(dead_code)] // all but `cluster` are read to type-check them
 struct ContextEntry {
-    cluster: String,
+    cluster: Option<String>,
+    user: Option<String>,
+    namespace: Option<String>,
+}
+
+/// The text of the first YAML document of `text`: kubectl (go-yaml) reads
+/// the first document of a file and ignores the rest, even when it is
+/// empty (`---` then `---`) or the rest is not YAML. A document ends at the
+/// next line that starts with a `---` or `...` marker; the `---` that opens
+/// the first document is part of it.
+fn first_document(text: &str) -> &str {
+    let is_marker = |line: &str, marker: &str| {
+        line.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    };
+    let mut started = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches('\n');
+        if started {
+            if is_marker(bare, "---") || is_marker(bare, "...") {
+                return &text[..offset];
+            }
+        } else if is_marker(bare, "---") {
+            started = true;
+        } else {
+            let content = bare.trim_start();
+            // Blank lines, comments and directives come before the document.
+            if !(content.is_empty() || content.starts_with('#') || bare.starts_with('%')) {
+                started = true;
+            }
+        }
+        offset += line.len();
+    }
+    text
+}
+
+/// YAML 1.1's booleans (go-yaml v2, which kubectl reads kubeconfigs with).
+fn is_yaml11_bool(value: &str) -> bool {
+    matches!(
+        value,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    )
+}
+
+fn no_duplicates<'a>(
+    path: &str,
+    list: &'static str,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), KubeconfigError> {
+    let mut seen = std::collections::HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(KubeconfigError::DuplicateName { path: path.to_owned(), list, name: name.to_owned() });
+        }
+    }
+    Ok(())
 }
 
 /// The clusters and contexts of one or more kubeconfig files, merged as
@@ -229,13 +377,15 @@ impl ApiServer {
         self.url.port_or_known_default()
     }
 
-    /// The server's host.
+    /// The server's host. A name is lowercase and without the trailing dot
+    /// that marks it absolute (`https://API.Example.COM.:6443` names
+    /// `api.example.com`): every name is looked up as absolute, once.
     #[must_use]
     pub fn host(&self) -> ApiHost {
         match self.url.host() {
             Some(Host::Ipv4(ip)) => ApiHost::Ip(IpAddr::V4(ip)),
             Some(Host::Ipv6(ip)) => ApiHost::Ip(IpAddr::V6(ip).to_canonical()),
-            Some(Host::Domain(name)) => ApiHost::Name(name.to_owned()),
+            Some(Host::Domain(name)) => ApiHost::Name(name.strip_suffix('.').unwrap_or(name).to_owned()),
             None => ApiHost::Name(String::new()),
         }
     }
@@ -264,13 +414,23 @@ impl Kubeconfig {
     }
 
     fn parse(path: &str, text: &str) -> Result<Self, KubeconfigError> {
-        let file: File = serde_saphyr::from_str(text).map_err(|e| {
+        let options = serde_saphyr::options! {
+            // YAML 1.1, as kubectl: an unquoted number or boolean (`yes`,
+            // `on`, `y`...) is not a string.
+            no_schema: true,
             // The snippet quotes the file, and a kubeconfig holds tokens.
+            with_snippet: false,
+        };
+        let file: Option<File> = serde_saphyr::from_str_with_options(first_document(text), options).map_err(|e| {
             let e = match e {
                 serde_saphyr::Error::WithSnippet { error, .. } => *error,
                 other => other,
             };
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            if let serde_saphyr::Error::QuotingRequired { value, .. } = &e {
+                let found = if is_yaml11_bool(value) { "a boolean" } else { "a number" };
+                return KubeconfigError::NotAString { path: path.to_owned(), line, column, found };
+            }
             // Keep the message up to the first quote: what follows may be a
             // value from the file, and a kubeconfig holds tokens.
             let full = e.to_string();
@@ -282,24 +442,44 @@ impl Kubeconfig {
             let source = if quotes_text { Cause::new(Redacted(message.clone())) } else { Cause::new(e) };
             KubeconfigError::Yaml { path: path.to_owned(), line, column, message, source }
         })?;
-        let mut config = Self::default();
-        config.merge(file);
-        Ok(config)
+        // A document that is empty, `---` or `null` is an empty config, as
+        // for kubectl (which skips such a file in `KUBECONFIG`).
+        let file = file.unwrap_or_default();
+        let clusters: Vec<(String, String)> = file
+            .clusters
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.name.unwrap_or_default(), e.value.and_then(|c| c.server).unwrap_or_default()))
+            .collect();
+        let contexts: Vec<(String, String)> = file
+            .contexts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.name.unwrap_or_default(), e.value.and_then(|c| c.cluster).unwrap_or_default()))
+            .collect();
+        let users: Vec<String> =
+            file.users.unwrap_or_default().into_iter().map(|u| u.name.unwrap_or_default()).collect();
+        no_duplicates(path, "clusters", clusters.iter().map(|(name, _)| name.as_str()))?;
+        no_duplicates(path, "contexts", contexts.iter().map(|(name, _)| name.as_str()))?;
+        no_duplicates(path, "users", users.iter().map(String::as_str))?;
+        Ok(Self { clusters, contexts, current_context: file.current_context.filter(|c| !c.is_empty()) })
     }
 
-    fn merge(&mut self, file: File) {
-        for entry in file.clusters.unwrap_or_default() {
-            if !self.clusters.iter().any(|(name, _)| *name == entry.name) {
-                self.clusters.push((entry.name, entry.value.map(|c| c.server).unwrap_or_default()));
+    /// Adds what `other` defines and `self` does not: the first file to
+    /// define a name wins, and the first `current-context` set.
+    fn merge(&mut self, other: Self) {
+        for (name, server) in other.clusters {
+            if !self.clusters.iter().any(|(known, _)| *known == name) {
+                self.clusters.push((name, server));
             }
         }
-        for entry in file.contexts.unwrap_or_default() {
-            if !self.contexts.iter().any(|(name, _)| *name == entry.name) {
-                self.contexts.push((entry.name, entry.value.map(|c| c.cluster).unwrap_or_default()));
+        for (name, cluster) in other.contexts {
+            if !self.contexts.iter().any(|(known, _)| *known == name) {
+                self.contexts.push((name, cluster));
             }
         }
         if self.current_context.is_none() {
-            self.current_context = file.current_context.filter(|c| !c.is_empty());
+            self.current_context = other.current_context;
         }
     }
 
@@ -328,31 +508,10 @@ impl Kubeconfig {
             }
             let text = std::fs::read_to_string(path).map_err(io_error)?;
             let file = Self::parse(&shown, &text)?;
-            config.merge_config(file);
+            config.merge(file);
             read_any = true;
         }
         if read_any { Ok(config) } else { Err(KubeconfigError::NoFile) }
-    }
-
-    fn merge_config(&mut self, other: Self) {
-        let file = File {
-            clusters: Some(
-                other
-                    .clusters
-                    .into_iter()
-                    .map(|(name, server)| Named { name, value: Some(ClusterEntry { server }) })
-                    .collect(),
-            ),
-            contexts: Some(
-                other
-                    .contexts
-                    .into_iter()
-                    .map(|(name, cluster)| Named { name, value: Some(ContextEntry { cluster }) })
-                    .collect(),
-            ),
-            current_context: other.current_context,
-        };
-        self.merge(file);
     }
 
     /// The files `kubectl` would read: `KUBECONFIG` (a `:`-separated list),
@@ -380,14 +539,22 @@ impl Kubeconfig {
         self.current_context.as_deref()
     }
 
-    /// The API server of `context`, or of the current context.
+    /// The API server of `context`, or of the current context (also for
+    /// `Some("")`: kubectl reads `--context ""` as no context given).
+    ///
+    /// The server must be a URL as written: kubectl refuses one with
+    /// surrounding spaces or a control character (`" https://1.2.3.4:6443 "`),
+    /// and so does this reader, where a URL parser would strip them.
     ///
     /// # Errors
     ///
     /// [`KubeconfigError::NoContext`], [`KubeconfigError::UnknownContext`],
     /// [`KubeconfigError::UnknownCluster`] or [`KubeconfigError::BadServer`].
     pub fn server(&self, context: Option<&str>) -> Result<ApiServer, KubeconfigError> {
-        let context = context.or(self.current_context.as_deref()).ok_or(KubeconfigError::NoContext)?;
+        let context = context
+            .filter(|name| !name.is_empty())
+            .or(self.current_context.as_deref())
+            .ok_or(KubeconfigError::NoContext)?;
         let (_, cluster) =
             self.contexts.iter().find(|(name, _)| name == context).ok_or_else(|| KubeconfigError::UnknownContext {
                 name: context.to_owned(),
@@ -403,9 +570,20 @@ impl Kubeconfig {
             server: server.clone(),
             source,
         };
-        let url = Url::parse(server.trim()).map_err(|e| bad(Some(Cause::new(e))))?;
-        if url.host().is_none() {
+        // `Url::parse` strips surrounding spaces and control characters
+        // (the WHATWG rule); kubectl (Go's net/url) does not, and refuses.
+        if server.chars().any(|c| c.is_control()) || server.trim() != server {
             return Err(bad(None));
+        }
+        let url = Url::parse(server).map_err(|e| bad(Some(Cause::new(e))))?;
+        match url.host() {
+            None => return Err(bad(None)),
+            // One trailing dot marks a name absolute (`api.example.com.`);
+            // an empty label anywhere else is no name.
+            Some(Host::Domain(name)) if name.strip_suffix('.').unwrap_or(name).split('.').any(str::is_empty) => {
+                return Err(bad(None));
+            }
+            Some(_) => {}
         }
         Ok(ApiServer { context: context.to_owned(), cluster: cluster.clone(), url })
     }

@@ -11,6 +11,7 @@ mod common;
 mod civo;
 mod civo_pools;
 mod fault_matrix;
+mod kubeconfig;
 mod resolve;
 mod security;
 mod vantage;
