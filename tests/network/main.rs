@@ -11,5 +11,6 @@ mod common;
 mod civo;
 mod civo_pools;
 mod fault_matrix;
+mod kube_api;
 mod resolve;
 mod security;
