@@ -11,5 +11,8 @@ mod common;
 mod civo;
 mod civo_pools;
 mod fault_matrix;
+mod kube_api;
+#[cfg(feature = "probe")]
+mod probe;
 mod resolve;
 mod security;
