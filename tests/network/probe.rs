@@ -181,7 +181,10 @@ async fn every_node_leaves_from_its_expected_ip() {
     let names: Vec<&str> = report.nodes().iter().map(|n| n.node()).collect();
     assert_eq!(names, ["k3s-gw", "k3s-public", "k3s-worker-a"]);
     let gw = report.node("k3s-gw").unwrap();
-    assert_eq!((gw.private_ip(), gw.expected(), gw.observed()), (Some(ip("192.168.1.2")), &[ip(EGRESS)][..], Some(ip(EGRESS))));
+    assert_eq!(
+        (gw.private_ip(), gw.expected(), gw.observed()),
+        (Some(ip("192.168.1.2")), &[ip(EGRESS)][..], Some(ip(EGRESS)))
+    );
     assert!(gw.in_topology(), "joined by InternalIP although the names differ");
     assert_eq!(gw.observations().len(), 2);
     assert!(gw.observations().iter().all(|o| o.ip() == Some(ip(EGRESS))));
@@ -224,7 +227,11 @@ async fn every_node_leaves_from_its_expected_ip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_leaving_from_another_ip_is_a_mismatch_naming_it() {
     let lab = lab("mismatch", false).await;
-    lab.fake.set_kubelet(kubelet(&[("k3s-gw", "212.2.253.160"), ("k3s-worker-a", "212.2.253.160"), ("k3s-public", PUBLIC)]));
+    lab.fake.set_kubelet(kubelet(&[
+        ("k3s-gw", "212.2.253.160"),
+        ("k3s-worker-a", "212.2.253.160"),
+        ("k3s-public", PUBLIC),
+    ]));
     let report = lab.probe().build().unwrap().run(&lab_cluster()).await.unwrap();
     assert_eq!(report.status(), ProbeStatus::Mismatch);
     assert_eq!(report.node("k3s-worker-a").unwrap().status(), ProbeStatus::Mismatch);
@@ -261,8 +268,7 @@ async fn a_pod_that_never_starts_times_out_and_is_deleted() {
     lab.fake.set_kubelet(lab_kubelet().node("k3s-worker-a", Behaviour::NeverStarts));
     lab.fake.honour_active_deadline(false);
     let started = std::time::Instant::now();
-    let report =
-        lab.probe().pod_timeout(Duration::from_secs(2)).build().unwrap().run(&lab_cluster()).await.unwrap();
+    let report = lab.probe().pod_timeout(Duration::from_secs(2)).build().unwrap().run(&lab_cluster()).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
     // The others were probed: confirmed, with the failed node in a warning.
     assert_eq!(report.status(), ProbeStatus::Confirmed);
@@ -271,7 +277,9 @@ async fn a_pod_that_never_starts_times_out_and_is_deleted() {
     let error = row.error().unwrap();
     assert!(error.is_timeout(), "{error:?}");
     assert!(matches!(error, ProbeError::PodTimeout { phase, .. } if phase.contains("ImagePullBackOff")), "{error}");
-    assert!(report.warnings().iter().any(|w| w.kind() == ProbeWarningKind::NotProbed && w.node() == Some("k3s-worker-a")));
+    assert!(
+        report.warnings().iter().any(|w| w.kind() == ProbeWarningKind::NotProbed && w.node() == Some("k3s-worker-a"))
+    );
     lab.assert_no_pod_left().await;
 }
 
@@ -319,7 +327,8 @@ async fn server_errors_are_typed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_that_fails_without_answers_is_a_pod_failure() {
     let lab = lab("fails", false).await;
-    lab.fake.set_kubelet(lab_kubelet().node("k3s-public", Behaviour::Exit(6, "curl: (6) Could not resolve host\n".into())));
+    lab.fake
+        .set_kubelet(lab_kubelet().node("k3s-public", Behaviour::Exit(6, "curl: (6) Could not resolve host\n".into())));
     let report = lab.probe().build().unwrap().run(&lab_cluster()).await.unwrap();
     let row = report.node("k3s-public").unwrap();
     assert_eq!(row.status(), ProbeStatus::Unknown);
@@ -331,8 +340,7 @@ async fn a_pod_that_fails_without_answers_is_a_pod_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_named_that_does_not_exist_is_a_row_error() {
     let lab = lab("no-such-node", false).await;
-    let report =
-        lab.probe().node("k3s-worker-a").node("k3s-ghost").build().unwrap().run(&lab_cluster()).await.unwrap();
+    let report = lab.probe().node("k3s-worker-a").node("k3s-ghost").build().unwrap().run(&lab_cluster()).await.unwrap();
     assert_eq!(report.status(), ProbeStatus::Confirmed);
     let names: Vec<&str> = report.nodes().iter().map(|n| n.node()).collect();
     assert_eq!(names, ["k3s-worker-a", "k3s-ghost"]);
@@ -350,8 +358,8 @@ async fn a_dropped_run_leaves_no_pod() {
     lab.fake.honour_active_deadline(false);
     let probe = lab.probe().build().unwrap();
     let cluster = lab_cluster();
-    let run = probe.run(&cluster);
-    tokio::pin!(run);
+    // Boxed: dropping it drops the future itself (a `tokio::pin!` would not).
+    let mut run = Box::pin(probe.run(&cluster));
     // Run until the pods exist, then drop the future.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
@@ -401,10 +409,13 @@ async fn non_global_answers_need_the_lab_opt_in() {
     let strict = lab.probe().node("k3s-worker-a").build().unwrap().run(&cluster).await.unwrap();
     assert_eq!(strict.status(), ProbeStatus::Unknown);
     let row = strict.node("k3s-worker-a").unwrap();
-    assert!(row.observations().iter().all(|o| matches!(o.error(), Some(civo_egress::resolve::SourceError::NonGlobal { .. }))));
+    assert!(
+        row.observations()
+            .iter()
+            .all(|o| matches!(o.error(), Some(civo_egress::resolve::SourceError::NonGlobal { .. })))
+    );
     let lab_opt_in = Validation::strict().allow_non_global(true);
-    let report =
-        lab.probe().node("k3s-worker-a").validation(lab_opt_in).build().unwrap().run(&cluster).await.unwrap();
+    let report = lab.probe().node("k3s-worker-a").validation(lab_opt_in).build().unwrap().run(&cluster).await.unwrap();
     assert_eq!(report.status(), ProbeStatus::Confirmed);
     assert_eq!(report.egress_ips(), [ip("198.51.100.7")]);
     lab.assert_no_pod_left().await;
