@@ -66,9 +66,9 @@
 //! ```
 //!
 //! Each answer is judged by the rules of
-//! [`HttpEchoSource`](crate::resolve::HttpEchoSource): the HTTP status, no
-//! HTML, at most 4 KiB, trimmed, one address, and non-global addresses
-//! rejected unless the lab [`Validation`] allows them.
+//! [`HttpEchoSource`]: the HTTP status, no HTML, at most 4 KiB, trimmed,
+//! one address, and non-global addresses rejected unless the lab
+//! [`Validation`] allows them.
 //!
 //! # The pod
 //!

@@ -328,10 +328,10 @@ async fn sweep_run(pods: &Api<Pod>, run: &str) -> Result<(), kube::Error> {
         let labels = pod.metadata.labels.unwrap_or_default();
         let ours = labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
             && labels.get(RUN_LABEL).map(String::as_str) == Some(run);
-        if let (true, Some(name)) = (ours, pod.metadata.name) {
-            if let Err(e) = delete_pod(pods, &name).await {
-                result = Err(e);
-            }
+        if let (true, Some(name)) = (ours, pod.metadata.name)
+            && let Err(e) = delete_pod(pods, &name).await
+        {
+            result = Err(e);
         }
     }
     result
