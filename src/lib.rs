@@ -267,8 +267,8 @@
 //!
 //! # Optional features
 //!
-//! The network layers are additive features, all on by default, each a
-//! public module. They need a tokio runtime.
+//! The network layers are additive features, each a public module, all
+//! on by default but `probe`. They need a tokio runtime.
 //!
 //! - `civo-api`: the [`civo`] module: [`civo::CivoClient`] and
 //!   [`civo::CivoClient::discover`], and [`resolve::CivoSource`] (reqwest
@@ -277,6 +277,12 @@
 //!   (serde-saphyr; hickory-resolver for DNS-name servers).
 //! - `dns`: [`resolve::DnsEchoSource`] (hickory-resolver).
 //! - `http-probe`: [`resolve::HttpEchoSource`] (reqwest with rustls and ring).
+//! - `probe` (not in `default`): the `probe` module: `probe::Probe`
+//!   creates a pod on every node through the Kubernetes API and reports
+//!   where each node's pods leave from (kube-rs and k8s-openapi, rustls
+//!   with ring; implies `http-probe`, whose echo URLs and rules it uses).
+//!   Off by default: kube-rs and k8s-openapi are heavy, and the core's
+//!   users never need them.
 //! - `resolve`: the [`resolve`] module ([`resolve::EgressResolver`],
 //!   [`resolve::EgressSource`], [`resolve::StaticSource`],
 //!   [`resolve::TopologySource`]) and [`resolve_egress`] at the root; implied
@@ -333,6 +339,9 @@ mod http; // the HTTP plumbing shared by civo and the HTTP echo source
 #[cfg(feature = "kubeconfig")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kubeconfig")))]
 pub mod kubeconfig;
+#[cfg(feature = "probe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "probe")))]
+pub mod probe;
 #[cfg(feature = "resolve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "resolve")))]
 pub mod resolve;

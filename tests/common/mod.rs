@@ -4,4 +4,5 @@
 
 pub mod civo_api;
 pub mod dns;
+pub mod kube_api;
 pub mod server;

@@ -11,7 +11,10 @@ mod common;
 mod civo;
 mod civo_pools;
 mod fault_matrix;
+mod kube_api;
 mod kubeconfig;
+#[cfg(feature = "probe")]
+mod probe;
 mod resolve;
 mod security;
 mod vantage;
