@@ -498,3 +498,40 @@ fn selectors_parse_as_the_api_server_does() {
     assert!(!matches("missing"));
     assert!(matches(""));
 }
+
+#[tokio::test]
+async fn pod_security_restricted_is_enforced_when_asked() {
+    let kube = FakeKube::builder().nodes(lab_nodes()).kubelet(lab_kubelet()).start().await;
+    kube.enforce_pod_security_restricted(true);
+    let token = kube.token();
+    let (code, body) =
+        http(&kube, "POST", "/api/v1/namespaces/default/pods", token, Some(&probe_pod("loose", "k3s-gw"))).await;
+    assert_eq!(code, 403);
+    let status: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["reason"], "Forbidden");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("pods \"loose\" is forbidden: violates PodSecurity \"restricted:latest\": "),
+        "{message}"
+    );
+    for rule in
+        ["allowPrivilegeEscalation != false", "unrestricted capabilities", "runAsNonRoot != true", "seccompProfile"]
+    {
+        assert!(message.contains(rule), "{message}");
+    }
+    assert!(kube.created_pods().is_empty());
+
+    let mut strict = probe_pod("strict", "k3s-gw");
+    strict["spec"]["securityContext"] =
+        json!({"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}});
+    strict["spec"]["containers"][0]["securityContext"] = json!({
+        "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}});
+    let (code, body) = http(&kube, "POST", "/api/v1/namespaces/default/pods", token, Some(&strict)).await;
+    assert_eq!(code, 201, "{body}");
+    let mut root = strict.clone();
+    root["metadata"]["name"] = json!("root");
+    root["spec"]["containers"][0]["securityContext"]["runAsUser"] = json!(0);
+    let (code, body) = http(&kube, "POST", "/api/v1/namespaces/default/pods", token, Some(&root)).await;
+    assert_eq!(code, 403);
+    assert!(body.contains("runAsUser=0"), "{body}");
+}
