@@ -413,7 +413,8 @@ struct Event {
 struct State {
     rv: u64,
     nodes: Vec<FakeNode>,
-    node_meta: HashMap<String, (String, String)>,
+    /// name -> (uid, resourceVersion, creationTimestamp), fixed when the node first appears.
+    node_meta: HashMap<String, (String, String, String)>,
     /// (namespace, name) -> pod.
     pods: BTreeMap<(String, String), Value>,
     /// uid -> log text.

@@ -523,7 +523,7 @@ pub fn set_nodes(state: &mut State, nodes: Vec<FakeNode>) {
     for n in &nodes {
         if !state.node_meta.contains_key(&n.name) {
             state.rv += 1;
-            let meta = (uid(), state.rv.to_string());
+            let meta = (uid(), state.rv.to_string(), rfc3339(SystemTime::now() - Duration::from_secs(3 * 86_400)));
             state.node_meta.insert(n.name.clone(), meta);
         }
     }
@@ -531,7 +531,7 @@ pub fn set_nodes(state: &mut State, nodes: Vec<FakeNode>) {
 }
 
 fn node_object(state: &State, n: &FakeNode) -> Value {
-    let (uid, rv) = state.node_meta.get(&n.name).cloned().unwrap_or_default();
+    let (uid, rv, created) = state.node_meta.get(&n.name).cloned().unwrap_or_default();
     let mut labels = serde_json::Map::new();
     for (k, v) in [
         ("beta.kubernetes.io/arch", "amd64"),
@@ -569,7 +569,6 @@ fn node_object(state: &State, n: &FakeNode) -> Value {
             })
             .collect();
     }
-    let created = rfc3339(SystemTime::now() - Duration::from_secs(3 * 86_400));
     let (ready, reason, message) = if n.ready {
         ("True", "KubeletReady", "kubelet is posting ready status")
     } else {
