@@ -53,7 +53,9 @@
 //! - Failure injection: 403 on pod create ([`FakeKube::forbid_pod_create`]),
 //!   any status on a path ([`FakeKube::fail`]), a slow answer
 //!   ([`FakeKube::delay`]); pods that never start, hang or fail come from
-//!   the kubelet ([`Behaviour`]).
+//!   the kubelet ([`Behaviour`]); and, opt-in, the Pod Security "restricted"
+//!   admission check ([`FakeKube::enforce_pod_security_restricted`]: 403 with
+//!   the admission plugin's message naming each violation).
 //! - Inspection: the pods held now ([`FakeKube::pods`]), every request seen
 //!   ([`FakeKube::requests`], method, path, query; never a credential), the
 //!   pods as created ([`FakeKube::created_pods`]).
@@ -65,7 +67,8 @@
 //! (PUT/PATCH, `pods/status`), exec/attach/port-forward, graceful deletion
 //! (a deleted pod is gone at once), RBAC (an authenticated user may do
 //! everything), namespaces as objects (any namespace exists), admission
-//! beyond the checks above, other resources (services, daemonsets...), or
+//! beyond the checks above (Pod Security "baseline" checks other than host
+//! namespaces and privileged, volume types, `procMount`, AppArmor), other resources (services, daemonsets...), or
 //! `410 Gone` for old resource versions (every event is kept).
 
 #![allow(dead_code)]
@@ -410,7 +413,8 @@ struct Event {
 struct State {
     rv: u64,
     nodes: Vec<FakeNode>,
-    node_meta: HashMap<String, (String, String)>,
+    /// name -> (uid, resourceVersion, creationTimestamp), fixed when the node first appears.
+    node_meta: HashMap<String, (String, String, String)>,
     /// (namespace, name) -> pod.
     pods: BTreeMap<(String, String), Value>,
     /// uid -> log text.
@@ -422,6 +426,7 @@ struct State {
     faults: Vec<Fault>,
     kubelet: Arc<dyn Kubelet>,
     honour_deadline: bool,
+    restricted: bool,
     pod_ips: u32,
 }
 
@@ -528,6 +533,7 @@ impl FakeKubeBuilder {
             faults: Vec::new(),
             kubelet: self.kubelet,
             honour_deadline: true,
+            restricted: false,
             pod_ips: 0,
         };
         api::set_nodes(&mut state, self.nodes);
@@ -750,6 +756,12 @@ impl FakeKube {
     /// Whether `activeDeadlineSeconds` fails pods (default true, as a kubelet does).
     pub fn honour_active_deadline(&self, honour: bool) {
         self.lock().honour_deadline = honour;
+    }
+
+    /// Enforce the Pod Security Standard "restricted" on pod create, as a namespace labelled
+    /// `pod-security.kubernetes.io/enforce: restricted` does: 403 naming each violation.
+    pub fn enforce_pod_security_restricted(&self, enforce: bool) {
+        self.lock().restricted = enforce;
     }
 
     /// Every pod create answers 403 `Forbidden`, as RBAC without `create pods` does.

@@ -40,14 +40,29 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The kubectl to run: `$KUBECTL`, else `kubectl` on the PATH (Debian's `kubernetes-client` is 1.20;
+/// the machine image's is newer: the tests hold for both).
+fn kubectl_binary() -> String {
+    std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_owned())
+}
+
+/// kubectl's client minor version (20 for Debian's `kubernetes-client`); fails when kubectl is missing.
+fn kubectl_minor() -> u32 {
+    let out = std::process::Command::new(kubectl_binary()).args(["version", "--client", "-o", "json"]).output();
+    let out = match out {
+        Ok(out) if out.status.success() => out,
+        _ => panic!(
+            "kubectl is missing: install Debian's kubernetes-client (`apt-get install kubernetes-client`); CI does"
+        ),
+    };
+    let version: Value = serde_json::from_slice(&out.stdout).unwrap();
+    version["clientVersion"]["minor"].as_str().unwrap().trim_end_matches('+').parse().unwrap()
+}
+
 /// Runs the real kubectl on a kubeconfig of its own, with a cache and HOME in `dir`.
 async fn kubectl(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
-    let which = std::process::Command::new("kubectl").arg("version").arg("--client").output();
-    assert!(
-        which.is_ok_and(|o| o.status.success()),
-        "kubectl is missing: install Debian's kubernetes-client (`apt-get install kubernetes-client`); CI does"
-    );
-    let mut command = std::process::Command::new("kubectl");
+    kubectl_minor();
+    let mut command = std::process::Command::new(kubectl_binary());
     command
         .arg("--kubeconfig")
         .arg(kubeconfig)
@@ -68,8 +83,10 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Asserts kubectl succeeded, and shows what it printed (seen with `--nocapture`).
 fn assert_ok(out: &Output) {
     assert!(out.status.success(), "kubectl failed: {}\n{}", stderr(out), stdout(out));
+    println!("{}", stdout(out));
 }
 
 /// The table kubectl printed, split into cells on runs of 2+ spaces... kubectl pads with
@@ -237,14 +254,19 @@ async fn kubectl_gets_pods_and_their_logs() {
     .await;
     assert_ok(&out);
     assert_eq!(stdout(&out).trim(), "pod/curl-egress created");
-    let out = kubectl(
-        &dir,
-        &config,
-        &["wait", "-n", "egress", "--for=jsonpath={.status.phase}=Succeeded", "pod/curl-egress", "--timeout=20s"],
-    )
-    .await;
-    assert_ok(&out);
-    assert_eq!(stdout(&out).trim(), "pod/curl-egress condition met");
+    if kubectl_minor() >= 23 {
+        // `wait --for=jsonpath` (kubectl 1.23+) lists, then watches from the list's resourceVersion.
+        let out = kubectl(
+            &dir,
+            &config,
+            &["wait", "-n", "egress", "--for=jsonpath={.status.phase}=Succeeded", "pod/curl-egress", "--timeout=20s"],
+        )
+        .await;
+        assert_ok(&out);
+        assert_eq!(stdout(&out).trim(), "pod/curl-egress condition met");
+    } else {
+        wait_phase(&kube, "egress", "curl-egress", "Succeeded").await;
+    }
 
     let out = kubectl(&dir, &config, &["get", "pods", "-n", "egress"]).await;
     assert_ok(&out);
@@ -497,4 +519,41 @@ fn selectors_parse_as_the_api_server_does() {
     assert!(!matches("app!=x"));
     assert!(!matches("missing"));
     assert!(matches(""));
+}
+
+#[tokio::test]
+async fn pod_security_restricted_is_enforced_when_asked() {
+    let kube = FakeKube::builder().nodes(lab_nodes()).kubelet(lab_kubelet()).start().await;
+    kube.enforce_pod_security_restricted(true);
+    let token = kube.token();
+    let (code, body) =
+        http(&kube, "POST", "/api/v1/namespaces/default/pods", token, Some(&probe_pod("loose", "k3s-gw"))).await;
+    assert_eq!(code, 403);
+    let status: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["reason"], "Forbidden");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("pods \"loose\" is forbidden: violates PodSecurity \"restricted:latest\": "),
+        "{message}"
+    );
+    for rule in
+        ["allowPrivilegeEscalation != false", "unrestricted capabilities", "runAsNonRoot != true", "seccompProfile"]
+    {
+        assert!(message.contains(rule), "{message}");
+    }
+    assert!(kube.created_pods().is_empty());
+
+    let mut strict = probe_pod("strict", "k3s-gw");
+    strict["spec"]["securityContext"] =
+        json!({"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}});
+    strict["spec"]["containers"][0]["securityContext"] = json!({
+        "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}});
+    let (code, body) = http(&kube, "POST", "/api/v1/namespaces/default/pods", token, Some(&strict)).await;
+    assert_eq!(code, 201, "{body}");
+    let mut root = strict.clone();
+    root["metadata"]["name"] = json!("root");
+    root["spec"]["containers"][0]["securityContext"]["runAsUser"] = json!(0);
+    let (code, body) = http(&kube, "POST", "/api/v1/namespaces/default/pods", token, Some(&root)).await;
+    assert_eq!(code, 403);
+    assert!(body.contains("runAsUser=0"), "{body}");
 }
