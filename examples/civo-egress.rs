@@ -167,6 +167,51 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run the article's experiment through the Kubernetes API: one short-lived
+    /// pod per node asks the echo services which IP it leaves from. Exit 1 on a
+    /// mismatch (a node leaves from an IP the whitelist lacks) or when no node
+    /// could be probed. Needs the `probe` feature.
+    Probe {
+        /// The kubeconfig (default: KUBECONFIG, else ~/.kube/config).
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// The kubeconfig context (default: the current one).
+        #[arg(long)]
+        context: Option<String>,
+        /// The namespace the probe pods are created in.
+        #[arg(long, default_value = "default")]
+        namespace: String,
+        /// The image with curl (for private registries).
+        #[arg(long, default_value = "curlimages/curl")]
+        image: String,
+        /// Only these nodes (repeatable; default: every node).
+        #[arg(long = "node")]
+        nodes: Vec<String>,
+        /// An HTTP echo service (repeatable); replaces the defaults.
+        #[arg(long = "echo-url")]
+        echo_urls: Vec<String>,
+        /// A snapshot that says what each node should leave from.
+        #[arg(long, conflicts_with_all = ["region", "api_url"])]
+        topology: Option<PathBuf>,
+        /// The cluster: its name or id in the Civo API, or its name in --topology.
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Region code for the Civo API (default: CIVO_REGION, else the Civo CLI config's, else LON1).
+        #[arg(long)]
+        region: Option<String>,
+        /// Civo API URL (default: CIVO_API_URL, else the Civo CLI config's meta.url).
+        #[arg(long)]
+        api_url: Option<String>,
+        /// Accept non-global addresses as observations and in --topology, and
+        /// plain-http echo services on them. For labs and tests only.
+        #[arg(long)]
+        allow_non_global: bool,
+        /// Overall deadline in seconds.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Compare two snapshots; exit 1 when an egress IP changed or disappeared.
     Diff {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -385,6 +430,38 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             Ok(if report.status().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Probe {
+            kubeconfig,
+            context,
+            namespace,
+            image,
+            nodes,
+            echo_urls,
+            topology,
+            cluster,
+            region,
+            api_url,
+            allow_non_global,
+            timeout,
+            format,
+        } => {
+            let request = ProbeRequest {
+                kubeconfig,
+                context,
+                namespace,
+                image,
+                nodes,
+                echo_urls,
+                topology,
+                cluster,
+                region,
+                api_url,
+                allow_non_global,
+                timeout,
+                format,
+            };
+            probe(request)
+        }
         Command::Diff { format, old, new } => {
             let (old, new) = (load(Some(&old))?, load(Some(&new))?);
             let changes = diff(&old, &new);
@@ -489,4 +566,134 @@ fn print_json<T: serde::Serialize>(value: &T) {
         Ok(json) => say!("{json}"),
         Err(e) => eprintln!("error: cannot write JSON: {e}"),
     }
+}
+
+/// The `probe` command's arguments.
+#[cfg_attr(not(feature = "probe"), allow(dead_code))]
+struct ProbeRequest {
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    namespace: String,
+    image: String,
+    nodes: Vec<String>,
+    echo_urls: Vec<String>,
+    topology: Option<PathBuf>,
+    cluster: Option<String>,
+    region: Option<String>,
+    api_url: Option<String>,
+    allow_non_global: bool,
+    timeout: u64,
+    format: Format,
+}
+
+#[cfg(not(feature = "probe"))]
+fn probe(_: ProbeRequest) -> Result<ExitCode, Failure> {
+    Err(BadInput("this civo-egress was built without the probe feature: build it with --features probe".into()))
+}
+
+#[cfg(feature = "probe")]
+fn probe(request: ProbeRequest) -> Result<ExitCode, Failure> {
+    use civo_egress::probe::Probe;
+
+    let deadline = Duration::from_secs(request.timeout.clamp(1, 86_400));
+    let validation = Validation::strict().allow_non_global(request.allow_non_global);
+    // An empty context is no context, as kubectl reads it.
+    let context = request.context.filter(|c| !c.is_empty());
+    // Refuse what kubectl refuses before kube-rs reads the file its own way.
+    let ours = match &request.kubeconfig {
+        Some(path) => Kubeconfig::load(std::slice::from_ref(path)),
+        None => Kubeconfig::from_env(),
+    };
+    ours.and_then(|k| k.server(context.as_deref())).map_err(|e| BadInput(e.to_string()))?;
+    let runtime = runtime()?;
+    let cluster = match (&request.topology, &request.cluster) {
+        (Some(path), name) => {
+            let snapshot = Topology::from_json_with(&read(path)?, validation)
+                .map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+            match (name, snapshot.clusters()) {
+                (Some(name), _) => snapshot
+                    .cluster(name)
+                    .cloned()
+                    .ok_or_else(|| BadInput(format!("{}: no cluster named {name:?}", path.display())))?,
+                (None, [only]) => only.clone(),
+                (None, _) => return Err(BadInput(format!("{}: name the cluster with --cluster", path.display()))),
+            }
+        }
+        (None, Some(name)) => {
+            let mut builder =
+                CivoClient::builder().deadline(deadline).request_timeout(deadline.min(Duration::from_secs(10)));
+            if let Some(url) = request.api_url {
+                builder = builder.api_url(url);
+            }
+            if let Some(region) = request.region {
+                builder = builder.region(region);
+            }
+            let client = builder.config(CivoConfig::from_env().map_err(civo_failure)?).build().map_err(civo_failure)?;
+            let discovery = runtime.block_on(client.discover(&Selection::all().cluster(name))).map_err(civo_failure)?;
+            for warning in discovery.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            discovery
+                .topology()
+                .clusters()
+                .first()
+                .cloned()
+                .ok_or_else(|| Failure::Remote(format!("the Civo API gave no usable egress IP for cluster {name:?}")))?
+        }
+        (None, None) => {
+            return Err(BadInput(
+                "say what the nodes should leave from: --topology FILE, or --cluster NAME_OR_ID (the Civo API)".into(),
+            ));
+        }
+    };
+    let mut builder = Probe::builder()
+        .namespace(request.namespace)
+        .image(request.image)
+        .nodes(request.nodes)
+        .validation(validation)
+        .timeout(deadline);
+    if !request.echo_urls.is_empty() {
+        builder = builder.echo_urls(request.echo_urls);
+    }
+    if let Some(path) = request.kubeconfig {
+        builder = builder.kubeconfig(path);
+    }
+    if let Some(context) = context {
+        builder = builder.context(context);
+    }
+    let probe = builder.build().map_err(|e| BadInput(e.to_string()))?;
+    let report = runtime.block_on(async {
+        tokio::select! {
+            report = probe.run(&cluster) => Some(report),
+            _ = tokio::signal::ctrl_c() => {
+                // Dropping the run spawns the deletes of its pods: give them time.
+                eprintln!("interrupted: deleting the probe's pods");
+                None
+            }
+        }
+    });
+    let Some(report) = report else {
+        runtime.block_on(tokio::time::sleep(Duration::from_secs(3)));
+        return Ok(ExitCode::from(130));
+    };
+    let report = report.map_err(|e| Failure::Remote(e.to_string()))?;
+    match request.format {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
+            say!("{}: {} {}", report.cluster(), report.status(), ips.join(", "));
+            for node in report.nodes() {
+                let observed = node.observed().map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+                let expected: Vec<String> = node.expected().iter().map(ToString::to_string).collect();
+                say!("  {} {}: left from {observed} (expected {})", node.node(), node.status(), expected.join(", "));
+                if let Some(error) = node.error() {
+                    say!("    error: {error}");
+                }
+            }
+            for warning in report.warnings() {
+                say!("warning: {warning}");
+            }
+        }
+    }
+    Ok(if report.status().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
