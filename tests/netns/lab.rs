@@ -403,6 +403,19 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     );
     drop(stop_private);
 
+    // 6: the probe, from the host through the Kubernetes API, sees every node:
+    // private workers and the gateway leave from the gateway's IP, the
+    // public-IP worker from its own.
+    #[cfg(feature = "probe")]
+    {
+        let report = probe_lab(&lab);
+        assert_eq!(report.status(), civo_egress::probe::ProbeStatus::Confirmed, "{report:?}");
+        for (node, ip) in [("gw", gateway), ("w1", gateway), ("w2", gateway), ("pw", public_worker)] {
+            assert_eq!(report.node(node).and_then(|n| n.observed()), Some(ip), "{node}: {report:?}");
+        }
+        assert_eq!(report.egress_ips(), [gateway, public_worker]);
+    }
+
     // 3: the control plane is replaced: the gateway leaves from a new IP.
     lab.ip("gw", &["addr", "del", &format!("{GATEWAY_IP}/24"), "dev", "pub"]);
     lab.ip("gw", &["addr", "add", &format!("{REPLACED_IP}/24"), "dev", "pub"]);
@@ -415,6 +428,92 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     let report = resolve_in(&lab.ns("pod-w2"));
     assert_eq!((report.status(), report.observed()), (EgressStatus::Mismatch, Some(REPLACED_IP.parse().unwrap())));
     assert!(report.warnings().iter().any(|w| w.kind() == ResolveWarningKind::Mismatch), "{report:?}");
+    // The probe names each node that now leaves from an IP the whitelist lacks, and both IPs.
+    #[cfg(feature = "probe")]
+    {
+        let replaced: IpAddr = REPLACED_IP.parse().unwrap();
+        let report = probe_lab(&lab);
+        assert_eq!(report.status(), civo_egress::probe::ProbeStatus::Mismatch, "{report:?}");
+        for node in ["gw", "w1", "w2"] {
+            let row = report.node(node).unwrap();
+            assert_eq!((row.observed(), row.status()), (Some(replaced), civo_egress::probe::ProbeStatus::Mismatch));
+            let named = |w: &&civo_egress::probe::ProbeWarning| {
+                w.kind() == civo_egress::probe::ProbeWarningKind::Mismatch && w.node() == Some(node)
+            };
+            let warning = report.warnings().iter().find(named).unwrap_or_else(|| panic!("{node}: {report:?}"));
+            assert_eq!((warning.observed(), warning.expected()), (Some(replaced), &[gateway][..]));
+        }
+        assert_eq!(report.node("pw").and_then(|n| n.observed()), Some(public_worker), "the public worker is unchanged");
+    }
 
     drop(stop);
+}
+
+/// The fake Kubernetes API's kubelet for the lab: it runs each probe pod's
+/// command (curl against the echo URLs) inside the pod namespace of the
+/// node the pod is pinned to, and serves what it printed as the pod's log.
+#[cfg(feature = "probe")]
+struct NetnsKubelet {
+    prefix: String,
+    /// When the last pod's log was ready: the probe's time to return is measured from it.
+    last_log: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+#[cfg(feature = "probe")]
+#[async_trait::async_trait]
+impl crate::common::kube_api::Kubelet for NetnsKubelet {
+    async fn run(&self, pod: &crate::common::kube_api::PodRun) -> crate::common::kube_api::Exit {
+        let ns = format!("{}pod-{}", self.prefix, pod.node);
+        let argv = pod.argv();
+        let out = tokio::process::Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .args(&argv)
+            .kill_on_drop(true)
+            .output()
+            .await
+            .expect("ip netns exec runs");
+        *self.last_log.lock().unwrap() = Some(std::time::Instant::now());
+        crate::common::kube_api::Exit {
+            code: out.status.code().unwrap_or(1),
+            log: String::from_utf8_lossy(&out.stdout).into(),
+        }
+    }
+}
+
+/// The probe, from the host through the fake Kubernetes API, against the lab's nodes.
+#[cfg(feature = "probe")]
+fn probe_lab(lab: &Lab) -> civo_egress::probe::ProbeReport {
+    use crate::common::kube_api::{FakeKube, FakeNode};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let last_log = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let nodes = [("gw", "192.168.1.1"), ("w1", "192.168.1.2"), ("w2", "192.168.1.3"), ("pw", "192.168.1.4")]
+            .map(|(name, ip)| FakeNode::new(name, ip));
+        let kubelet = NetnsKubelet { prefix: lab.prefix.clone(), last_log: last_log.clone() };
+        let fake = FakeKube::builder().nodes(nodes).kubelet(kubelet).tls().client_cert().start().await;
+        let dir = std::env::temp_dir().join(format!("{}kube", lab.prefix));
+        std::fs::create_dir_all(&dir).unwrap();
+        let kubeconfig = fake.write_kubeconfig(&dir);
+        let topology = Topology::from_json_with(SNAPSHOT, Validation::strict().allow_non_global(true)).unwrap();
+        let probe = civo_egress::probe::Probe::builder()
+            .kubeconfig(&kubeconfig)
+            .echo_url(HTTP_ECHO)
+            .validation(Validation::strict().allow_non_global(true))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let report = probe.run(topology.cluster("lab").unwrap()).await.unwrap();
+        let returned = std::time::Instant::now();
+        let last = last_log.lock().unwrap().expect("the kubelet ran pods");
+        eprintln!(
+            "probe of the 4-node lab: {:?} wall, {:?} from the last pod's log to the return",
+            returned - started,
+            returned - last
+        );
+        let left = fake.wait_no_pods_matching("app.kubernetes.io/managed-by", Duration::from_secs(6)).await;
+        assert!(left.is_empty(), "the probe left pods behind: {left:#?}");
+        let _ = std::fs::remove_dir_all(&dir);
+        report
+    })
 }
