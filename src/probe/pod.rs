@@ -49,7 +49,7 @@ pub(crate) const RUN_AS: i64 = 65532;
 pub(crate) const ECHO_MAX_TIME: Duration = Duration::from_secs(5);
 /// An echo answer is an address and a newline: anything past this is not one
 /// (the HTTP echo source's cap).
-pub(crate) const MAX_BODY_BYTES: usize = 4096;
+pub(crate) const MAX_BODY_BYTES: usize = crate::resolve::ECHO_MAX_BODY_BYTES;
 /// The marker line's own bytes, at most (its error message is curl's).
 const MAX_MARKER_BYTES: usize = 512;
 
@@ -302,24 +302,8 @@ fn judge(
     if !(200..300).contains(&status) {
         return Err(SourceError::BadAnswer(format!("HTTP {status}: {}", excerpt(body, 60))));
     }
-    let ip = parse_echo(body, content_type.to_ascii_lowercase().contains("html"))?.to_canonical();
-    if !validation.allows_non_global()
-        && let Some(range) = crate::special::lookup(ip)
-    {
-        return Err(SourceError::NonGlobal { ip, why: format!("{} ({})", range.name, range.rfc) });
-    }
-    Ok(ip)
-}
-
-/// The address in an echo body: one address, surrounding blanks allowed.
-/// The same rules as the HTTP echo source's (`resolve::http_echo::parse_echo`,
-/// private to its module: the lead may make this a re-export of it).
-fn parse_echo(body: &str, html: bool) -> Result<IpAddr, SourceError> {
-    let trimmed = body.trim();
-    if html || trimmed.starts_with('<') {
-        return Err(SourceError::BadAnswer(format!("an HTML page: {}", excerpt(body, 60))));
-    }
-    trimmed.parse::<IpAddr>().map_err(|_| SourceError::BadAnswer(excerpt(body, 60)))
+    let ip = crate::resolve::parse_echo(body.as_bytes(), content_type.to_ascii_lowercase().contains("html"))?;
+    crate::resolve::check_global(ip, validation)
 }
 
 fn excerpt(text: &str, max: usize) -> String {

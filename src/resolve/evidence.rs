@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::names::serialized_names;
 use super::vantage::Vantage;
 use crate::cause::Cause;
+use crate::validation::Validation;
 
 /// Whether a source says what the topology *expects* (the Civo API, a
 /// kubeconfig, a snapshot) or what the outside world *observed* (an echo
@@ -299,5 +300,18 @@ impl Serialize for Evidence {
         s.serialize_field("error", &self.error().map(ToString::to_string))?;
         s.serialize_field("elapsed_ms", &u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX))?;
         s.end()
+    }
+}
+
+/// An observed address must be global unicast (the internet never sees a
+/// private, CGNAT or documentation source), unless `validation` is the lab
+/// opt-in: the one rule of the resolver and the probe.
+pub(crate) fn check_global(ip: IpAddr, validation: Validation) -> Result<IpAddr, SourceError> {
+    let ip = ip.to_canonical();
+    match crate::special::lookup(ip) {
+        Some(range) if !validation.allows_non_global() => {
+            Err(SourceError::NonGlobal { ip, why: format!("{} ({})", range.name, range.rfc) })
+        }
+        _ => Ok(ip),
     }
 }

@@ -17,7 +17,7 @@ pub const DEFAULT_ECHO_URLS: [&str; 4] =
     ["https://ifconfig.me/ip", "https://api.ipify.org", "https://icanhazip.com", "https://checkip.amazonaws.com"];
 
 /// An echo answer is an address and a newline: anything past this is not one.
-const MAX_BODY_BYTES: usize = 4096;
+pub(crate) const MAX_BODY_BYTES: usize = 4096;
 
 /// One HTTP echo service (`https://ifconfig.me/ip` and friends): observes the
 /// address our connection comes from.

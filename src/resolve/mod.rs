@@ -152,8 +152,12 @@ pub use async_trait::async_trait;
 pub use civo_source::CivoSource;
 #[cfg(feature = "dns")]
 pub use dns_echo::{DnsEchoSource, DnsEchoStyle, GOOGLE_SERVER, OPENDNS_SERVER};
+#[cfg(feature = "probe")]
+pub(crate) use evidence::check_global;
 pub use evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
-#[cfg(all(fuzzing, feature = "http-probe"))]
+#[cfg(feature = "probe")]
+pub(crate) use http_echo::MAX_BODY_BYTES as ECHO_MAX_BODY_BYTES;
+#[cfg(any(all(fuzzing, feature = "http-probe"), feature = "probe"))]
 pub(crate) use http_echo::parse_echo;
 #[cfg(feature = "http-probe")]
 pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource, HttpEchoSourceBuilder};

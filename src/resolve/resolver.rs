@@ -10,11 +10,11 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
+use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError, check_global};
 use super::report::{EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 use super::source::EgressSource;
 use super::vantage::Vantage;
-use crate::{Validation, special};
+use crate::Validation;
 
 /// A resolver configuration that cannot work.
 ///
@@ -333,11 +333,8 @@ impl EgressResolver {
         if !self.inner.family.admits(ip) {
             return Err(SourceError::WrongFamily(ip));
         }
-        if kind == EvidenceKind::Observed
-            && !self.inner.validation.allows_non_global()
-            && let Some(range) = special::lookup(ip)
-        {
-            return Err(SourceError::NonGlobal { ip, why: format!("{} ({})", range.name, range.rfc) });
+        if kind == EvidenceKind::Observed {
+            return check_global(ip, self.inner.validation);
         }
         Ok(ip)
     }
