@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
-use crate::allowlist::Allowlist;
+use crate::allowlist::{Allowlist, AllowlistEntry};
 use crate::class::IpClass;
 use crate::error::{ParseNameError, TopologyError};
 use crate::topology::Topology;
@@ -144,9 +144,15 @@ impl FromStr for Severity {
 }
 
 /// One problem with one allowlist entry (or one missing egress IP).
+///
+/// Serializes as `{"entry", "line", "kind", "severity", "clusters",
+/// "reason"}`, where `line` is the entry's 1-based line in the allowlist,
+/// or `null` (see [`line`](Self::line)); an absent `line` reads as `null`.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
     entry: String,
+    #[serde(default)]
+    line: Option<usize>,
     kind: FindingKind,
     severity: Severity,
     /// Shared with the index: a pod finding names every K3s cluster, and
@@ -175,6 +181,25 @@ impl Finding {
     #[must_use]
     pub fn entry(&self) -> &str {
         &self.entry
+    }
+
+    /// The 1-based line of the allowlist entry the finding is about, as
+    /// [`AllowlistEntry::line`](crate::AllowlistEntry::line) gives it.
+    /// `None` for a finding about no line (`missing-egress`,
+    /// `missing-node`, `incomplete-egress`), and for an entry that came
+    /// from no text (built from CIDRs, line 0).
+    ///
+    /// ```
+    /// use civo_egress::{audit, Allowlist, FindingKind, Topology};
+    /// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
+    /// let report = audit(&topology, &"# partner\n\n10.42.0.0/16\n".parse::<Allowlist>()?)?;
+    /// let lines: Vec<_> = report.findings().iter().map(|f| (f.kind(), f.line())).collect();
+    /// assert_eq!(lines, [(FindingKind::Covers(civo_egress::IpClass::Pod), Some(3)), (FindingKind::MissingEgress, None)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn line(&self) -> Option<usize> {
+        self.line
     }
 
     /// What the finding is about.
@@ -253,6 +278,49 @@ impl AuditReport {
     #[must_use]
     pub fn findings(&self) -> &[Finding] {
         &self.findings
+    }
+
+    /// The findings as a compiler writes its diagnostics, so that editors
+    /// and CI annotations jump to the line: one line per finding,
+    /// `PATH:LINE: SEVERITY: REASON`, or `PATH: SEVERITY: REASON` for a
+    /// finding about no line ([`Finding::line`] is `None`). `path` is
+    /// written as given.
+    ///
+    /// ```
+    /// use civo_egress::{audit, Allowlist, Topology};
+    /// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
+    /// let report = audit(&topology, &"# partner\n10.0.0.0/8\n".parse::<Allowlist>()?)?;
+    /// let text = report.display_with_path("partner.txt").to_string();
+    /// let mut lines = text.lines();
+    /// assert!(lines.next().is_some_and(|l| l.starts_with("partner.txt:2: error: 10.0.0.0/8 is too broad")));
+    /// assert!(lines.any(|l| l.starts_with("partner.txt: error: no entry allows egress IP 212.2.253.151")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub const fn display_with_path<'a>(&'a self, path: &'a str) -> AuditDisplay<'a> {
+        AuditDisplay { report: self, path }
+    }
+}
+
+/// An [`AuditReport`] written like a compiler's diagnostics: made by
+/// [`AuditReport::display_with_path`]. Its `Display` writes one line per
+/// finding, each ending with a newline (nothing for a report without
+/// findings).
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct AuditDisplay<'a> {
+    report: &'a AuditReport,
+    path: &'a str,
+}
+
+impl fmt::Display for AuditDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for finding in &self.report.findings {
+            match finding.line {
+                Some(line) => writeln!(f, "{}:{line}: {}: {}", self.path, finding.severity, finding.reason)?,
+                None => writeln!(f, "{}: {}: {}", self.path, finding.severity, finding.reason)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -378,6 +446,7 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
         if is_too_broad(net) {
             findings.push(Finding {
                 entry: entry.text().to_owned(),
+                line: line_of(entry),
                 kind: FindingKind::TooBroad,
                 severity: Severity::Error,
                 clusters: Arc::from([]),
@@ -386,7 +455,7 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
             });
         }
         topology.index().within(net, &mut inside);
-        covered(topology, entry.text(), &inside, &allowed_nodes, &mut findings);
+        covered(topology, entry, &inside, &allowed_nodes, &mut findings);
     }
     let allowed = merged(allowlist);
     let (kind, what) =
@@ -395,6 +464,7 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
         if !covers(&allowed, wanted.cidr()) {
             findings.push(Finding {
                 entry: wanted.cidr().to_string(),
+                line: None,
                 kind,
                 severity: Severity::Error,
                 clusters: wanted.clusters().into(),
@@ -405,6 +475,7 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
     for warning in wanted.warnings().iter().filter(|w| w.kind() == WhitelistWarningKind::Incomplete) {
         findings.push(Finding {
             entry: warning.cluster().to_owned(),
+            line: None,
             kind: FindingKind::IncompleteEgress,
             severity: Severity::Error,
             clusters: Arc::from([warning.cluster().to_owned()]),
@@ -424,7 +495,7 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
 /// by class.
 fn covered(
     topology: &Topology,
-    entry: &str,
+    entry: &AllowlistEntry,
     inside: &[(IpAddr, u32)],
     allowed_nodes: &[&str],
     findings: &mut Vec<Finding>,
@@ -452,7 +523,8 @@ fn covered(
             class => (Severity::Error, Cow::Owned(format!("covers {class} address {example}: {}", answer.reason))),
         };
         findings.push(Finding {
-            entry: entry.to_owned(),
+            entry: entry.text().to_owned(),
+            line: line_of(entry),
             kind,
             severity,
             clusters: Arc::clone(&answer.clusters),
@@ -460,6 +532,11 @@ fn covered(
         });
     }
     findings[first..].sort_by_key(|f| f.kind);
+}
+
+/// The entry's line, `None` for line 0 (an entry from no text).
+fn line_of(entry: &AllowlistEntry) -> Option<usize> {
+    Some(entry.line()).filter(|&line| line > 0)
 }
 
 const PUBLIC_REASON: &str = "covers public addresses unknown to this topology: normal for other callers, but none of these clusters leaves from them";

@@ -261,8 +261,9 @@
 //! | `classify.rs` | [`Classification`], [`OwnedClassification`] |
 //! | `topology.rs` | [`Topology`] (every method), [`classify_ip`] |
 //! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`], [`WhitelistWarning`], [`WhitelistWarningKind`] |
+//! | `render.rs` | [`WhitelistFormat`], [`Rendered`], [`Whitelist::render`]: the whitelist for nftables, iptables, Terraform |
 //! | `allowlist.rs` | [`Allowlist`], [`AllowlistEntry`] |
-//! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`audit_for`], [`AuditReport`], [`Finding`], [`FindingKind`], [`Severity`] |
+//! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`audit_for`], [`AuditReport`], [`AuditDisplay`], [`Finding`], [`FindingKind`], [`Severity`] |
 //! | `diff.rs` | [`diff`], [`TopologyDiff`], [`Change`], [`ChangeKind`] |
 //!
 //! # Optional features
@@ -324,6 +325,7 @@ mod index; // the compiled classify index
 mod node; // Node, LoadBalancer, ReservedIp, Assignment, PublicIpPool
 mod parse; // field-path parsing helpers
 mod reason; // the sentences of the answers
+mod render; // WhitelistFormat, Rendered: a whitelist in a firewall's language
 mod snapshot; // snapshot JSON of the resources
 mod special; // IANA special-purpose tables
 mod topology; // Topology, classify_ip
@@ -350,7 +352,7 @@ pub mod resolve;
 pub use ipnet;
 
 pub use allowlist::{Allowlist, AllowlistEntry};
-pub use audit::{AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty, audit_for};
+pub use audit::{AuditDisplay, AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty, audit_for};
 pub use class::IpClass;
 pub use classify::{Classification, OwnedClassification};
 pub use cluster::{
@@ -360,6 +362,7 @@ pub use cluster::{
 pub use diff::{Change, ChangeKind, TopologyDiff, diff};
 pub use error::{AllowlistError, ParseNameError, TopologyError};
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
+pub use render::{Rendered, WhitelistFormat};
 #[cfg(feature = "resolve")]
 pub use resolve::resolve_egress;
 pub use topology::{Topology, classify_ip};

@@ -1,5 +1,6 @@
 //! The pure core through the public API: topology and snapshot, classify,
 //! whitelist and audit, destinations and public-IP pools, the golden snapshot, the value traits and Send/Sync,
+//! the firewall formats of `Whitelist::render` and the audit's line numbers,
 //! and the property tests (among them the differential of the index against
 //! a naive scan). Builds and runs with `--no-default-features`. One binary,
 //! so the crate is linked once for all of them.
@@ -12,4 +13,5 @@ mod classify;
 mod destination;
 mod golden;
 mod properties;
+mod render;
 mod topology;
