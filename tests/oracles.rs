@@ -27,6 +27,17 @@
 //! known list describes), the trial is reported as ignored, decided at run
 //! time and said on stderr, unless the environment has `CI=true`: there it
 //! runs, and fails when `netaddr` is missing.
+//!
+//! The other trials hold `Whitelist::render`'s firewall formats against the
+//! tools that read them, on the article's topology (`examples/topology.json`),
+//! a dual-stack, an IPv6-only and an empty whitelist: `nft -c -f` and
+//! `iptables-restore --test` / `ip6tables-restore --test` accept them, and
+//! each loaded twice into a fresh network namespace leaves exactly the
+//! whitelist in the set or chain; `python-hcl2` (PyPI, pinned) parses the
+//! Terraform lists back to the whitelist. Each tool must also refuse a
+//! broken variant. The nftables and iptables trials need root: ignored when
+//! not root; when root, ignored when the tool is missing unless `CI=true`
+//! (`.ci/run` installs nftables, iptables and python-hcl2).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -35,7 +46,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
 
 use civo_egress::ipnet::IpNet;
-use civo_egress::{IpClass, Topology, classify_ip};
+use civo_egress::{IpClass, Topology, Whitelist, WhitelistFormat, classify_ip};
 
 /// The `netaddr` version whose tables [`KNOWN`] describes.
 const NETADDR_VERSION: &str = "1.3.0";
@@ -342,29 +353,291 @@ fn netaddr_missing() -> Option<String> {
     }
 }
 
-fn main() -> std::process::ExitCode {
-    let args = libtest_mimic::Arguments::from_args();
-    let missing = netaddr_missing();
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let ignored = match (&missing, ci) {
+/// What CI must install for a trial, and whether the trial may be ignored
+/// here: `Some(why)` when it cannot run. Under `CI=true` a trial whose
+/// tool is missing runs (and fails), unless it needs root and is not root.
+struct Need {
+    missing: Option<String>,
+    needs_root_only: bool,
+}
+
+fn ignored(name: &str, need: &Need, install: &str, ci: bool) -> bool {
+    match (&need.missing, ci) {
+        (None, _) => false,
+        (Some(why), _) if need.needs_root_only => {
+            eprintln!("tests/oracles.rs: {name}: ignored: {why}");
+            true
+        }
         (Some(why), false) => {
-            eprintln!(
-                "tests/oracles.rs: ignored: {why} (install it with `python3 -m pip install netaddr=={NETADDR_VERSION}`)"
-            );
+            eprintln!("tests/oracles.rs: {name}: ignored: {why} ({install})");
             true
         }
         (Some(why), true) => {
-            eprintln!("tests/oracles.rs: CI=true, so the oracle must run: {why}");
+            eprintln!("tests/oracles.rs: {name}: CI=true, so the oracle must run: {why}");
             false
         }
-        (None, _) => false,
-    };
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let netaddr = Need { missing: netaddr_missing(), needs_root_only: false };
+    let nft = root_tool_missing(&[&["nft", "--version"], &["unshare", "--version"]]);
+    let iptables = root_tool_missing(&[
+        &["iptables-restore", "--version"],
+        &["ip6tables-restore", "--version"],
+        &["unshare", "--version"],
+    ]);
+    let hcl = Need { missing: hcl2_missing(), needs_root_only: false };
+    let install_netaddr = format!("install it with `python3 -m pip install netaddr=={NETADDR_VERSION}`");
+    let install_hcl = format!("install it with `python3 -m pip install python-hcl2=={HCL2_VERSION}`");
     let trials = vec![
-        libtest_mimic::Trial::test("iana_tables_agree_with_netaddr", move || match &missing {
-            Some(why) => Err(format!("the oracle cannot run: {why}").into()),
-            None => iana_tables_agree_with_netaddr(),
-        })
-        .with_ignored_flag(ignored),
+        guarded("iana_tables_agree_with_netaddr", &netaddr, &install_netaddr, ci, iana_tables_agree_with_netaddr),
+        guarded(
+            "nft_loads_exactly_the_whitelist",
+            &nft,
+            "apt-get install nftables",
+            ci,
+            nft_loads_exactly_the_whitelist,
+        ),
+        guarded(
+            "iptables_restore_loads_exactly_the_whitelist",
+            &iptables,
+            "apt-get install iptables",
+            ci,
+            iptables_restore_loads_exactly_the_whitelist,
+        ),
+        guarded("hcl2_parses_the_terraform_lists", &hcl, &install_hcl, ci, hcl2_parses_the_terraform_lists),
     ];
     libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// A trial that fails saying why when its tool is missing (it then runs
+/// only under `CI=true`), else runs `check`.
+fn guarded(
+    name: &'static str,
+    need: &Need,
+    install: &str,
+    ci: bool,
+    check: fn() -> Result<(), libtest_mimic::Failed>,
+) -> libtest_mimic::Trial {
+    let ignore = ignored(name, need, install, ci);
+    let missing = need.missing.clone();
+    libtest_mimic::Trial::test(name, move || match &missing {
+        Some(why) => Err(format!("the oracle cannot run: {why}").into()),
+        None => check(),
+    })
+    .with_ignored_flag(ignore)
+}
+
+// The firewall formats of `Whitelist::render`, judged by the real tools.
+// `nft -c -f` and `iptables-restore --test` check a ruleset against the
+// kernel without committing it; then each output is loaded for real, twice
+// (a reload must leave no stale address), inside a new network namespace
+// (`unshare --net`: the host's firewall is never touched), and what the
+// kernel holds afterwards must be exactly the whitelist. Each tool is also
+// shown a broken variant, which it must refuse (so that a tool accepting
+// anything could not pass). Both need root.
+
+/// The `python-hcl2` version the Terraform trial is written for (its
+/// `SerializationOptions(strip_string_quotes=True)`).
+const HCL2_VERSION: &str = "8.1.4";
+
+/// The article's cluster (the CLI's `--example`).
+const ARTICLE: &str = include_str!("../examples/topology.json");
+
+/// The whitelists every format is tried on: the article's (IPv4 only), a
+/// dual-stack one, an IPv6-only one and an empty one.
+fn whitelists() -> Vec<(&'static str, Whitelist)> {
+    let of = |json: &str| Whitelist::of(&Topology::from_json(json).unwrap()).unwrap();
+    vec![
+        ("article", of(ARTICLE)),
+        (
+            "dual-stack",
+            of(r#"{"clusters": [
+              {"name": "prod", "egress_ip": ["74.220.24.10", "2a00:1450::10"],
+               "nodes": [{"name": "edge", "private_ip": "192.168.10.6", "public_ip": "74.220.24.77"}]},
+              {"name": "staging \"qa\"\nnext", "egress_ip": "2a00:1450::44"}]}"#),
+        ),
+        ("ipv6-only", of(r#"{"clusters": [{"name": "v6", "egress_ip": "2a00:1450::10"}]}"#)),
+        ("empty", Whitelist::of_allowing_empty(&Topology::empty())),
+    ]
+}
+
+fn root_tool_missing(commands: &[&[&str]]) -> Need {
+    if !nix::unistd::geteuid().is_root() {
+        return Need {
+            missing: Some("not root (the firewall tools talk to the kernel)".into()),
+            needs_root_only: true,
+        };
+    }
+    let missing = commands.iter().find_map(|argv| match Command::new(argv[0]).args(&argv[1..]).output() {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(format!("`{}` failed: {}", argv.join(" "), String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => Some(format!("`{}` cannot run: {e}", argv[0])),
+    });
+    Need { missing, needs_root_only: false }
+}
+
+fn hcl2_missing() -> Option<String> {
+    let script = "import hcl2, importlib.metadata as m; print(m.version('python-hcl2'))";
+    match Command::new("python3").args(["-c", script]).output() {
+        Err(e) => Some(format!("python3 cannot run: {e}")),
+        Ok(o) if !o.status.success() => {
+            Some(format!("python3 -c \"import hcl2\" failed: {}", String::from_utf8_lossy(&o.stderr).trim()))
+        }
+        Ok(o) => {
+            let version = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            (version != HCL2_VERSION)
+                .then(|| format!("python-hcl2 {version} is installed, the trial is for {HCL2_VERSION}"))
+        }
+    }
+}
+
+/// Writes `text` to a file of the test's scratch directory.
+fn scratch(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("oracles-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `argv`, answering its stdout, or an error with its stderr.
+fn run(argv: &[&str]) -> Result<String, String> {
+    let output = Command::new(argv[0]).args(&argv[1..]).output().map_err(|e| format!("cannot run {}: {e}", argv[0]))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "`{}` exited with {}: {}",
+            argv.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// The addresses of `family` in the whitelist, as the tools print them.
+fn family(w: &Whitelist, v6: bool) -> Vec<String> {
+    let entries = if v6 { w.v6() } else { w.v4() };
+    entries.iter().map(|e| e.ip().to_string()).collect()
+}
+
+fn nft_loads_exactly_the_whitelist() -> Result<(), libtest_mimic::Failed> {
+    for (name, w) in whitelists() {
+        let text = w.render(WhitelistFormat::Nftables).to_string();
+        let path = scratch(&format!("{name}.nft"), &text);
+        let file = path.to_str().unwrap();
+        run(&["nft", "-c", "-f", file]).map_err(|e| format!("{name}: nft -c refused the output: {e}\n{text}"))?;
+        let listing = run(&[
+            "unshare",
+            "--net",
+            "sh",
+            "-c",
+            r#"nft -f "$1" && nft -f "$1" && nft -j list table inet civo_egress"#,
+            "sh",
+            file,
+        ])
+        .map_err(|e| format!("{name}: nft -f failed: {e}\n{text}"))?;
+        let json: serde_json::Value = serde_json::from_str(&listing)?;
+        for (set, v6) in [("egress_v4", false), ("egress_v6", true)] {
+            let found = json["nftables"]
+                .as_array()
+                .and_then(|objects| objects.iter().find(|o| o["set"]["name"] == set))
+                .ok_or_else(|| format!("{name}: no set {set} after loading:\n{listing}"))?;
+            let mut elements: Vec<String> = found["set"]["elem"]
+                .as_array()
+                .map(|e| e.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            elements.sort_by_key(|e| e.parse::<IpAddr>().ok());
+            if elements != family(&w, v6) {
+                return Err(format!("{name}: set {set} holds {elements:?}, the whitelist {:?}", family(&w, v6)).into());
+            }
+        }
+        std::fs::remove_file(&path)?;
+    }
+    // The control: nft refuses an IPv6 address in the IPv4 set.
+    let broken =
+        whitelists()[1].1.render(WhitelistFormat::Nftables).to_string().replace("\t74.220.24.10,", "\t2a00::1,");
+    let path = scratch("broken.nft", &broken);
+    let refused = run(&["nft", "-c", "-f", path.to_str().unwrap()]).is_err();
+    std::fs::remove_file(&path)?;
+    if !refused {
+        return Err("nft -c accepted an IPv6 address in an ipv4_addr set: the oracle proves nothing".into());
+    }
+    Ok(())
+}
+
+fn iptables_restore_loads_exactly_the_whitelist() -> Result<(), libtest_mimic::Failed> {
+    let script = r#"iptables-restore --noflush "$1" && iptables-restore --noflush "$1" && iptables -S CIVO-EGRESS-ALLOW && echo --- && ip6tables-restore --noflush "$1" && ip6tables-restore --noflush "$1" && ip6tables -S CIVO-EGRESS-ALLOW"#;
+    for (name, w) in whitelists() {
+        let text = w.render(WhitelistFormat::Iptables).to_string();
+        let path = scratch(&format!("{name}.rules"), &text);
+        let file = path.to_str().unwrap();
+        for tool in ["iptables-restore", "ip6tables-restore"] {
+            run(&[tool, "--test", file])
+                .map_err(|e| format!("{name}: {tool} --test refused the output: {e}\n{text}"))?;
+        }
+        let listing = run(&["unshare", "--net", "sh", "-c", script, "sh", file])
+            .map_err(|e| format!("{name}: loading failed: {e}\n{text}"))?;
+        let (v4, v6) = listing.split_once("---\n").ok_or_else(|| format!("{name}: unexpected listing:\n{listing}"))?;
+        for (rules, is_v6) in [(v4, false), (v6, true)] {
+            let want: Vec<String> = std::iter::once("-N CIVO-EGRESS-ALLOW".to_owned())
+                .chain(
+                    (if is_v6 { w.v6() } else { w.v4() })
+                        .iter()
+                        .map(|e| format!("-A CIVO-EGRESS-ALLOW -s {} -j ACCEPT", e.cidr())),
+                )
+                .collect();
+            let got: Vec<&str> = rules.lines().collect();
+            if got != want {
+                return Err(format!("{name}: the chain holds {got:?}, the whitelist wants {want:?}").into());
+            }
+        }
+        std::fs::remove_file(&path)?;
+    }
+    // The control: without its -6, an IPv6 rule is refused by iptables-restore.
+    let broken = whitelists()[1].1.render(WhitelistFormat::Iptables).to_string().replace("-6 -A", "-A");
+    let path = scratch("broken.rules", &broken);
+    let refused = run(&["iptables-restore", "--test", path.to_str().unwrap()]).is_err();
+    std::fs::remove_file(&path)?;
+    if !refused {
+        return Err("iptables-restore --test accepted an IPv6 source: the oracle proves nothing".into());
+    }
+    Ok(())
+}
+
+const HCL2_SCRIPT: &str = r#"
+import json, sys, hcl2
+from hcl2 import SerializationOptions
+with open(sys.argv[1]) as f:
+    doc = hcl2.load(f, serialization_options=SerializationOptions(strip_string_quotes=True))
+(local,) = doc["locals"]
+print(json.dumps([local["civo_egress_cidr_blocks"], local["civo_egress_ipv6_cidr_blocks"]]))
+"#;
+
+fn hcl2_parses_the_terraform_lists() -> Result<(), libtest_mimic::Failed> {
+    for (name, w) in whitelists() {
+        let text = w.render(WhitelistFormat::Terraform).to_string();
+        let path = scratch(&format!("{name}.tf"), &text);
+        let out = run(&["python3", "-c", HCL2_SCRIPT, path.to_str().unwrap()])
+            .map_err(|e| format!("{name}: python-hcl2 refused the output: {e}\n{text}"))?;
+        let (v4, v6): (Vec<String>, Vec<String>) = serde_json::from_str(&out)?;
+        let cidrs = |entries: &[civo_egress::WhitelistEntry]| -> Vec<String> {
+            entries.iter().map(|e| e.cidr().to_string()).collect()
+        };
+        if v4 != cidrs(w.v4()) || v6 != cidrs(w.v6()) {
+            return Err(format!("{name}: python-hcl2 read {v4:?} and {v6:?}, the whitelist is {w:?}").into());
+        }
+        std::fs::remove_file(&path)?;
+    }
+    // The control: an unclosed list is refused.
+    let broken = whitelists()[0].1.render(WhitelistFormat::Terraform).to_string().replace("/32\"]", "/32\"");
+    let path = scratch("broken.tf", &broken);
+    let refused = run(&["python3", "-c", HCL2_SCRIPT, path.to_str().unwrap()]).is_err();
+    std::fs::remove_file(&path)?;
+    if !refused {
+        return Err("python-hcl2 accepted an unclosed list: the oracle proves nothing".into());
+    }
+    Ok(())
 }
