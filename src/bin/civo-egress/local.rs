@@ -9,7 +9,7 @@ use civo_egress::{Allowlist, Whitelist, audit, audit_for, diff};
 use crate::Format;
 use crate::failure::{FINDING, Failure, usage};
 use crate::out::{print_json, read};
-#[allow(unused_imports)] // deleted at merge with the shim
+// Deleted at merge with the shim (`WhitelistFormat` then comes from `civo_egress`).
 use crate::shim::{AuditShim as _, RenderShim as _, WhitelistFormat};
 use crate::topology::{TopologyArgs, display, load_file};
 
