@@ -29,7 +29,14 @@ use civo_egress::resolve::{EgressResolver, HttpEchoSource, StaticSource, Vantage
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    match check().await {
+    let expected = match StaticSource::from_env() {
+        Ok(expected) => expected,
+        Err(e) => {
+            eprintln!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match check(std::env::args().skip(1), expected).await {
         Ok(message) => {
             println!("{message}");
             ExitCode::SUCCESS
@@ -41,9 +48,18 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn check() -> Result<String, String> {
+/// The check: `args` as on the command line (without the program name),
+/// `expected` the egress IPs the service was told (`CIVO_EGRESS_IP` in
+/// `main`). The message to print on success, or why the service must not
+/// start.
+///
+/// # Errors
+///
+/// The arguments or the allowlist are unusable, or the observed egress IP is
+/// not in the allowlist (or cannot be known).
+pub async fn check(args: impl Iterator<Item = String>, expected: Option<StaticSource>) -> Result<String, String> {
     const USAGE: &str = "usage: startup_check [--vantage pod|host] ALLOWLIST_FILE [ECHO_URL...]";
-    let mut args = std::env::args().skip(1).peekable();
+    let mut args = args.peekable();
     let mut vantage = None;
     if args.peek().is_some_and(|arg| arg == "--vantage") {
         args.next();
@@ -64,7 +80,7 @@ async fn check() -> Result<String, String> {
         .sources(echoes)
         .quorum(if urls.len() == 1 { 1 } else { 2 })
         .deadline(Duration::from_secs(5));
-    if let Some(expected) = StaticSource::from_env().map_err(|e| e.to_string())? {
+    if let Some(expected) = expected {
         resolver = resolver.source(expected);
     }
     // Stated, or detected when the resolver is built.

@@ -1,34 +1,18 @@
-//! The example CLI, run as a user runs it.
+//! The `civo-egress` binary, run as a user runs it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[allow(dead_code)] // its `main`: the test calls `check`
+#[path = "../examples/startup_check.rs"]
+mod startup_check;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// The example binary, built by `cargo test` (or built here when a single
-/// test target was selected).
+/// The `civo-egress` binary, built by cargo for this test (feature `cli`).
 fn binary() -> PathBuf {
-    example("civo-egress")
-}
-
-fn example(name: &str) -> PathBuf {
-    // `cargo test --test cli` does not rebuild the examples: build them once
-    // here, so a test never runs a stale binary.
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--example", "civo-egress", "--example", "startup_check"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success());
-    });
-    let exe = std::env::current_exe().unwrap();
-    let debug_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    debug_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    PathBuf::from(env!("CARGO_BIN_EXE_civo-egress"))
 }
 
 fn run(args: &[&str]) -> Output {
@@ -37,11 +21,7 @@ fn run(args: &[&str]) -> Output {
 
 /// Runs with a clean environment: no Civo key or config but what is given.
 fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
-    run_example(&binary(), args, env)
-}
-
-fn run_example(binary: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(binary)
+    Command::new(binary())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_clear()
@@ -92,7 +72,8 @@ fn assert_bad_input(out: &Output, needle: &str) {
 
 #[test]
 fn classify_json_answers_each_ip_in_order() {
-    let out = run(&["classify", "--format", "json", "10.42.0.7", "212.2.253.151", "212.2.251.1", "192.168.1.4"]);
+    let out =
+        run(&["classify", "--example", "--format", "json", "10.42.0.7", "212.2.253.151", "212.2.251.1", "192.168.1.4"]);
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let rows = json.as_array().unwrap();
@@ -115,7 +96,7 @@ fn classify_json_answers_each_ip_in_order() {
 
 #[test]
 fn classify_text_prints_one_line_per_ip() {
-    let out = run(&["classify", "212.2.253.14", "8.8.8.8"]);
+    let out = run(&["classify", "--example", "212.2.253.14", "8.8.8.8"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
@@ -126,9 +107,9 @@ fn classify_text_prints_one_line_per_ip() {
 
 #[test]
 fn whitelist_text_and_json() {
-    let out = run(&["whitelist"]);
+    let out = run(&["whitelist", "--example"]);
     assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "212.2.253.151/32\n"));
-    let out = run(&["whitelist", "--format", "json", "--cluster", "my-cluster"]);
+    let out = run(&["whitelist", "--example", "--format", "json", "--cluster", "my-cluster"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json[0]["cidr"], "212.2.253.151/32");
     assert_eq!(json[0]["clusters"], serde_json::json!(["my-cluster"]));
@@ -141,10 +122,10 @@ fn whitelist_text_and_json() {
 #[test]
 fn audit_exit_codes_and_json() {
     let good = tmp("good.txt", "# partner\n212.2.253.151/32 # my-cluster egress\n");
-    let out = run(&["audit", good.to_str().unwrap()]);
+    let out = run(&["audit", "--example", good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let bad = tmp("bad.txt", "212.2.251.1\n10.0.0.0/8\n1.1.1.1\n");
-    let out = run(&["audit", "--format", "json", bad.to_str().unwrap()]);
+    let out = run(&["audit", "--example", "--format", "json", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["ok"], false);
@@ -191,25 +172,27 @@ fn diff_exit_codes() {
 fn bad_input_is_one_line_and_exit_2() {
     assert_bad_input(&run(&["classify", "10.42.0.300"]), "\"10.42.0.300\" is not an IP address");
     assert_bad_input(&run(&["classify", "--bogus", "1.2.3.4"]), "--bogus");
-    assert_bad_input(&run(&["classify"]), "required arguments were not provided: <IPS>");
+    assert_bad_input(&run(&["classify"]), "required arguments were not provided: <IP>...");
     assert_bad_input(&run(&["frobnicate"]), "frobnicate");
     assert_bad_input(&run(&["classify", "--format", "yaml", "1.2.3.4"]), "yaml");
     assert_bad_input(&run(&["whitelist", "--topology", "/nonexistent/t.json"]), "cannot read /nonexistent/t.json");
-    assert_bad_input(&run(&["whitelist", "--cluster", "nope"]), "no cluster named \"nope\"");
+    let example = tmp("example.json", include_str!("../examples/topology.json"));
+    let example = example.to_str().unwrap();
+    assert_bad_input(&run(&["whitelist", "--topology", example, "--cluster", "nope"]), "no cluster named \"nope\"");
     let broken = tmp("broken.json", r#"{"clusters": [{"name": "p", "egress_ip": "your.cluster.ip.address"}]}"#);
     assert_bad_input(
         &run(&["whitelist", "--topology", broken.to_str().unwrap()]),
         "clusters[0].egress_ip: invalid IP address",
     );
     let list = tmp("list.txt", "1.2.3.4\nnot-an-ip\n");
-    assert_bad_input(&run(&["audit", list.to_str().unwrap()]), "line 2");
+    assert_bad_input(&run(&["audit", "--topology", example, list.to_str().unwrap()]), "line 2");
     assert_bad_input(&run(&["diff", "/nonexistent/a.json", "/nonexistent/b.json"]), "cannot read");
 }
 
 #[test]
 fn a_closed_stdout_is_not_a_panic() {
     let mut child = Command::new(binary())
-        .args(["classify", "10.42.0.7"].iter().copied().chain(std::iter::repeat_n("8.8.8.8", 20_000)))
+        .args(["classify", "--example", "10.42.0.7"].iter().copied().chain(std::iter::repeat_n("8.8.8.8", 20_000)))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -227,6 +210,218 @@ fn help_exits_0() {
     assert!(stdout(&out).contains("classify"));
 }
 
+/// `| head` on a command that finds something: the finding's exit code, not
+/// 0 and not a panic. The output (20k findings) is far larger than a pipe's
+/// buffer, so the writes that follow the close fail.
+#[test]
+fn a_closed_stdout_keeps_the_commands_exit_code() {
+    let list: String = (0..20_000).map(|i| format!("10.42.{}.{}\n", i / 250, i % 250 + 1)).collect();
+    let list = tmp("many-pods.txt", &list);
+    let mut child = Command::new(binary())
+        .args(["audit", "--example", list.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap(); // it has started writing
+    drop(stdout); // as `| head -1` does, before the output ends
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[test]
+fn no_topology_is_exit_2_and_one_line_saying_how_to_get_one() {
+    for args in [&["classify", "1.2.3.4"][..], &["whitelist"], &["audit", "/dev/null"]] {
+        let out = run(args);
+        assert_bad_input(&out, "civo-egress discover > account.json");
+        assert!(stderr(&out).contains("--example"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("CIVO_EGRESS_TOPOLOGY"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn the_topology_comes_from_civo_egress_topology_and_example_says_so() {
+    let snapshot = tmp("env.json", include_str!("fixtures/architecture-snapshot.json"));
+    let out = run_with(&["whitelist"], &[("CIVO_EGRESS_TOPOLOGY", snapshot.to_str().unwrap())]);
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "74.220.24.10/32\n74.220.24.77/32\n"));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let out = run_with(&["whitelist", "--example"], &[("CIVO_EGRESS_TOPOLOGY", snapshot.to_str().unwrap())]);
+    assert_eq!(stdout(&out), "212.2.253.151/32\n", "--example beats the environment");
+    assert!(stderr(&out).contains("embedded example topology"), "{}", stderr(&out));
+    let out = run(&["whitelist", "--example", "--topology", snapshot.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn local_input_past_the_cap_is_exit_2() {
+    let example = tmp("cap-example.json", include_str!("../examples/topology.json"));
+    let example = example.to_str().unwrap();
+    let big = tmp("big.txt", &"#".repeat(16 * 1024 * 1024 + 1));
+    assert_bad_input(&run(&["audit", "--topology", example, big.to_str().unwrap()]), "larger than 16 MiB");
+    let exact = tmp("exact.txt", &format!("212.2.253.151/32\n{}", "#".repeat(16 * 1024 * 1024 - 17)));
+    let out = run(&["audit", "--topology", example, exact.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "16 MiB is allowed: {}", stderr(&out));
+    assert_bad_input(&run(&["whitelist", "--topology", big.to_str().unwrap()]), "larger than 16 MiB");
+    let mut child = Command::new(binary())
+        .args(["whitelist", "--topology", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // It stops reading at the cap and exits: a broken pipe here is expected.
+        let _ = std::io::Write::write_all(&mut stdin, &vec![b' '; 17 * 1024 * 1024]);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_bad_input(&out, "standard input is larger than 16 MiB");
+}
+
+#[test]
+fn audit_text_reads_like_a_compiler() {
+    let bad = tmp("compiler.txt", "212.2.251.1\n10.0.0.0/8\n");
+    let path = bad.to_str().unwrap();
+    let out = run(&["audit", "--example", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let findings: Vec<&str> = text.lines().filter(|l| l.starts_with(path)).collect();
+    assert!(findings.len() >= 3, "{text}");
+    assert!(findings.iter().all(|l| l.contains(": error: ") || l.contains(": info: ")), "{text}");
+}
+
+#[test]
+fn whitelist_speaks_each_format() {
+    for format in ["text", "json", "nftables", "iptables", "terraform"] {
+        let out = run(&["whitelist", "--example", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert!(stdout(&out).contains("212.2.253.151"), "{format}: {}", stdout(&out));
+    }
+    assert_bad_input(&run(&["whitelist", "--example", "--format", "pf"]), "pf");
+}
+
+#[test]
+fn version_completions_and_man() {
+    let out = run(&["--version"]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), format!("civo-egress {}\n", env!("CARGO_PKG_VERSION"))));
+    let commands = ["classify", "whitelist", "audit", "discover", "resolve", "probe", "diff", "completions", "man"];
+    let bash = run(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    for command in commands {
+        assert!(stdout(&bash).contains(command), "bash completion lacks {command}");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(stdout(&out).contains("whitelist"), "{shell}");
+    }
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+    let man = run(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = stdout(&man);
+    assert!(page.lines().any(|l| l.starts_with(".TH civo-egress 1")), "{page}");
+    // Where a roff formatter is installed, the page must format cleanly.
+    let formatter = [("groff", &["-man", "-Tutf8", "-ww", "-z"][..]), ("man", &["-l", "-"][..])]
+        .into_iter()
+        .find(|(tool, _)| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()));
+    match formatter {
+        Some((tool, args)) => {
+            let mut child = Command::new(tool)
+                .args(args)
+                .env("MANPAGER", "cat")
+                .env("MANWIDTH", "100")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), page.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{tool}: {}", stderr(&out));
+            assert!(stderr(&out).is_empty(), "{tool} warns: {}", stderr(&out));
+        }
+        None => eprintln!("no groff or man here: the man page's roff was not formatted"),
+    }
+}
+
+/// Every command's `--help` names the environment variables it reads, the
+/// exit codes, and gives every flag a help text.
+#[test]
+fn help_names_the_environment_and_the_exit_codes() {
+    let env: [(&str, &[&str]); 7] = [
+        ("classify", &["CIVO_EGRESS_TOPOLOGY"]),
+        ("whitelist", &["CIVO_EGRESS_TOPOLOGY"]),
+        ("audit", &["CIVO_EGRESS_TOPOLOGY"]),
+        ("discover", &["CIVO_TOKEN", "CIVO_CONFIG", "CIVO_REGION", "CIVO_API_URL"]),
+        (
+            "resolve",
+            &[
+                "CIVO_TOKEN",
+                "CIVO_CONFIG",
+                "CIVO_REGION",
+                "CIVO_API_URL",
+                "KUBECONFIG",
+                "CIVO_EGRESS_IP",
+                "CIVO_EGRESS_TOPOLOGY",
+            ],
+        ),
+        ("probe", &["KUBECONFIG", "CIVO_TOKEN", "CIVO_CONFIG", "CIVO_REGION", "CIVO_API_URL", "CIVO_EGRESS_TOPOLOGY"]),
+        ("diff", &[]),
+    ];
+    for (command, vars) in env {
+        let out = run(&[command, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        let help = stdout(&out);
+        for var in vars {
+            assert!(help.contains(var), "{command} --help does not name {var}");
+        }
+        for code in ["0  ok", "1  a finding", "2  bad input", "3  a runtime failure"] {
+            assert!(help.contains(code), "{command} --help lacks exit code {code:?}");
+        }
+        // A flag's help is on its line (after two spaces) or, in clap's long
+        // layout, on the more indented line under it.
+        let lines: Vec<&str> = help.lines().collect();
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        for (i, line) in lines.iter().enumerate() {
+            let flag = line.trim_start();
+            if indent(line) <= 6 && flag.starts_with('-') {
+                let inline = flag.split_once("  ").is_some_and(|(_, text)| !text.trim().is_empty());
+                let below = lines.get(i + 1).is_some_and(|next| {
+                    indent(next) > indent(line) && !next.trim().is_empty() && !next.trim().starts_with('-')
+                });
+                assert!(inline || below, "{command}: {flag} has no help text");
+            }
+        }
+    }
+}
+
+#[test]
+fn exit_code_3_when_the_civo_api_is_unreachable_or_too_slow() {
+    // A port that refuses: bound, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = run_with(&["discover", "--api-url", &url], &[("CIVO_TOKEN", "k")]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    // A server that accepts and never answers: the deadline passes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let out = run_with(&["discover", "--api-url", &url, "--timeout", "1"], &[("CIVO_TOKEN", "k")]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    drop(silent);
+}
+
+#[cfg(not(feature = "probe"))]
+#[test]
+fn probe_without_its_feature_says_how_to_build_it() {
+    assert_bad_input(&run(&["probe"]), "--features cli,probe");
+}
+
 #[tokio::test]
 async fn discover_prints_the_snapshot_ready_for_whitelist() {
     let fake = common::civo_api::FakeCivo::account().await;
@@ -237,6 +432,8 @@ async fn discover_prints_the_snapshot_ready_for_whitelist() {
     let expected = civo_egress::Topology::from_json(include_str!("fixtures/account-topology.json")).unwrap();
     assert_eq!(discovered, expected);
     let warnings = stderr(&out);
+    // stderr is a pipe here, not a terminal: warnings, and no progress lines.
+    assert!(warnings.lines().all(|l| l.starts_with("warning: ")), "{warnings}");
     assert!(
         warnings.starts_with("warning: cluster prod: pods on k3s-prod-8e1c-4b2a1f-node-pool-e7b2-h5j6k"),
         "{warnings}"
@@ -286,7 +483,7 @@ async fn discover_failures_are_one_line() {
             .await;
     assert_bad_input(&unknown, "no cluster matches \"nope\"");
     let wrong = run_async(&["discover", "--api-url", &url], &[("CIVO_TOKEN", "wrong-key-4242")]).await;
-    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(wrong.status.code(), Some(3), "a refused key is the API's answer: a runtime failure");
     assert!(stderr(&wrong).contains("unauthorized"), "{}", stderr(&wrong));
     assert!(!stderr(&wrong).contains("wrong-key-4242"));
     assert_eq!(stderr(&wrong).lines().count(), 1);
@@ -413,37 +610,23 @@ mod resolve {
         assert_bad_input(&out, "no context \"dev\"");
     }
 
+    /// The example's own check, called in-process (a test never runs cargo).
     #[tokio::test]
     async fn startup_check_refuses_a_wrong_egress_ip() {
-        let binary = example("startup_check");
+        use civo_egress::resolve::{EvidenceKind, StaticSource};
         let right = echo("74.220.24.10").await;
         let allowlist = tmp("partner.txt", "74.220.24.10/32\n");
         let args = ["--vantage", "pod", allowlist.to_str().unwrap(), right.as_str(), right.as_str()];
-        let ok = tokio::task::spawn_blocking({
-            let binary = binary.clone();
-            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-            move || run_example(&binary, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[])
-        })
-        .await
-        .unwrap();
-        assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-        assert!(stdout(&ok).contains("starting"));
+        let ok = startup_check::check(args.iter().map(|s| s.to_string()), None).await;
+        assert!(ok.as_deref().is_ok_and(|m| m.contains("starting")), "{ok:?}");
 
         let wrong = echo("74.220.24.99").await;
-        let args: Vec<String> =
-            vec!["--vantage".into(), "pod".into(), allowlist.to_str().unwrap().into(), wrong.clone(), wrong];
-        let refused = tokio::task::spawn_blocking(move || {
-            run_example(
-                &binary,
-                &args.iter().map(String::as_str).collect::<Vec<_>>(),
-                &[("CIVO_EGRESS_IP", "74.220.24.10")],
-            )
-        })
-        .await
-        .unwrap();
-        assert_eq!(refused.status.code(), Some(1));
-        let text = stderr(&refused);
-        assert!(text.contains("refusing to start: egress IP 74.220.24.99 is not in the partner's allowlist"), "{text}");
+        let args = ["--vantage", "pod", allowlist.to_str().unwrap(), wrong.as_str(), wrong.as_str()];
+        let expected =
+            StaticSource::new("env:CIVO_EGRESS_IP", EvidenceKind::Expected, ["74.220.24.10".parse().unwrap()]);
+        let refused = startup_check::check(args.iter().map(|s| s.to_string()), Some(expected)).await;
+        let text = refused.unwrap_err();
+        assert!(text.contains("egress IP 74.220.24.99 is not in the partner's allowlist"), "{text}");
         assert!(text.contains("gateway node may have been replaced"), "{text}");
     }
 

@@ -238,10 +238,10 @@ fn seen_by_private_destination(ns: &str) -> IpAddr {
     })
 }
 
-/// The example CLI on the host: `whitelist --destination` as JSON.
+/// The CLI on the host: `whitelist --destination` as JSON.
 fn whitelist_for_destination(snapshot: &std::path::Path, destination: &str) -> Vec<IpAddr> {
     let out = run(&[
-        example_binary().to_str().unwrap(),
+        cli_binary().to_str().unwrap(),
         "whitelist",
         "--topology",
         snapshot.to_str().unwrap(),
@@ -263,23 +263,9 @@ fn whitelist_for_destination(snapshot: &std::path::Path, destination: &str) -> V
     ips
 }
 
-/// The example CLI, built once (`cargo test --test netns` does not rebuild the examples).
-fn example_binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().unwrap();
-            let binary = exe.parent().and_then(|d| d.parent()).unwrap().join("examples/civo-egress");
-            must(&[
-                &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
-                "build",
-                "--quiet",
-                "--example",
-                "civo-egress",
-            ]);
-            binary
-        })
-        .clone()
+/// The `civo-egress` binary, built by cargo for this test (feature `cli`).
+fn cli_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_civo-egress"))
 }
 
 /// The library, inside a pod: the snapshot expects, the echo services observe.
@@ -306,9 +292,9 @@ fn resolve_in(ns: &str) -> EgressReport {
     })
 }
 
-/// The example CLI, inside a pod.
+/// The CLI, inside a pod.
 fn cli_in(ns: &str, snapshot: &std::path::Path) -> (i32, serde_json::Value) {
-    let binary = example_binary();
+    let binary = cli_binary();
     let out = run(&[
         "ip",
         "netns",

@@ -1,0 +1,71 @@
+//! Failures and their exit codes.
+
+use std::process::ExitCode;
+
+use civo_egress::civo::CivoError;
+
+/// The exit codes (binding), as `--help` shows them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  a finding: an audit error, a resolve or probe mismatch or unknown, an egress change in diff
+  2  bad input or usage: a bad flag or address, a missing, malformed or oversized file, no topology
+  3  a runtime failure: the Civo or Kubernetes API unreachable or failing, a deadline passed";
+
+/// A finding (exit 1).
+pub const FINDING: u8 = 1;
+
+/// A failure, reported as one line on stderr.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input or usage: exit 2.
+    Usage(String),
+    /// A runtime failure (an API unreachable or failing, a deadline): exit 3.
+    Runtime(String),
+}
+
+impl Failure {
+    /// The exit code.
+    pub fn code(&self) -> ExitCode {
+        match self {
+            Self::Usage(_) => ExitCode::from(2),
+            Self::Runtime(_) => ExitCode::from(3),
+        }
+    }
+
+    /// The line for stderr.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Usage(message) | Self::Runtime(message) => message,
+        }
+    }
+}
+
+/// Bad input, from anything that displays.
+pub fn usage(error: impl std::fmt::Display) -> Failure {
+    Failure::Usage(error.to_string())
+}
+
+/// The settings (no key, a refused URL, an unreadable Civo CLI config) and a
+/// cluster name that matches none or several are bad input; what the API
+/// answered (including a refused key), or failing to reach it, is a runtime
+/// failure.
+pub fn civo(error: CivoError) -> Failure {
+    let named_wrong = matches!(error, CivoError::ClusterNotFound { .. } | CivoError::AmbiguousCluster { .. });
+    if error.is_config() || named_wrong { usage(error) } else { Failure::Runtime(error.to_string()) }
+}
+
+/// The settings and the kubeconfig, or a node name that does not exist, are
+/// bad input; the Kubernetes API and the pods are runtime.
+#[cfg(feature = "probe")]
+pub fn probe(error: civo_egress::probe::ProbeError) -> Failure {
+    if error.is_config() || error.is_no_such_node() { usage(error) } else { Failure::Runtime(error.to_string()) }
+}
+
+/// A current-thread tokio runtime.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the async runtime: {e}")))
+}

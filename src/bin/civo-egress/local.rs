@@ -1,0 +1,173 @@
+//! The commands on local files: `classify`, `whitelist`, `audit`, `diff`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use civo_egress::{Allowlist, Whitelist, audit, audit_for, diff};
+
+use crate::Format;
+use crate::failure::{FINDING, Failure, usage};
+use crate::out::{print_json, read};
+// Deleted at merge with the shim (`WhitelistFormat` then comes from `civo_egress`).
+use crate::shim::{AuditShim as _, RenderShim as _, WhitelistFormat};
+use crate::topology::{TopologyArgs, display, load_file};
+
+/// `classify`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ClassifyArgs {
+    #[command(flatten)]
+    topology: TopologyArgs,
+    /// Output format: `text` (one line per address) or `json` (an array in argument order).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The addresses to classify (IPv4 or IPv6).
+    #[arg(required = true, value_name = "IP")]
+    ips: Vec<String>,
+}
+
+/// `whitelist`'s output formats, mapped onto the library's `WhitelistFormat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhitelistFormatArg {
+    /// One CIDR per line.
+    Text,
+    /// A JSON array of {"cidr", "clusters", "reason"}.
+    Json,
+    /// A named set per address family, for `nft -f`.
+    Nftables,
+    /// Input for iptables-restore that accepts exactly the whitelist.
+    Iptables,
+    /// Lists for Terraform's cidr_blocks / ipv6_cidr_blocks.
+    Terraform,
+}
+
+impl From<WhitelistFormatArg> for WhitelistFormat {
+    fn from(format: WhitelistFormatArg) -> Self {
+        match format {
+            WhitelistFormatArg::Text => Self::Text,
+            WhitelistFormatArg::Json => Self::Json,
+            WhitelistFormatArg::Nftables => Self::Nftables,
+            WhitelistFormatArg::Iptables => Self::Iptables,
+            WhitelistFormatArg::Terraform => Self::Terraform,
+        }
+    }
+}
+
+/// `whitelist`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct WhitelistArgs {
+    #[command(flatten)]
+    topology: TopologyArgs,
+    /// Only this cluster, by name (repeatable; default: every cluster).
+    #[arg(long = "cluster", value_name = "NAME")]
+    clusters: Vec<String>,
+    /// The address the pods call (default: somewhere on the internet). Inside a cluster's
+    /// network_cidr, the sources are the nodes' private IPs.
+    #[arg(long, value_name = "IP")]
+    destination: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WhitelistFormatArg::Text)]
+    format: WhitelistFormatArg,
+}
+
+/// `audit`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    topology: TopologyArgs,
+    /// The address whose allowlist this is (default: somewhere on the internet).
+    #[arg(long, value_name = "IP")]
+    destination: Option<String>,
+    /// Output format: `text` (FILE:LINE: severity: reason, like a compiler) or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The allowlist: one IP or CIDR per line, `#` comments, blank lines ignored (`-` for standard input).
+    #[arg(value_name = "ALLOWLIST_FILE")]
+    allowlist: PathBuf,
+}
+
+/// `diff`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// Output format: `text` (one change per line) or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The older snapshot (`-` for standard input).
+    #[arg(value_name = "OLD_TOPOLOGY")]
+    old: PathBuf,
+    /// The newer snapshot.
+    #[arg(value_name = "NEW_TOPOLOGY")]
+    new: PathBuf,
+}
+
+fn parse_ip(text: &str) -> Result<IpAddr, Failure> {
+    text.trim().parse::<IpAddr>().map_err(|_| Failure::Usage(format!("{text:?} is not an IP address")))
+}
+
+/// `classify`.
+pub fn classify(args: ClassifyArgs) -> Result<ExitCode, Failure> {
+    let ips = args.ips.iter().map(|s| parse_ip(s)).collect::<Result<Vec<_>, _>>()?;
+    let topology = args.topology.load()?;
+    let answers: Vec<_> = ips.iter().map(|&ip| topology.classify_ip(ip)).collect();
+    match args.format {
+        Format::Json => print_json(&answers)?,
+        Format::Text => answers.iter().for_each(|a| say!("{a}")),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `whitelist`.
+pub fn whitelist(args: WhitelistArgs) -> Result<ExitCode, Failure> {
+    let destination = args.destination.as_deref().map(parse_ip).transpose()?;
+    let topology = args.topology.load()?;
+    let mut builder = Whitelist::builder(&topology);
+    if !args.clusters.is_empty() {
+        builder = builder.clusters(&args.clusters);
+    }
+    if let Some(destination) = destination {
+        builder = builder.destination(destination);
+    }
+    let whitelist = builder.build().map_err(usage)?;
+    for warning in whitelist.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    say_raw!("{}", whitelist.render(WhitelistFormat::from(args.format)));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `audit`: exit 1 when a finding is an error.
+pub fn audit_command(args: AuditArgs) -> Result<ExitCode, Failure> {
+    let destination = args.destination.as_deref().map(parse_ip).transpose()?;
+    let topology = args.topology.load()?;
+    let name = display(&args.allowlist);
+    let allowlist = Allowlist::parse(&read(&args.allowlist)?).map_err(|e| Failure::Usage(format!("{name}: {e}")))?;
+    let report = match destination {
+        Some(destination) => audit_for(&topology, &allowlist, destination),
+        None => audit(&topology, &allowlist),
+    }
+    .map_err(usage)?;
+    match args.format {
+        Format::Json => print_json(&report)?,
+        Format::Text => {
+            say_raw!("{}", report.display_with_path(&name));
+            let errors = report.findings().iter().filter(|f| f.severity() == civo_egress::Severity::Error);
+            match errors.count() {
+                0 => say!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
+                n => say!("{n} error(s)"),
+            }
+        }
+    }
+    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) })
+}
+
+/// `diff`: exit 1 when an egress IP changed or disappeared.
+pub fn diff_command(args: DiffArgs) -> Result<ExitCode, Failure> {
+    let (old, new) = (load_file(&args.old, false)?, load_file(&args.new, false)?);
+    let changes = diff(&old, &new);
+    match args.format {
+        Format::Json => print_json(&changes)?,
+        Format::Text if changes.is_empty() => say!("no changes"),
+        Format::Text => changes.changes().iter().for_each(|c| say!("{c}")),
+    }
+    Ok(if changes.has_egress_drift() { ExitCode::from(FINDING) } else { ExitCode::SUCCESS })
+}

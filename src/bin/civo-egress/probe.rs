@@ -1,0 +1,188 @@
+//! `probe`: one pod per node through the Kubernetes API (feature `probe`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::Format;
+use crate::failure::Failure;
+use crate::remote::CivoArgs;
+
+/// `probe`'s arguments.
+#[derive(Debug, clap::Args)]
+#[cfg_attr(not(feature = "probe"), allow(dead_code))]
+pub struct ProbeArgs {
+    /// The kubeconfig. Default: KUBECONFIG, else ~/.kube/config.
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// The namespace the probe pods are created in.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    namespace: String,
+    /// The image with curl (for private registries).
+    #[arg(long, value_name = "IMAGE", default_value = "curlimages/curl")]
+    image: String,
+    /// Only this node (repeatable; default: every node).
+    #[arg(long = "node", value_name = "NAME")]
+    nodes: Vec<String>,
+    /// An HTTP echo service URL (repeatable); replaces the default public services.
+    #[arg(long = "echo-url", value_name = "URL")]
+    echo_urls: Vec<String>,
+    /// A snapshot that says what each node should leave from (`-` for standard input). Default: the
+    /// file named by CIVO_EGRESS_TOPOLOGY, unless --cluster, --region or --api-url asks the Civo API.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["region", "api_url"])]
+    topology: Option<PathBuf>,
+    /// The cluster: its name or id in the Civo API (key from CIVO_TOKEN, else CIVO_CONFIG or
+    /// ~/.civo.json), or its name in the topology.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    cluster: Option<String>,
+    #[command(flatten)]
+    civo: CivoArgs,
+    /// Accept non-global addresses as observations and in the topology, and plain-http echo services
+    /// on them. For labs and tests only.
+    #[arg(long)]
+    allow_non_global: bool,
+    /// Overall deadline in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    timeout: u64,
+    /// Output format: `text` or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Without the `probe` feature the command exists and says how to get it.
+#[cfg(not(feature = "probe"))]
+pub fn probe(_: ProbeArgs) -> Result<ExitCode, Failure> {
+    Err(Failure::Usage(
+        "this civo-egress was built without the probe feature: install it with \
+         `cargo install --path . --features cli,probe`"
+            .into(),
+    ))
+}
+
+/// `probe`: exit 1 on a mismatch or when no node could be probed.
+#[cfg(feature = "probe")]
+pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
+    use std::time::{Duration, Instant};
+
+    use civo_egress::civo::Selection;
+    use civo_egress::kubeconfig::Kubeconfig;
+    use civo_egress::probe::Probe;
+
+    use crate::failure::{FINDING, civo, runtime, usage};
+    use crate::out::{print_json, progress_wanted};
+    use crate::remote::deadline;
+    use crate::topology;
+
+    let deadline = deadline(args.timeout);
+    let validation = civo_egress::Validation::strict().allow_non_global(args.allow_non_global);
+    // An empty context is no context, as kubectl reads it.
+    let context = args.context.filter(|c| !c.is_empty());
+    // Refuse what kubectl refuses before kube-rs reads the file its own way.
+    let ours = match &args.kubeconfig {
+        Some(path) => Kubeconfig::load(std::slice::from_ref(path)),
+        None => Kubeconfig::from_env(),
+    };
+    ours.and_then(|k| k.server(context.as_deref())).map_err(usage)?;
+    let runtime = runtime()?;
+    let asks_civo = args.cluster.is_some() || args.civo.given();
+    let snapshot = args.topology.clone().or_else(|| if asks_civo { None } else { topology::from_env() });
+    let cluster = match (snapshot, &args.cluster) {
+        (Some(path), name) => {
+            let snapshot = topology::load_file(&path, args.allow_non_global)?;
+            let shown = topology::display(&path);
+            match (name, snapshot.clusters()) {
+                (Some(name), _) => snapshot
+                    .cluster(name)
+                    .cloned()
+                    .ok_or_else(|| Failure::Usage(format!("{shown}: no cluster named {name:?}")))?,
+                (None, [only]) => only.clone(),
+                (None, _) => return Err(Failure::Usage(format!("{shown}: name the cluster with --cluster"))),
+            }
+        }
+        (None, Some(name)) => {
+            let client = args.civo.client(deadline)?;
+            let discovery = runtime.block_on(client.discover(&Selection::all().cluster(name))).map_err(civo)?;
+            for warning in discovery.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            discovery.topology().clusters().first().cloned().ok_or_else(|| {
+                Failure::Runtime(format!("the Civo API gave no usable egress IP for cluster {name:?}"))
+            })?
+        }
+        (None, None) => {
+            return Err(Failure::Usage(
+                "say what the nodes should leave from: --topology FILE or CIVO_EGRESS_TOPOLOGY (make one with \
+                 `civo-egress discover > account.json`), or --cluster NAME_OR_ID (the Civo API)"
+                    .into(),
+            ));
+        }
+    };
+    let mut builder = Probe::builder()
+        .namespace(args.namespace.clone())
+        .image(args.image)
+        .nodes(args.nodes.clone())
+        .validation(validation)
+        .timeout(deadline);
+    if !args.echo_urls.is_empty() {
+        builder = builder.echo_urls(args.echo_urls);
+    }
+    if let Some(path) = args.kubeconfig {
+        builder = builder.kubeconfig(path);
+    }
+    if let Some(context) = context {
+        builder = builder.context(context);
+    }
+    let probe = builder.build().map_err(crate::failure::probe)?;
+    // The library has no per-node hook: a line before and one after.
+    let progress = progress_wanted();
+    let started = Instant::now();
+    if progress {
+        let nodes = if args.nodes.is_empty() { "every node".to_owned() } else { args.nodes.join(", ") };
+        eprintln!(
+            "probing {nodes} of cluster {} (one pod per node in namespace {}; up to {} s)...",
+            cluster.name(),
+            args.namespace,
+            deadline.as_secs()
+        );
+    }
+    let report = runtime.block_on(async {
+        tokio::select! {
+            report = probe.run(&cluster) => Some(report),
+            _ = tokio::signal::ctrl_c() => {
+                // Dropping the run spawns the deletes of its pods: give them time.
+                eprintln!("interrupted: deleting the probe's pods");
+                None
+            }
+        }
+    });
+    let Some(report) = report else {
+        runtime.block_on(tokio::time::sleep(Duration::from_secs(3)));
+        return Ok(ExitCode::from(130));
+    };
+    let report = report.map_err(crate::failure::probe)?;
+    if progress {
+        let answered = report.nodes().iter().filter(|n| n.observed().is_some()).count();
+        eprintln!("probed {answered} of {} node(s) in {:.1} s", report.nodes().len(), started.elapsed().as_secs_f64());
+    }
+    match args.format {
+        Format::Json => print_json(&report)?,
+        Format::Text => {
+            let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
+            say!("{}: {} {}", report.cluster(), report.status(), ips.join(", "));
+            for node in report.nodes() {
+                let observed = node.observed().map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+                let expected: Vec<String> = node.expected().iter().map(ToString::to_string).collect();
+                say!("  {} {}: left from {observed} (expected {})", node.node(), node.status(), expected.join(", "));
+                if let Some(error) = node.error() {
+                    say!("    error: {error}");
+                }
+            }
+            for warning in report.warnings() {
+                say!("warning: {warning}");
+            }
+        }
+    }
+    Ok(if report.status().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) })
+}
