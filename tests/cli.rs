@@ -292,6 +292,10 @@ fn audit_text_reads_like_a_compiler() {
     let findings: Vec<&str> = text.lines().filter(|l| l.starts_with(path)).collect();
     assert!(findings.len() >= 3, "{text}");
     assert!(findings.iter().all(|l| l.contains(": error: ") || l.contains(": info: ")), "{text}");
+    // The entries' own lines, as a compiler names them; the missing egress IP has no line.
+    assert!(findings.iter().any(|l| l.starts_with(&format!("{path}:1: error: "))), "{text}");
+    assert!(findings.iter().any(|l| l.starts_with(&format!("{path}:2: error: "))), "{text}");
+    assert!(findings.iter().any(|l| l.starts_with(&format!("{path}: error: "))), "{text}");
 }
 
 #[test]

@@ -4,13 +4,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use civo_egress::{Allowlist, Whitelist, audit, audit_for, diff};
+use civo_egress::{Allowlist, Whitelist, WhitelistFormat, audit, audit_for, diff};
 
 use crate::Format;
 use crate::failure::{FINDING, Failure, usage};
 use crate::out::{print_json, read};
-// Deleted at merge with the shim (`WhitelistFormat` then comes from `civo_egress`).
-use crate::shim::{AuditShim as _, RenderShim as _, WhitelistFormat};
 use crate::topology::{TopologyArgs, display, load_file};
 
 /// `classify`'s arguments.

@@ -20,7 +20,6 @@ mod failure;
 mod local;
 mod probe;
 mod remote;
-mod shim;
 mod topology;
 
 use std::process::ExitCode;
