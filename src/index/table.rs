@@ -5,27 +5,32 @@
 //! id: exactly three dependent loads, with no "is this a leaf?" branch,
 //! because a /16 or /24 with one answer points at a block shared by every
 //! such /16 or /24 of that answer. A /24 with a few hosts and otherwise one
-//! answer is sparse instead (its entry in `mid` has [`SPARSE`] set): a short
-//! scan of its hosts, so that hosts scattered over a /8 keep memory bounded.
+//! answer is sparse instead: its entry in `mid` has [`SPARSE`] set and holds
+//! that answer, and its hosts are in one open-addressing hash table of every
+//! sparse host (its slot depends only on the address, so it is loaded no
+//! later than a `low` block would be), so that hosts scattered over a /8
+//! keep memory bounded.
 
 use std::collections::HashMap;
 
 use super::{Family, HAS_HOSTS};
 
-/// Set on an entry of `mid` that names a [`Sparse`] block.
+/// Set on an entry of `mid` of a sparse /24; the rest is its answer.
 const SPARSE: u32 = 1 << 31;
-/// A /24 with at most this many hosts (and one answer besides) is sparse.
+/// The id of an empty slot of the sparse hash table (ids are below 2^31).
+const EMPTY: u32 = u32::MAX;
+/// A /24 with at most this many hosts (and one answer besides) may be sparse.
 const SPARSE_MAX: usize = 16;
+/// How many of those get a `low` block of their own all the same, the ones
+/// with the most hosts first (1 KiB each): a small topology then never
+/// branches to the hash table, and a large one stays bounded.
+#[cfg(not(any(test, fuzzing)))]
+const DENSE_BUDGET: usize = 2048;
+/// Tests and fuzzing meet both kinds in small topologies.
+#[cfg(any(test, fuzzing))]
+const DENSE_BUDGET: usize = 2;
 /// Entries per block.
 const BLOCK: usize = 256;
-
-/// A /24 with a few hosts: `hosts[lo..hi]`, else `base`.
-#[derive(Debug, Clone, Copy)]
-struct Sparse {
-    base: u32,
-    lo: u32,
-    hi: u32,
-}
 
 /// The 16-8-8 table of one IPv4 family.
 #[derive(Debug, Clone)]
@@ -33,9 +38,17 @@ pub(crate) struct Table4 {
     top: Box<[u32; 1 << 16]>,
     mid: Vec<u32>,
     low: Vec<u32>,
-    sparse: Vec<Sparse>,
-    /// The last byte and the answer of the hosts of the sparse blocks.
-    sparse_hosts: Vec<(u8, u32)>,
+    /// The hosts of the sparse /24s, `(address, id)`, by [`slot`], a power
+    /// of two at least twice their number long, with [`EMPTY`] slots.
+    sparse: Vec<(u32, u32)>,
+    /// `32 - log2(sparse.len())`.
+    shift: u32,
+}
+
+/// The first slot of `key` in a sparse table (Fibonacci hashing).
+#[inline]
+fn slot(key: u32, shift: u32) -> usize {
+    (key.wrapping_mul(0x9e37_79b9) >> shift) as usize
 }
 
 impl Table4 {
@@ -47,14 +60,18 @@ impl Table4 {
         if entry & SPARSE == 0 {
             return self.low[((entry as usize) << 8) | (key & 0xff) as usize];
         }
-        let block = self.sparse[(entry & !SPARSE) as usize];
-        let last = key as u8;
-        for &(byte, id) in &self.sparse_hosts[block.lo as usize..block.hi as usize] {
-            if byte == last {
+        let mask = self.sparse.len() - 1;
+        let mut at = slot(key, self.shift);
+        loop {
+            let (host, id) = self.sparse[at & mask];
+            if id == EMPTY {
+                return entry & !SPARSE;
+            }
+            if host == key {
                 return id;
             }
+            at += 1;
         }
-        block.base
     }
 
     /// The bytes of the tables.
@@ -63,8 +80,7 @@ impl Table4 {
         std::mem::size_of_val(&*self.top)
             + self.mid.capacity() * 4
             + self.low.capacity() * 4
-            + self.sparse.capacity() * std::mem::size_of::<Sparse>()
-            + self.sparse_hosts.capacity() * std::mem::size_of::<(u8, u32)>()
+            + self.sparse.capacity() * 8
     }
 
     /// Compiles the intervals and hosts of `family` (which must answer
@@ -75,8 +91,8 @@ impl Table4 {
             family,
             mid: Vec::new(),
             low: Vec::new(),
-            sparse: Vec::new(),
             sparse_hosts: Vec::new(),
+            candidates: Vec::new(),
             uniform_low: HashMap::new(),
             uniform_mid: HashMap::new(),
         };
@@ -86,23 +102,61 @@ impl Table4 {
                 match b.uniform(lo, lo | 0xffff) {
                     Some(id) => b.uniform_mid(id),
                     None => {
-                        let block: Vec<u32> = (0..BLOCK as u32).map(|b3| b.slash24(lo | (b3 << 8))).collect();
+                        // `mid` does not grow while its block is made.
+                        let at = b.mid.len();
+                        let block: Vec<u32> =
+                            (0..BLOCK as u32).map(|b3| b.slash24(lo | (b3 << 8), at + b3 as usize)).collect();
                         b.push_mid(&block)
                     }
                 }
             })
             .collect();
         let top = top.into_boxed_slice().try_into().expect("one entry per /16"); // ok: 2^16 entries made above
-        Self { top, mid: b.mid, low: b.low, sparse: b.sparse, sparse_hosts: b.sparse_hosts }
+        let mut candidates = std::mem::take(&mut b.candidates);
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.last - c.first));
+        for (i, c) in candidates.into_iter().enumerate() {
+            b.mid[c.at] = if i < DENSE_BUDGET {
+                b.dense(c.lo)
+            } else {
+                b.sparse_hosts.extend_from_slice(&family.sorted_hosts[c.first..c.last]);
+                c.base | SPARSE
+            };
+        }
+        // At most half full: a miss stops at an empty slot soon.
+        let len = (b.sparse_hosts.len() * 2).next_power_of_two().max(2);
+        let shift = 32 - len.trailing_zeros();
+        let mut sparse = vec![(0, EMPTY); len];
+        for (host, id) in b.sparse_hosts {
+            let mut at = slot(host, shift);
+            while sparse[at & (len - 1)].1 != EMPTY {
+                at += 1;
+            }
+            sparse[at & (len - 1)] = (host, id);
+        }
+        Self { top, mid: b.mid, low: b.low, sparse, shift }
     }
+}
+
+/// A /24 with few hosts and one answer besides.
+struct Candidate {
+    /// Where its entry is in `mid`.
+    at: usize,
+    /// Its first address.
+    lo: u32,
+    /// Its hosts, `sorted_hosts[first..last]`.
+    first: usize,
+    last: usize,
+    /// The answer of its other addresses.
+    base: u32,
 }
 
 struct TableBuilder<'f> {
     family: &'f Family<u32>,
     mid: Vec<u32>,
     low: Vec<u32>,
-    sparse: Vec<Sparse>,
-    sparse_hosts: Vec<(u8, u32)>,
+    sparse_hosts: Vec<(u32, u32)>,
+    /// The /24s that may be sparse, decided once all are known.
+    candidates: Vec<Candidate>,
     /// The shared `low` block of each answer id.
     uniform_low: HashMap<u32, u32>,
     /// The shared `mid` block of each answer id.
@@ -162,9 +216,9 @@ impl TableBuilder<'_> {
         n
     }
 
-    /// The `mid` entry of the /24 at `lo`.
-    #[allow(clippy::expect_used)]
-    fn slash24(&mut self, lo: u32) -> u32 {
+    /// The `mid` entry of the /24 at `lo`, to go at `at` (a placeholder
+    /// for a [`Candidate`]).
+    fn slash24(&mut self, lo: u32, at: usize) -> u32 {
         let hi = lo | 0xff;
         let entry = self.interval(lo, hi);
         if let Some(e) = entry.filter(|e| e & HAS_HOSTS == 0) {
@@ -174,14 +228,14 @@ impl TableBuilder<'_> {
         let first = hosts.partition_point(|&(k, _)| k < lo);
         let last = hosts.partition_point(|&(k, _)| k <= hi);
         if let Some(e) = entry.filter(|_| last - first <= SPARSE_MAX) {
-            let fit = |n: usize| u32::try_from(n).expect("fewer than 2^32 hosts"); // ok: one per host fact
-            let start = fit(self.sparse_hosts.len());
-            self.sparse_hosts.extend(hosts[first..last].iter().map(|&(k, id)| (k as u8, id)));
-            let n = fit(self.sparse.len());
-            let n = Some(n).filter(|&n| n & SPARSE == 0).expect("fewer than 2^31 sparse blocks"); // ok: 2^24 /24s at most
-            self.sparse.push(Sparse { base: e & !HAS_HOSTS, lo: start, hi: fit(self.sparse_hosts.len()) });
-            return n | SPARSE;
+            self.candidates.push(Candidate { at, lo, first, last, base: e & !HAS_HOSTS });
+            return 0;
         }
+        self.dense(lo)
+    }
+
+    /// A `low` block of its own for the /24 at `lo`.
+    fn dense(&mut self, lo: u32) -> u32 {
         let family = self.family;
         self.push_low((0..BLOCK as u32).map(|b4| family.lookup(lo | b4)))
     }
