@@ -238,7 +238,7 @@ pub(crate) struct Hit<'a> {
 
 impl Index {
     /// The answer for `ip` (IPv4-mapped IPv6 folded to IPv4).
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::expect_used)]
     pub(crate) fn lookup(&self, ip: IpAddr) -> Hit<'_> {
         let id = match ip {

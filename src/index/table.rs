@@ -53,7 +53,7 @@ fn slot(key: u32, shift: u32) -> usize {
 
 impl Table4 {
     /// The answer id of `key`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lookup(&self, key: u32) -> u32 {
         let mid = self.top[(key >> 16) as usize] as usize;
         let entry = self.mid[(mid << 8) | ((key >> 8) & 0xff) as usize];
