@@ -4,8 +4,10 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+use std::collections::HashSet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
 use civo_egress::{Allowlist, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Whitelist, audit};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -246,5 +248,143 @@ fn large_topology(c: &mut Criterion) {
     c.bench_function("whitelist_200_clusters", |b| b.iter(|| Whitelist::of(black_box(&topology)).unwrap()));
 }
 
-criterion_group!(benches, tiny, large_topology);
+/// How many queries a random stream replays: far more than fit in cache.
+const STREAM: usize = 1_000_000;
+
+/// The article's 12-address pool: one address of each class, and more.
+const POOL: [&str; 12] = [
+    "10.42.0.7",
+    "212.2.253.151",
+    "212.2.251.1",
+    "192.168.1.4",
+    "192.168.1.77",
+    "10.43.0.10",
+    "127.0.0.1",
+    "8.8.8.8",
+    "10.42.3.200",
+    "172.16.5.5",
+    "1.1.1.1",
+    "fe80::1",
+];
+
+/// 200 clusters and `hosts` reserved /32s, consecutive from 93.0.0.0 or
+/// scattered over 93.0.0.0/8 (fixed seed).
+fn stream_topology(hosts: u32, scattered: bool) -> Topology {
+    let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
+    let clusters: Vec<Cluster> = (0..200u32)
+        .map(|i| {
+            let net = |s: String| s.parse::<IpNet>().unwrap();
+            let mut b = Cluster::builder(format!("c{i}"))
+                .network_cidr(net(format!("192.168.{i}.0/24")))
+                .egress_ip(v4(0x2d00_0001 + (i << 8)));
+            for n in 3..6 {
+                b = b.node(Node::new(format!("c{i}-n{n}"), v4(0xc0a8_0000 + (i << 8) + n)).unwrap());
+            }
+            if i % 4 == 0 {
+                b = b.pod_cidr(net("10.42.0.0/16".into()));
+            }
+            b.build().unwrap()
+        })
+        .collect();
+    let addresses: Vec<u32> = if scattered {
+        let mut seen = HashSet::new();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        std::iter::from_fn(move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            Some(0x5d00_0000 | ((state >> 20) as u32 & 0x00ff_ffff))
+        })
+        .filter(|&a| seen.insert(a))
+        .take(hosts as usize)
+        .collect()
+    } else {
+        (0..hosts).map(|j| 0x5d00_0000 + j).collect()
+    };
+    let reserved =
+        addresses.iter().enumerate().map(|(j, &a)| ReservedIp::new(format!("r{j}"), v4(a)).unwrap()).collect();
+    Topology::new(clusters, vec![], reserved).unwrap()
+}
+
+/// 50% known hosts, 30% random IPv4, 10% pod CIDR, 10% node networks.
+fn stream_queries(topology: &Topology) -> Vec<IpAddr> {
+    let hosts: Vec<IpAddr> = topology.reserved_ips().iter().map(|r| r.ip()).collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..STREAM)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let s = state;
+            match s % 10 {
+                0..5 => hosts[(s >> 16) as usize % hosts.len()],
+                5..8 => IpAddr::V4(Ipv4Addr::from((s >> 32) as u32)),
+                8 => IpAddr::V4(Ipv4Addr::from(0x0a2a_0000 + (s >> 40) as u32 % 65536)),
+                _ => IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 + (s >> 40) as u32 % 51200)),
+            }
+        })
+        .collect()
+}
+
+/// Random 1M-query streams (fixed seed), reading `.class()` of each answer:
+/// what a service classifying real traffic sees, unlike the cache-hot rows.
+fn random_streams(c: &mut Criterion) {
+    let article = Topology::from_json(TOPOLOGY).unwrap();
+    let pool: Vec<IpAddr> = POOL.iter().map(|s| s.parse().unwrap()).collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let article_stream: Vec<IpAddr> = (0..STREAM)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            pool[(state >> 32) as usize % pool.len()]
+        })
+        .collect();
+    let workloads = [
+        ("stream_article_12_pool", article, article_stream),
+        ("stream_100k_consecutive", stream_topology(100_000, false), Vec::new()),
+        ("stream_100k_scattered_slash8", stream_topology(100_000, true), Vec::new()),
+    ];
+    for (name, topology, stream) in workloads {
+        let stream = if stream.is_empty() { stream_queries(&topology) } else { stream };
+        let rules = rules(&topology);
+        let trie = Trie::new(&rules);
+        // The trie knows only the IANA rows of `BUILTINS`: skip the others.
+        let empty = Topology::empty();
+        for &ip in stream.iter().step_by(97) {
+            if !matches!(empty.classify_ip(ip).class(), IpClass::Special | IpClass::Private) || ip.is_loopback() {
+                assert_eq!(topology.classify_ip(ip).class(), trie.classify(ip), "{ip}");
+            }
+        }
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Elements(STREAM as u64));
+        group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+        group.bench_function("classify_ip", |b| {
+            b.iter(|| {
+                for &ip in &stream {
+                    black_box(topology.classify_ip(black_box(ip)).class());
+                }
+            })
+        });
+        group.bench_function("prefix_trie", |b| {
+            b.iter(|| {
+                for &ip in &stream {
+                    black_box(trie.classify(black_box(ip)));
+                }
+            })
+        });
+        if rules.len() < 64 {
+            group.bench_function("linear_scan", |b| {
+                b.iter(|| {
+                    for &ip in &stream {
+                        black_box(linear_classify(&rules, black_box(ip)));
+                    }
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, random_streams, tiny, large_topology);
 criterion_main!(benches);

@@ -11,7 +11,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::class::IpClass;
-use crate::index::Answer;
+use crate::index::{Answer, Hit};
 
 /// The answer of [`classify_ip`](crate::classify_ip): what the address is,
 /// to which cluster(s) it belongs, whether to whitelist it, and why.
@@ -24,13 +24,16 @@ use crate::index::Answer;
 #[must_use]
 pub struct Classification<'t> {
     ip: IpAddr,
+    /// A copy of `answer.class`, from the index's one-byte side table:
+    /// reading the class does not touch the answer.
+    class: IpClass,
     answer: &'t Answer,
 }
 
 impl<'t> Classification<'t> {
     #[inline]
-    pub(crate) const fn new(ip: IpAddr, answer: &'t Answer) -> Self {
-        Self { ip, answer }
+    pub(crate) const fn new(ip: IpAddr, hit: Hit<'t>) -> Self {
+        Self { ip, class: hit.class, answer: hit.answer }
     }
 
     /// The address as it was asked about (an IPv4-mapped IPv6 address stays
@@ -45,7 +48,7 @@ impl<'t> Classification<'t> {
     #[must_use]
     #[inline]
     pub const fn class(&self) -> IpClass {
-        self.answer.class
+        self.class
     }
 
     /// The clusters the address belongs to, in topology order. Empty for
@@ -61,7 +64,7 @@ impl<'t> Classification<'t> {
     #[must_use]
     #[inline]
     pub const fn is_whitelistable(&self) -> bool {
-        self.answer.class.is_whitelistable()
+        self.class.is_whitelistable()
     }
 
     /// One sentence a person can act on.

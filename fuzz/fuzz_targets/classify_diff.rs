@@ -76,7 +76,48 @@ fuzz_target!(|data: &[u8]| {
     let reserved = (0..input.byte() % 3).map(|j| ReservedIp::new(format!("r{j}"), input.ip())).collect();
     let (Ok(lbs), Ok(reserved)) = (lbs, reserved) else { return };
     let Ok(topology) = Topology::new(clusters, lbs, reserved) else { return };
+    for ip in edges(&topology) {
+        civo_egress::fuzzing::check_classify(&topology, ip);
+    }
     while !input.0.is_empty() {
         civo_egress::fuzzing::check_classify(&topology, input.ip());
     }
 });
+
+/// Every edge the index compiles, with its neighbours: each host, each
+/// range's first and last address, and the /24 and /16 blocks (the IPv4
+/// table's) around the IPv4 ones.
+fn edges(topology: &Topology) -> Vec<IpAddr> {
+    let mut points: Vec<IpAddr> = Vec::new();
+    let mut ranges: Vec<ipnet::IpNet> = Vec::new();
+    for c in topology.clusters() {
+        points.extend(c.egress_ips());
+        points.extend(c.nodes().iter().flat_map(|n| [Some(n.private_ip()), n.public_ip()]).flatten());
+        points.extend(c.load_balancers().iter().flat_map(|lb| [Some(lb.public_ip()), lb.private_ip()]).flatten());
+        ranges.extend(c.network_cidrs().iter().chain(c.pod_cidrs()).chain(c.service_cidrs()));
+    }
+    points.extend(topology.load_balancers().iter().flat_map(|lb| [Some(lb.public_ip()), lb.private_ip()]).flatten());
+    points.extend(topology.reserved_ips().iter().map(|r| r.ip()));
+    for ip in points.clone() {
+        if let IpAddr::V4(v4) = ip {
+            let n = u32::from(v4);
+            for mask in [0xffu32, 0xffff] {
+                points.extend([n & !mask, n | mask].map(|e| IpAddr::V4(Ipv4Addr::from(e))));
+            }
+        }
+    }
+    points.extend(ranges.iter().flat_map(|r| [r.network(), r.broadcast()]));
+    points
+        .into_iter()
+        .flat_map(|ip| match ip {
+            IpAddr::V4(v4) => {
+                let n = u32::from(v4);
+                [n.wrapping_sub(1), n, n.wrapping_add(1)].map(|e| IpAddr::V4(Ipv4Addr::from(e)))
+            }
+            IpAddr::V6(v6) => {
+                let n = u128::from(v6);
+                [n.wrapping_sub(1), n, n.wrapping_add(1)].map(|e| IpAddr::V6(Ipv6Addr::from(e)))
+            }
+        })
+        .collect()
+}

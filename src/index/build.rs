@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use super::table::Table4;
 use super::{Answer, FEW_HOSTS, Family, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
 use crate::class::IpClass;
 use crate::cluster::Cluster;
@@ -19,9 +20,13 @@ pub(crate) fn build(clusters: &[Cluster], load_balancers: &[LoadBalancer], reser
     let mut b = Builder::new(clusters);
     let (v4_hosts, v6_hosts) = b.hosts(load_balancers, reserved_ips);
     let (v4_ranges, v6_ranges) = b.ranges();
-    let v4 = b.family(v4_hosts, v4_ranges);
+    let mut v4 = b.family(v4_hosts, v4_ranges);
     let v6 = b.family(v6_hosts, v6_ranges);
-    Index { answers: b.answers, v4, v6 }
+    let v4_table = Table4::build(&v4);
+    // IPv4 lookups go through the table from now on.
+    v4.hosts = Default::default();
+    let classes = b.answers.iter().map(|a| a.class).collect();
+    Index { answers: b.answers, classes, v4, v4_table, v6 }
 }
 
 /// What the topology says one host address is, borrowed until the reason is

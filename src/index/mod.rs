@@ -17,6 +17,7 @@
 mod build;
 #[cfg(any(test, fuzzing))]
 pub(crate) mod naive;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,7 @@ use ipnet::IpNet;
 use crate::class::IpClass;
 
 pub(crate) use build::build;
+use table::Table4;
 
 /// A precomputed answer, shared by every address that gets it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -217,22 +219,51 @@ impl<K: Key> Family<K> {
 #[derive(Debug, Clone)]
 pub(crate) struct Index {
     answers: Vec<Answer>,
+    /// The class of each answer, one byte each: what `class()` reads.
+    classes: Vec<IpClass>,
+    /// The IPv4 intervals and hosts, for range queries (`within`); lookups
+    /// go through `v4_table` (its hash map is dropped once that is built).
     v4: Family<u32>,
+    v4_table: Table4,
     v6: Family<u128>,
+}
+
+/// What a lookup found: the answer's class, read from the one-byte side
+/// table, and the answer itself, not read until asked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hit<'a> {
+    pub(crate) class: IpClass,
+    pub(crate) answer: &'a Answer,
 }
 
 impl Index {
     /// The answer for `ip` (IPv4-mapped IPv6 folded to IPv4).
-    #[inline]
-    pub(crate) fn lookup(&self, ip: IpAddr) -> &Answer {
+    #[inline(always)]
+    #[allow(clippy::expect_used)]
+    pub(crate) fn lookup(&self, ip: IpAddr) -> Hit<'_> {
         let id = match ip {
-            IpAddr::V4(v4) => self.v4.lookup(u32::from(v4)),
+            IpAddr::V4(v4) => self.v4_table.lookup(u32::from(v4)),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => self.v4.lookup(u32::from(v4)),
+                Some(v4) => self.v4_table.lookup(u32::from(v4)),
                 None => self.v6.lookup(u128::from(v6)),
             },
-        };
-        self.answer(id)
+        } as usize;
+        let class = *self.classes.get(id).expect("answer ids are made by the builder, one per answer"); // ok: built so
+        Hit { class, answer: self.answer(id as u32) }
+    }
+
+    /// The bytes of the lookup tables (not counting the answers' strings).
+    #[cfg(test)]
+    pub(crate) fn table_bytes(&self) -> usize {
+        fn family<K: Key>(f: &Family<K>) -> usize {
+            let k = std::mem::size_of::<K>();
+            f.hosts.capacity() * (k + 4 + 1)
+                + f.sorted_hosts.capacity() * std::mem::size_of::<(K, u32)>()
+                + f.starts.capacity() * k
+                + f.intervals.capacity() * 4
+                + (f.by_first_byte.capacity() + f.by_second_byte.capacity()) * std::mem::size_of::<Slot>()
+        }
+        self.v4_table.bytes() + family(&self.v4) + family(&self.v6) + self.classes.capacity()
     }
 
     #[inline]

@@ -142,12 +142,112 @@ fn topology() -> impl Strategy<Value = Topology> {
     })
 }
 
+/// Every edge of the compiled index, each with its neighbours: the interval
+/// starts of both families, every host, and the /24 and /16 blocks (the
+/// 16-8-8 table's) of the IPv4 ones.
+fn edges(topology: &Topology) -> Vec<IpAddr> {
+    let index = topology.index();
+    let mut v4: Vec<u32> = Vec::new();
+    for &start in &index.v4.starts {
+        v4.extend([start.wrapping_sub(1), start, start.wrapping_add(1)]);
+    }
+    for &(host, _) in &index.v4.sorted_hosts {
+        v4.extend([host.wrapping_sub(1), host, host.wrapping_add(1)]);
+        for mask in [0xff, 0xffff] {
+            let (lo, hi) = (host & !mask, host | mask);
+            v4.extend([lo.wrapping_sub(1), lo, lo + 1, hi - 1, hi, hi.wrapping_add(1)]);
+        }
+    }
+    let mut v6: Vec<u128> = Vec::new();
+    for &start in index.v6.starts.iter().chain(index.v6.sorted_hosts.iter().map(|(h, _)| h)) {
+        v6.extend([start.wrapping_sub(1), start, start.wrapping_add(1)]);
+    }
+    v4.sort_unstable();
+    v4.dedup();
+    v4.into_iter()
+        .map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+        .chain(v6.into_iter().map(|n| IpAddr::V6(Ipv6Addr::from(n))))
+        .collect()
+}
+
+#[test]
+fn the_table_agrees_with_the_scan_on_dense_sparse_and_uniform_blocks() {
+    let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
+    let net = |s: &str| s.parse::<ipnet::IpNet>().unwrap();
+    // A /24 with 300 hosts (dense by count), one with 17 (one over the
+    // sparse limit), one with 16 and one with 1 (sparse), one with a host
+    // and a range edge inside (dense by edge), across a /16 edge.
+    let mut reserved = Vec::new();
+    let mut add = |from: u32, count: u32| {
+        for j in 0..count {
+            let n = reserved.len();
+            reserved.push(ReservedIp::new(format!("r{n}"), v4(from + j)).unwrap());
+        }
+    };
+    add(0x5d00_0000, 300);
+    add(0x5d00_0200, 17);
+    add(0x5d00_0300, 16);
+    add(0x5d00_ff80, 1);
+    add(0x5d01_0000, 1);
+    add(0x5d02_0010, 1);
+    let cluster = Cluster::builder("a")
+        .validation(Validation::strict().allow_non_global(true))
+        .egress_ip(v4(0x5d02_0001))
+        .network_cidr(net("93.2.0.0/28"))
+        .pod_cidr(net("93.0.0.0/15"))
+        .service_cidr(net("93.0.3.128/25"))
+        .node(Node::new("n", v4(0x5d02_0005)).unwrap())
+        .build()
+        .unwrap();
+    let topology = Topology::new(vec![cluster], vec![], reserved).unwrap();
+    for ip in edges(&topology) {
+        check(&topology, ip);
+    }
+    for n in (0x5cff_ff00u32..0x5d03_0100).step_by(7).chain(0x5d00_0000..0x5d00_0400) {
+        check(&topology, v4(n));
+    }
+}
+
+#[test]
+fn the_table_holds_100k_scattered_hosts_in_16_mib() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut seen = std::collections::HashSet::new();
+    let reserved: Vec<ReservedIp> = std::iter::from_fn(|| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        Some(0x5d00_0000 | ((state >> 20) as u32 & 0x00ff_ffff))
+    })
+    .filter(|&a| seen.insert(a))
+    .take(100_000)
+    .enumerate()
+    .map(|(j, a)| ReservedIp::new(format!("r{j}"), IpAddr::V4(Ipv4Addr::from(a))).unwrap())
+    .collect();
+    let consecutive: Vec<ReservedIp> = (0..100_000u32)
+        .map(|j| ReservedIp::new(format!("r{j}"), IpAddr::V4(Ipv4Addr::from(0x5d00_0000 + j))).unwrap())
+        .collect();
+    let article = Topology::from_json(include_str!("../../examples/topology.json")).unwrap();
+    let scattered = Topology::new(vec![], vec![], reserved).unwrap();
+    let consecutive = Topology::new(vec![], vec![], consecutive).unwrap();
+    for (name, t) in [("article", &article), ("100k consecutive", &consecutive), ("100k scattered", &scattered)] {
+        let (table, all) = (t.index().v4_table.bytes(), t.index().table_bytes());
+        println!("index memory, {name}: 16-8-8 table {table} bytes, all lookup tables {all} bytes");
+    }
+    assert!(scattered.index().table_bytes() <= 16 << 20);
+    for r in scattered.reserved_ips().iter().step_by(101) {
+        assert_eq!(scattered.classify_ip(r.ip()).class(), IpClass::Reserved);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn index_agrees_with_the_naive_scan(topology in topology(), ips in prop::collection::vec(addr(), 1..16)) {
         for ip in ips {
+            check(&topology, ip);
+        }
+        for ip in edges(&topology) {
             check(&topology, ip);
         }
         for c in topology.clusters() {
