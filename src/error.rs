@@ -265,7 +265,6 @@ impl ParseNameError {
     }
 
     /// Names the values that would have parsed, for the message.
-    #[cfg_attr(not(feature = "resolve"), allow(dead_code))]
     pub(crate) const fn known(mut self, known: &'static [&'static str]) -> Self {
         self.known = known;
         self

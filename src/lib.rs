@@ -322,6 +322,7 @@ mod error; // TopologyError, AllowlistError, ParseNameError
 #[doc(hidden)]
 pub mod fuzzing;
 mod index; // the compiled classify index
+mod names; // the macro behind the stable names of the enums
 mod node; // Node, LoadBalancer, ReservedIp, Assignment, PublicIpPool
 mod parse; // field-path parsing helpers
 mod reason; // the sentences of the answers

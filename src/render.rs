@@ -9,11 +9,8 @@
 
 use std::fmt::{self, Write as _};
 use std::io;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize};
-
-use crate::error::ParseNameError;
+use crate::names::{serde_by_name, serialized_names};
 use crate::whitelist::{Whitelist, WhitelistEntry};
 
 /// How [`Whitelist::render`] writes a whitelist. Its name
@@ -66,54 +63,14 @@ pub enum WhitelistFormat {
     Terraform,
 }
 
-impl WhitelistFormat {
-    /// Every format, in the order of the CLI's help.
-    pub const ALL: &'static [Self] = &[Self::Text, Self::Json, Self::Nftables, Self::Iptables, Self::Terraform];
-    const NAMES: &'static [&'static str] = &["text", "json", "nftables", "iptables", "terraform"];
-
-    /// The stable name: `text`, `json`, `nftables`, `iptables` or
-    /// `terraform`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Text => "text",
-            Self::Json => "json",
-            Self::Nftables => "nftables",
-            Self::Iptables => "iptables",
-            Self::Terraform => "terraform",
-        }
-    }
-}
-
-impl fmt::Display for WhitelistFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WhitelistFormat {
-    type Err = ParseNameError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| ParseNameError::new("whitelist format", s).known(Self::NAMES))
-    }
-}
-
-impl Serialize for WhitelistFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WhitelistFormat {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
-    }
-}
+serialized_names!(pub WhitelistFormat, "whitelist format", {
+    Text => "text",
+    Json => "json",
+    Nftables => "nftables",
+    Iptables => "iptables",
+    Terraform => "terraform",
+});
+serde_by_name!(WhitelistFormat);
 
 /// A [`Whitelist`] written in a [`WhitelistFormat`], made by
 /// [`Whitelist::render`]: its `Display` writes the whole output (ending

@@ -4,14 +4,14 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::class::IpClass;
 use crate::cluster::Cluster;
-use crate::error::{ParseNameError, TopologyError};
+use crate::error::TopologyError;
+use crate::names::{serde_by_name, serialized_names};
 use crate::reason;
 use crate::special;
 use crate::topology::Topology;
@@ -112,53 +112,13 @@ pub enum WhitelistWarningKind {
     NoPrivateRoute,
 }
 
-impl WhitelistWarningKind {
-    /// Every kind.
-    pub const ALL: &'static [Self] = &[Self::Incomplete, Self::GrowsWithPool, Self::FollowsNodes, Self::NoPrivateRoute];
-    const NAMES: &'static [&'static str] = &["incomplete", "grows-with-pool", "follows-nodes", "no-private-route"];
-
-    /// The stable name: `incomplete`, `grows-with-pool`, `follows-nodes` or
-    /// `no-private-route`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Incomplete => "incomplete",
-            Self::GrowsWithPool => "grows-with-pool",
-            Self::FollowsNodes => "follows-nodes",
-            Self::NoPrivateRoute => "no-private-route",
-        }
-    }
-}
-
-impl fmt::Display for WhitelistWarningKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WhitelistWarningKind {
-    type Err = ParseNameError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| ParseNameError::new("whitelist warning kind", s).known(Self::NAMES))
-    }
-}
-
-impl Serialize for WhitelistWarningKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WhitelistWarningKind {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
-    }
-}
+serialized_names!(pub WhitelistWarningKind, "whitelist warning kind", {
+    Incomplete => "incomplete",
+    GrowsWithPool => "grows-with-pool",
+    FollowsNodes => "follows-nodes",
+    NoPrivateRoute => "no-private-route",
+});
+serde_by_name!(WhitelistWarningKind);
 
 /// What a [`Whitelist`] cannot promise about one cluster: its kind, the
 /// cluster, and a sentence saying what it means and what to do.

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::client::{CivoClient, pick_cluster};
 use super::error::CivoError;
 use super::models::{ApiCluster, ApiInstance, ApiLoadBalancer, ApiNetwork, ApiPool, ApiReservedIp};
+use crate::names::serialized_names;
 use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, ReservedIp};
-use crate::resolve::serialized_names;
 use crate::{Cluster, PublicIpPool, TALOS_POD_CIDR, TALOS_SERVICE_CIDR, Topology, parse};
 
 /// Clusters whose instances are fetched at once.

@@ -9,7 +9,8 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::error::ProbeError;
-use crate::resolve::{SourceError, serialized_names};
+use crate::names::serialized_names;
+use crate::resolve::SourceError;
 
 /// The verdict of a probe, overall or for one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

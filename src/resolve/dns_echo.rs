@@ -12,9 +12,9 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 
 use super::direct::direct_resolver;
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
-use super::names::serialized_names;
 use super::source::EgressSource;
 use crate::cause::Cause;
+use crate::names::serialized_names;
 
 /// OpenDNS's resolver, which answers `myip.opendns.com` with the asker.
 pub const OPENDNS_SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(208, 67, 222, 222)), 53);

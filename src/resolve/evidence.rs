@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::names::serialized_names;
 use super::vantage::Vantage;
 use crate::cause::Cause;
+use crate::names::serialized_names;
 use crate::validation::Validation;
 
 /// Whether a source says what the topology *expects* (the Civo API, a

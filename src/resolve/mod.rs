@@ -139,7 +139,6 @@ mod evidence;
 mod http_echo;
 #[cfg(feature = "kubeconfig")]
 mod kubeconfig_source;
-mod names;
 mod report;
 mod resolver;
 mod source;
@@ -164,7 +163,6 @@ pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource, HttpEchoSourceBuilder};
 #[cfg(feature = "kubeconfig")]
 pub use kubeconfig_source::KubeconfigSource;
 #[allow(unused_imports)]
-pub(crate) use names::serialized_names;
 pub use report::{EgressCheckError, EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};

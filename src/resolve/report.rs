@@ -8,9 +8,9 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::evidence::{Evidence, EvidenceKind, SourceError};
-use super::names::serialized_names;
 use super::vantage::Vantage;
 use crate::Allowlist;
+use crate::names::serialized_names;
 
 /// The verdict of a resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::names::serialized_names;
+use crate::names::serialized_names;
 
 /// Where the observing sources run: inside a pod of the cluster asked about,
 /// or on some other host (a laptop, a CI runner, a bastion).
