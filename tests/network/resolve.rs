@@ -21,18 +21,18 @@ use common::dns::{Answer, FakeDns};
 use common::server::{Reply, echo, echo_reply};
 use hickory_server::proto::rr::RecordType;
 
-const EGRESS: &str = "74.220.24.10";
-const OTHER: &str = "74.220.24.99";
+pub(crate) const EGRESS: &str = "74.220.24.10";
+pub(crate) const OTHER: &str = "74.220.24.99";
 
-fn ip(s: &str) -> IpAddr {
+pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn expected(ips: &[&str]) -> StaticSource {
+pub(crate) fn expected(ips: &[&str]) -> StaticSource {
     StaticSource::new("whitelist", EvidenceKind::Expected, ips.iter().map(|s| ip(s)))
 }
 
-async fn http(bodies: &[&str]) -> Vec<HttpEchoSource> {
+pub(crate) async fn http(bodies: &[&str]) -> Vec<HttpEchoSource> {
     let mut sources = Vec::new();
     for body in bodies {
         sources.push(HttpEchoSource::new(&echo(body).await).unwrap());

@@ -5,38 +5,17 @@
 #![cfg(feature = "http-probe")]
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use civo_egress::Allowlist;
 use civo_egress::resolve::{
-    EgressCheckError, EgressReport, EgressResolver, EgressResolverBuilder, EgressStatus, EvidenceKind, HttpEchoSource,
-    ResolveWarningKind, StaticSource, Vantage,
+    EgressCheckError, EgressReport, EgressResolver, EgressResolverBuilder, EgressStatus, EvidenceKind,
+    ResolveWarningKind, Vantage,
 };
 use serde_json::json;
 
-use crate::common::server::echo;
-
-const EGRESS: &str = "74.220.24.10";
-/// A laptop's, a CI runner's or a replaced gateway's IP, by the vantage.
-const OTHER: &str = "74.220.24.99";
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn expected(ips: &[&str]) -> StaticSource {
-    StaticSource::new("whitelist", EvidenceKind::Expected, ips.iter().map(|s| ip(s)))
-}
-
-async fn http(bodies: &[&str]) -> Vec<HttpEchoSource> {
-    let mut sources = Vec::new();
-    for body in bodies {
-        sources.push(HttpEchoSource::new(&echo(body).await).unwrap());
-    }
-    sources
-}
+use crate::resolve::{EGRESS, OTHER, expected, http, ip};
 
 fn from(vantage: Vantage) -> EgressResolverBuilder {
     EgressResolver::builder()
