@@ -4,15 +4,18 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::collections::HashSet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use civo_egress::{Allowlist, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Whitelist, audit};
+use civo_egress::{Allowlist, Cluster, IpClass, Topology, Whitelist, audit};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
+
+mod workloads;
+
+use workloads::{large, stream_topology, stream_topology_v6, xorshift};
 
 const TOPOLOGY: &str = include_str!("../examples/topology.json");
 
@@ -96,59 +99,13 @@ impl Trie {
     }
 }
 
-/// 200 clusters (a quarter dual-stack), 60k LoadBalancers (10k IPv6) and
-/// 40k reserved IPs: 100k host entries.
-fn large() -> (Vec<Cluster>, Vec<LoadBalancer>, Vec<ReservedIp>) {
-    let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
-    let clusters = (0..200u32)
-        .map(|i| {
-            let net = |s: String| s.parse::<IpNet>().unwrap();
-            let mut b = Cluster::builder(format!("c{i}")).network_cidr(net(format!("192.168.{i}.0/24")));
-            // A quarter of the clusters egress over IPv6 only.
-            b = if i % 4 == 0 {
-                b.egress_ip(format!("2a05:d000:{i:x}::1").parse::<IpAddr>().unwrap())
-            } else {
-                b.egress_ip(v4(0x2d00_0001 + (i << 8)))
-            };
-            for n in 3..6 {
-                b = b.node(Node::new(format!("c{i}-n{n}"), v4(0xc0a8_0000 + (i << 8) + n)).unwrap());
-            }
-            if i % 10 == 0 {
-                b = b.node(
-                    Node::new(format!("c{i}-edge"), v4(0xc0a8_0006 + (i << 8)))
-                        .unwrap()
-                        .with_public_ip(v4(0x2d00_0002 + (i << 8))),
-                );
-            }
-            if i % 4 == 0 {
-                b = b
-                    .pod_cidr(net("10.42.0.0/16".into()))
-                    .pod_cidr(net("fd00:42::/56".into()))
-                    .network_cidr(net(format!("fd12:{i:x}::/64")));
-            }
-            b.build().unwrap()
-        })
-        .collect();
-    let mut lbs: Vec<LoadBalancer> =
-        (0..50_000u32).map(|j| LoadBalancer::new(format!("lb{j}"), v4(0x5b00_0000 + j)).unwrap()).collect();
-    lbs.extend((0..10_000u128).map(|j| {
-        LoadBalancer::new(format!("lb6-{j}"), IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + j))).unwrap()
-    }));
-    let reserved = (0..40_000u32).map(|j| ReservedIp::new(format!("r{j}"), v4(0x5d00_0000 + j)).unwrap()).collect();
-    (clusters, lbs, reserved)
+fn topology((clusters, lbs, reserved): workloads::Parts) -> Topology {
+    Topology::new(clusters, lbs, reserved).unwrap()
 }
 
-/// A deterministic spread of addresses: `(state * K) >> shift`.
-fn spread(count: usize, mut pick: impl FnMut(u64) -> IpAddr) -> Vec<IpAddr> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    (0..count)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            pick(state)
-        })
-        .collect()
+/// A deterministic spread of `count` addresses.
+fn spread(count: usize, pick: impl FnMut(u64) -> IpAddr) -> Vec<IpAddr> {
+    xorshift(0x9e37_79b9_7f4a_7c15).take(count).map(pick).collect()
 }
 
 fn tiny(c: &mut Criterion) {
@@ -267,61 +224,34 @@ const POOL: [&str; 12] = [
     "fe80::1",
 ];
 
-/// 200 clusters and `hosts` reserved /32s, consecutive from 93.0.0.0 or
-/// scattered over 93.0.0.0/8 (fixed seed).
-fn stream_topology(hosts: u32, scattered: bool) -> Topology {
-    let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
-    let clusters: Vec<Cluster> = (0..200u32)
-        .map(|i| {
-            let net = |s: String| s.parse::<IpNet>().unwrap();
-            let mut b = Cluster::builder(format!("c{i}"))
-                .network_cidr(net(format!("192.168.{i}.0/24")))
-                .egress_ip(v4(0x2d00_0001 + (i << 8)));
-            for n in 3..6 {
-                b = b.node(Node::new(format!("c{i}-n{n}"), v4(0xc0a8_0000 + (i << 8) + n)).unwrap());
-            }
-            if i % 4 == 0 {
-                b = b.pod_cidr(net("10.42.0.0/16".into()));
-            }
-            b.build().unwrap()
+/// 50% known hosts, 30% random global IPv6, 10% pod CIDR, 10% node networks.
+fn stream_queries_v6(topology: &Topology) -> Vec<IpAddr> {
+    let hosts: Vec<IpAddr> = topology.reserved_ips().iter().map(|r| r.ip()).collect();
+    xorshift(0x9e37_79b9_7f4a_7c15)
+        .take(STREAM)
+        .map(|s| {
+            let s = u128::from(s);
+            let addr = match s % 10 {
+                0..5 => return hosts[(s >> 16) as usize % hosts.len()],
+                5..8 => (0x2000u128 << 112) | (s << 60) | (s >> 3),
+                8 => (0xfd00_0042u128 << 96) | ((s >> 20) << 8),
+                _ => (0xfd12u128 << 112) | (((s >> 8) % 200) << 96) | (s >> 40),
+            };
+            IpAddr::V6(Ipv6Addr::from(addr))
         })
-        .collect();
-    let addresses: Vec<u32> = if scattered {
-        let mut seen = HashSet::new();
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        std::iter::from_fn(move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            Some(0x5d00_0000 | ((state >> 20) as u32 & 0x00ff_ffff))
-        })
-        .filter(|&a| seen.insert(a))
-        .take(hosts as usize)
         .collect()
-    } else {
-        (0..hosts).map(|j| 0x5d00_0000 + j).collect()
-    };
-    let reserved =
-        addresses.iter().enumerate().map(|(j, &a)| ReservedIp::new(format!("r{j}"), v4(a)).unwrap()).collect();
-    Topology::new(clusters, vec![], reserved).unwrap()
 }
 
 /// 50% known hosts, 30% random IPv4, 10% pod CIDR, 10% node networks.
 fn stream_queries(topology: &Topology) -> Vec<IpAddr> {
     let hosts: Vec<IpAddr> = topology.reserved_ips().iter().map(|r| r.ip()).collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    (0..STREAM)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let s = state;
-            match s % 10 {
-                0..5 => hosts[(s >> 16) as usize % hosts.len()],
-                5..8 => IpAddr::V4(Ipv4Addr::from((s >> 32) as u32)),
-                8 => IpAddr::V4(Ipv4Addr::from(0x0a2a_0000 + (s >> 40) as u32 % 65536)),
-                _ => IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 + (s >> 40) as u32 % 51200)),
-            }
+    xorshift(0x9e37_79b9_7f4a_7c15)
+        .take(STREAM)
+        .map(|s| match s % 10 {
+            0..5 => hosts[(s >> 16) as usize % hosts.len()],
+            5..8 => IpAddr::V4(Ipv4Addr::from((s >> 32) as u32)),
+            8 => IpAddr::V4(Ipv4Addr::from(0x0a2a_0000 + (s >> 40) as u32 % 65536)),
+            _ => IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 + (s >> 40) as u32 % 51200)),
         })
         .collect()
 }
@@ -331,22 +261,20 @@ fn stream_queries(topology: &Topology) -> Vec<IpAddr> {
 fn random_streams(c: &mut Criterion) {
     let article = Topology::from_json(TOPOLOGY).unwrap();
     let pool: Vec<IpAddr> = POOL.iter().map(|s| s.parse().unwrap()).collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let article_stream: Vec<IpAddr> = (0..STREAM)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            pool[(state >> 32) as usize % pool.len()]
-        })
-        .collect();
+    let article_stream: Vec<IpAddr> =
+        xorshift(0x9e37_79b9_7f4a_7c15).take(STREAM).map(|s| pool[(s >> 32) as usize % pool.len()]).collect();
     let workloads = [
         ("stream_article_12_pool", article, article_stream),
-        ("stream_100k_consecutive", stream_topology(100_000, false), Vec::new()),
-        ("stream_100k_scattered_slash8", stream_topology(100_000, true), Vec::new()),
+        ("stream_100k_consecutive", topology(stream_topology(100_000, false)), Vec::new()),
+        ("stream_100k_scattered_slash8", topology(stream_topology(100_000, true)), Vec::new()),
+        ("stream_100k_ipv6", topology(stream_topology_v6(100_000)), Vec::new()),
     ];
     for (name, topology, stream) in workloads {
-        let stream = if stream.is_empty() { stream_queries(&topology) } else { stream };
+        let stream = match (stream.is_empty(), name.ends_with("ipv6")) {
+            (false, _) => stream,
+            (true, false) => stream_queries(&topology),
+            (true, true) => stream_queries_v6(&topology),
+        };
         let rules = rules(&topology);
         let trie = Trie::new(&rules);
         // The trie knows only the IANA rows of `BUILTINS`: skip the others.

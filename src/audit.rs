@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowlist::{Allowlist, AllowlistEntry};
 use crate::class::IpClass;
+use crate::classify::Reason;
 use crate::error::{ParseNameError, TopologyError};
 use crate::topology::Topology;
 use crate::whitelist::{Whitelist, WhitelistWarning, WhitelistWarningKind};
@@ -503,31 +504,34 @@ fn covered(
     let first = findings.len();
     for &(example, id) in inside {
         let answer = topology.index().answer(id);
-        if answer.class == IpClass::Egress {
+        let (class, clusters) = (answer.class(), answer.clusters());
+        if class == IpClass::Egress {
             continue;
         }
-        if answer.class == IpClass::Node && answer.clusters.iter().any(|c| allowed_nodes.contains(&c.as_str())) {
+        if class == IpClass::Node && clusters.iter().any(|c| allowed_nodes.contains(&c.as_str())) {
             continue;
         }
-        let kind = FindingKind::Covers(answer.class);
+        let kind = FindingKind::Covers(class);
         if let Some(existing) = findings[first..].iter_mut().find(|f| f.kind == kind) {
-            if answer.clusters.iter().any(|c| !existing.clusters.contains(c)) {
-                let missing = answer.clusters.iter().filter(|c| !existing.clusters.contains(c));
+            if clusters.iter().any(|c| !existing.clusters.contains(c)) {
+                let missing = clusters.iter().filter(|c| !existing.clusters.contains(c));
                 existing.clusters = existing.clusters.iter().chain(missing).cloned().collect();
             }
             continue;
         }
-        let (severity, reason) = match answer.class {
+        let (severity, reason) = match class {
             // Normal in a partner's list: one shared sentence, no allocation.
             IpClass::Public => (Severity::Info, Cow::Borrowed(PUBLIC_REASON)),
-            class => (Severity::Error, Cow::Owned(format!("covers {class} address {example}: {}", answer.reason))),
+            class => {
+                (Severity::Error, Cow::Owned(format!("covers {class} address {example}: {}", Reason::new(answer))))
+            }
         };
         findings.push(Finding {
             entry: entry.text().to_owned(),
             line: line_of(entry),
             kind,
             severity,
-            clusters: Arc::clone(&answer.clusters),
+            clusters: answer.cluster_list(),
             reason,
         });
     }

@@ -11,29 +11,38 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::class::IpClass;
-use crate::index::{Answer, Hit};
+use crate::index::{AnswerRef, Hit, Index};
 
 /// The answer of [`classify_ip`](crate::classify_ip): what the address is,
 /// to which cluster(s) it belongs, whether to whitelist it, and why.
 ///
 /// It borrows from the [`Topology`](crate::Topology) it came from, so
-/// classifying allocates nothing; [`into_owned`](Self::into_owned) makes an
+/// classifying allocates nothing, and costs nothing beyond the class until
+/// more is read: the [`reason`](Self::reason) of a known host is written
+/// when displayed. [`into_owned`](Self::into_owned) makes an
 /// [`OwnedClassification`] that outlives the topology. Serializes as
 /// `{"ip", "class", "clusters", "whitelistable", "reason"}`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Two classifications are equal when their address, class, clusters and
+/// reason are.
+#[derive(Clone, Copy)]
 #[must_use]
 pub struct Classification<'t> {
     ip: IpAddr,
-    /// A copy of `answer.class`, from the index's one-byte side table:
+    /// The answer's id and class, from the index's one-byte side table:
     /// reading the class does not touch the answer.
-    class: IpClass,
-    answer: &'t Answer,
+    hit: Hit,
+    index: &'t Index,
 }
 
 impl<'t> Classification<'t> {
     #[inline]
-    pub(crate) const fn new(ip: IpAddr, hit: Hit<'t>) -> Self {
-        Self { ip, class: hit.class, answer: hit.answer }
+    pub(crate) const fn new(ip: IpAddr, hit: Hit, index: &'t Index) -> Self {
+        Self { ip, hit, index }
+    }
+
+    fn answer(&self) -> AnswerRef<'t> {
+        self.index.answer(self.hit.id)
     }
 
     /// The address as it was asked about (an IPv4-mapped IPv6 address stays
@@ -48,30 +57,38 @@ impl<'t> Classification<'t> {
     #[must_use]
     #[inline]
     pub const fn class(&self) -> IpClass {
-        self.class
+        self.hit.class
     }
 
     /// The clusters the address belongs to, in topology order. Empty for
     /// `special`, `private` and `public`; several for a pod or service address,
     /// since every K3s cluster shares the same default CIDRs.
     #[must_use]
-    #[inline]
     pub fn clusters(&self) -> &'t [String] {
-        &self.answer.clusters
+        self.answer().clusters()
     }
 
     /// Whether a partner should whitelist it (only egress addresses).
     #[must_use]
     #[inline]
     pub const fn is_whitelistable(&self) -> bool {
-        self.class.is_whitelistable()
+        self.hit.class.is_whitelistable()
     }
 
-    /// One sentence a person can act on.
+    /// One sentence a person can act on, written when displayed: see
+    /// [`Reason`].
+    ///
+    /// ```
+    /// use civo_egress::Topology;
+    /// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
+    /// let reason = topology.classify_ip("212.2.253.151".parse()?).reason();
+    /// assert_eq!(reason, "cluster IP (master_ip) of cluster prod: pods leave the cluster from this address; whitelist it");
+    /// assert!(reason.to_string().ends_with("whitelist it"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
-    #[inline]
-    pub fn reason(&self) -> &'t str {
-        &self.answer.reason
+    pub fn reason(&self) -> Reason<'t> {
+        Reason::new(self.answer())
     }
 
     /// Copies the answer out of the topology, so that it can be stored,
@@ -93,8 +110,166 @@ impl<'t> Classification<'t> {
             ip: self.ip,
             class: self.class(),
             clusters: self.clusters().to_vec(),
-            reason: self.reason().to_owned(),
+            reason: self.reason().into(),
         }
+    }
+}
+
+impl PartialEq for Classification<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let same_answer = std::ptr::eq(self.index, other.index) && self.hit == other.hit;
+        self.ip == other.ip
+            && (same_answer
+                || (self.class() == other.class()
+                    && self.clusters() == other.clusters()
+                    && self.reason() == other.reason()))
+    }
+}
+
+impl Eq for Classification<'_> {}
+
+/// Hashes the address, class and clusters: equal classifications agree on
+/// them (the reason, written on demand, is left out).
+impl std::hash::Hash for Classification<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.ip, self.class(), self.clusters()).hash(state);
+    }
+}
+
+/// The reason of a [`Classification`]: one sentence a person can act on.
+///
+/// It is written when displayed, so that a topology of 100k hosts does not
+/// keep 100k sentences: `to_string()` or `String::from` makes a `String`,
+/// `{}` writes it anywhere (padding as `str` does), and it compares with
+/// `str`, `&str` and `String`, either way round, without allocating.
+/// Serializes as a string.
+///
+/// ```
+/// use civo_egress::Topology;
+/// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+///     "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}]}]}"#)?;
+/// let reason = topology.classify_ip("192.168.1.4".parse()?).reason();
+/// assert!(reason.to_string().starts_with("private IP of node w-1 of cluster prod: "));
+/// assert_eq!(reason.as_str(), None); // a host's: written when read
+/// assert_eq!(format!("{reason:.10}"), "private IP");
+/// assert_eq!(serde_json::to_value(reason)?, serde_json::Value::String(reason.to_string()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Reason<'t>(AnswerRef<'t>);
+
+impl<'t> Reason<'t> {
+    pub(crate) const fn new(answer: AnswerRef<'t>) -> Self {
+        Self(answer)
+    }
+
+    /// The sentence, when it is stored rather than written on demand (the
+    /// reasons of ranges, such as a pod CIDR or an IANA row).
+    #[must_use]
+    pub fn as_str(&self) -> Option<&'t str> {
+        self.0.stored_reason()
+    }
+}
+
+/// Honours width, fill, alignment and precision as `str` does (a host's
+/// sentence is then written into a string first).
+impl fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(stored) = self.as_str() {
+            return f.pad(stored);
+        }
+        if f.width().is_none() && f.precision().is_none() {
+            return self.0.write_reason(f);
+        }
+        f.pad(&String::from(*self))
+    }
+}
+
+/// Writes the sentence into a string sized for it at once (what
+/// `to_string()` does too, growing it as it goes).
+impl From<Reason<'_>> for String {
+    #[allow(clippy::expect_used)]
+    fn from(reason: Reason<'_>) -> Self {
+        if let Some(stored) = reason.as_str() {
+            return stored.to_owned();
+        }
+        // The longest sentences (a node's) are about 250 bytes.
+        let mut sentence = String::with_capacity(256);
+        fmt::write(&mut sentence, format_args!("{reason}")).expect("writing to a String cannot fail"); // ok: String's fmt::Write never errs
+        sentence
+    }
+}
+
+impl fmt::Debug for Reason<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl PartialEq<str> for Reason<'_> {
+    fn eq(&self, other: &str) -> bool {
+        if let Some(stored) = self.as_str() {
+            return stored == other;
+        }
+        // Write into a comparer instead of a string.
+        struct Prefix<'a>(&'a str);
+        impl fmt::Write for Prefix<'_> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0 = self.0.strip_prefix(s).ok_or(fmt::Error)?;
+                Ok(())
+            }
+        }
+        let mut rest = Prefix(other);
+        fmt::write(&mut rest, format_args!("{self}")).is_ok() && rest.0.is_empty()
+    }
+}
+
+impl PartialEq<&str> for Reason<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialEq<String> for Reason<'_> {
+    fn eq(&self, other: &String) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialEq<Reason<'_>> for str {
+    fn eq(&self, other: &Reason<'_>) -> bool {
+        *other == *self
+    }
+}
+
+impl PartialEq<Reason<'_>> for &str {
+    fn eq(&self, other: &Reason<'_>) -> bool {
+        *other == **self
+    }
+}
+
+impl PartialEq<Reason<'_>> for String {
+    fn eq(&self, other: &Reason<'_>) -> bool {
+        *other == **self
+    }
+}
+
+/// Compares the sentences (writing one of them into a string when neither
+/// is stored).
+impl PartialEq for Reason<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match other.as_str() {
+            Some(stored) => self == stored,
+            None => *self == *other.to_string(),
+        }
+    }
+}
+
+impl Eq for Reason<'_> {}
+
+impl Serialize for Reason<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -111,7 +286,13 @@ impl fmt::Display for Classification<'_> {
     }
 }
 
-fn display(f: &mut fmt::Formatter<'_>, ip: IpAddr, class: IpClass, clusters: &[String], reason: &str) -> fmt::Result {
+fn display(
+    f: &mut fmt::Formatter<'_>,
+    ip: IpAddr,
+    class: IpClass,
+    clusters: &[String],
+    reason: impl fmt::Display,
+) -> fmt::Result {
     write!(f, "{ip} {class}")?;
     if !clusters.is_empty() {
         write!(f, " [{}]", clusters.join(", "))?;
@@ -124,14 +305,14 @@ fn serialize<S: Serializer>(
     ip: IpAddr,
     class: IpClass,
     clusters: &[String],
-    reason: &str,
+    reason: impl Serialize,
 ) -> Result<S::Ok, S::Error> {
     let mut s = serializer.serialize_struct("Classification", 5)?;
     s.serialize_field("ip", &ip)?;
     s.serialize_field("class", &class)?;
     s.serialize_field("clusters", clusters)?;
     s.serialize_field("whitelistable", &class.is_whitelistable())?;
-    s.serialize_field("reason", reason)?;
+    s.serialize_field("reason", &reason)?;
     s.end()
 }
 
@@ -193,8 +374,8 @@ impl From<Classification<'_>> for OwnedClassification {
 
 impl PartialEq<OwnedClassification> for Classification<'_> {
     fn eq(&self, other: &OwnedClassification) -> bool {
-        (self.ip, self.class(), self.clusters(), self.reason())
-            == (other.ip, other.class, other.clusters.as_slice(), other.reason.as_str())
+        (self.ip, self.class(), self.clusters()) == (other.ip, other.class, other.clusters.as_slice())
+            && self.reason() == other.reason
     }
 }
 

@@ -88,6 +88,12 @@ impl Cluster {
         &self.name
     }
 
+    /// The name as a one-name list: what a host answer of this cluster
+    /// lists, without a list of its own.
+    pub(crate) fn name_as_slice(&self) -> &[String] {
+        std::slice::from_ref(&self.name)
+    }
+
     /// The Civo cluster id, if known.
     #[must_use]
     pub fn id(&self) -> Option<&str> {

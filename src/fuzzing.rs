@@ -18,6 +18,12 @@ pub fn check_classify(topology: &Topology, ip: IpAddr) {
     if (fast.class(), fast.clusters()) != (class, clusters.as_slice()) {
         panic!("index and scan disagree on {ip}: {fast} vs {class} {clusters:?}"); // ok: the fuzz oracle
     }
+    let parts = (topology.clusters(), topology.load_balancers(), topology.reserved_ips());
+    if let Some(reason) = crate::index::naive::naive_host_reason(parts.0, parts.1, parts.2, ip)
+        && fast.reason() != reason
+    {
+        panic!("index and scan disagree on the reason of {ip}: {} vs {reason}", fast.reason()); // ok: the fuzz oracle
+    }
     if fast.is_whitelistable() != (class == IpClass::Egress) {
         panic!("whitelistable and class disagree on {ip}"); // ok: the fuzz oracle
     }

@@ -257,8 +257,8 @@
 //! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], the K3s and Talos constants |
 //! | `reason.rs` | the sentence behind each answer and warning (crate-internal) |
 //! | `snapshot.rs` | the snapshot JSON of the resources: reading, unknown fields, writing |
-//! | `index/` | the compiled lookup behind `classify_ip` (crate-internal) |
-//! | `classify.rs` | [`Classification`], [`OwnedClassification`] |
+//! | `index/` | the compiled lookup behind `classify_ip`: the parts' facts, the answers, the 16-8-8 IPv4 table, the IPv6 host buckets (crate-internal) |
+//! | `classify.rs` | [`Classification`], [`OwnedClassification`], [`Reason`] |
 //! | `topology.rs` | [`Topology`] (every method), [`classify_ip`] |
 //! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`], [`WhitelistWarning`], [`WhitelistWarningKind`] |
 //! | `render.rs` | [`WhitelistFormat`], [`Rendered`], [`Whitelist::render`]: the whitelist for nftables, iptables, Terraform |
@@ -314,7 +314,7 @@ mod allowlist; // Allowlist, AllowlistEntry
 mod audit; // audit, audit_for, AuditReport, Finding
 mod cause; // the io/JSON/HTTP/DNS/YAML error under ours, for source()
 mod class; // IpClass
-mod classify; // Classification, OwnedClassification
+mod classify; // Classification, OwnedClassification, Reason
 mod cluster; // Cluster, ClusterBuilder, K3s and Talos constants
 mod diff; // diff, TopologyDiff, Change
 mod error; // TopologyError, AllowlistError, ParseNameError
@@ -355,7 +355,7 @@ pub use ipnet;
 pub use allowlist::{Allowlist, AllowlistEntry};
 pub use audit::{AuditDisplay, AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty, audit_for};
 pub use class::IpClass;
-pub use classify::{Classification, OwnedClassification};
+pub use classify::{Classification, OwnedClassification, Reason};
 pub use cluster::{
     Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,
     TALOS_POD_CIDR, TALOS_SERVICE_CIDR,

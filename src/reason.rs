@@ -1,51 +1,77 @@
 //! The sentences behind each classification.
 
-use std::fmt::Display;
+use std::fmt;
 
 use crate::class::IpClass;
 use crate::cluster::Cluster;
 
 /// One sentence a person can act on, for an address of `class` described by
-/// `subject` (e.g. "node w-1", "pod CIDR 10.42.0.0/16") in `clusters`.
-pub(crate) fn write(class: IpClass, subject: impl Display, clusters: &[String]) -> String {
-    let of = match clusters {
-        [] => String::new(),
-        [one] => format!(" of cluster {one}"),
-        many => format!(" of clusters {}", many.join(", ")),
-    };
-    match class {
-        IpClass::Egress => format!("{subject}{of}: pods leave the cluster from this address; whitelist it"),
-        IpClass::LoadBalancer => {
-            format!("{subject}{of}: carries inbound traffic only, pods never leave from it; do not whitelist it")
-        }
-        IpClass::Reserved => format!("{subject}: not used for pod egress; do not whitelist it"),
-        IpClass::Node => format!(
-            "private IP of {subject}{of}: not seen by destinations outside the cluster's network, which see the egress IP (whitelist that instead); a destination inside the network sees it as the source of the pods on this node"
-        ),
-        IpClass::NodeNetwork => format!(
-            "inside the {subject}{of}, not a known node or LoadBalancer: not seen by destinations outside the cluster's network, which see the egress IP (whitelist that instead); a destination inside the network sees the nodes' private IPs"
-        ),
-        IpClass::Pod => format!(
-            "inside the {subject}{of}: pod traffic is masqueraded to the egress IP before it leaves; whitelist that instead"
-        ),
-        IpClass::Service => {
-            format!(
-                "inside the {subject}{of}: cluster-internal service addresses never leave the cluster; do not whitelist it"
-            )
-        }
-        IpClass::Special => {
-            format!("{subject}: special-purpose, never the source of a cluster's internet traffic; do not whitelist it")
-        }
-        IpClass::Private => {
-            format!(
-                "{subject}, claimed by no cluster: private addresses are never seen on the internet; do not whitelist it"
-            )
-        }
-        IpClass::Public => {
-            "public address unknown to this topology: no cluster's pods leave from it; do not whitelist it".to_owned()
+/// `subject` (e.g. "node w-1", "pod CIDR 10.42.0.0/16") in `clusters`:
+/// written when displayed, so that 100k host answers cost no strings until
+/// somebody reads one.
+pub(crate) struct Sentence<'a, S> {
+    pub(crate) class: IpClass,
+    pub(crate) subject: S,
+    pub(crate) clusters: &'a [String],
+}
+
+/// ` of cluster a`, ` of clusters a, b`, or nothing.
+struct Of<'a>(&'a [String]);
+
+impl fmt::Display for Of<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [] => Ok(()),
+            [one] => write!(f, " of cluster {one}"),
+            [first, rest @ ..] => {
+                write!(f, " of clusters {first}")?;
+                rest.iter().try_for_each(|name| write!(f, ", {name}"))
+            }
         }
     }
 }
+
+impl<S: fmt::Display> fmt::Display for Sentence<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (subject, of) = (&self.subject, Of(self.clusters));
+        match self.class {
+            IpClass::Egress => write!(f, "{subject}{of}: pods leave the cluster from this address; whitelist it"),
+            IpClass::LoadBalancer => {
+                write!(f, "{subject}{of}: carries inbound traffic only, pods never leave from it; do not whitelist it")
+            }
+            IpClass::Reserved => write!(f, "{subject}: not used for pod egress; do not whitelist it"),
+            IpClass::Node => write!(
+                f,
+                "private IP of {subject}{of}: not seen by destinations outside the cluster's network, which see the egress IP (whitelist that instead); a destination inside the network sees it as the source of the pods on this node"
+            ),
+            IpClass::NodeNetwork => write!(
+                f,
+                "inside the {subject}{of}, not a known node or LoadBalancer: not seen by destinations outside the cluster's network, which see the egress IP (whitelist that instead); a destination inside the network sees the nodes' private IPs"
+            ),
+            IpClass::Pod => write!(
+                f,
+                "inside the {subject}{of}: pod traffic is masqueraded to the egress IP before it leaves; whitelist that instead"
+            ),
+            IpClass::Service => write!(
+                f,
+                "inside the {subject}{of}: cluster-internal service addresses never leave the cluster; do not whitelist it"
+            ),
+            IpClass::Special => write!(
+                f,
+                "{subject}: special-purpose, never the source of a cluster's internet traffic; do not whitelist it"
+            ),
+            IpClass::Private => write!(
+                f,
+                "{subject}, claimed by no cluster: private addresses are never seen on the internet; do not whitelist it"
+            ),
+            IpClass::Public => f.write_str(PUBLIC),
+        }
+    }
+}
+
+/// The reason of a public address nothing claims.
+pub(crate) const PUBLIC: &str =
+    "public address unknown to this topology: no cluster's pods leave from it; do not whitelist it";
 
 /// `pool a`, `pools a, b`.
 fn pools(cluster: &Cluster) -> String {
@@ -62,18 +88,21 @@ pub(crate) fn nodes_have(n: u32) -> String {
 }
 
 /// What a cluster's public-IP pools do to its egress set, as a clause to
-/// append to the reason of its egress IPs; `None` without pools.
-pub(crate) fn pool_note(cluster: &Cluster) -> Option<String> {
-    if cluster.public_ip_pools().is_empty() {
-        return None;
+/// append to the reason of its egress IPs; nothing without pools.
+pub(crate) struct PoolNote<'a>(pub(crate) &'a Cluster);
+
+impl fmt::Display for PoolNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cluster = self.0;
+        if cluster.public_ip_pools().is_empty() {
+            return Ok(());
+        }
+        write!(f, "; the egress set of cluster {} grows with each node of its {}", cluster.name(), pools(cluster))?;
+        match cluster.pending_public_nodes() {
+            0 => Ok(()),
+            pending => write!(f, ", and is incomplete now: {} no public IP yet", nodes_have(pending)),
+        }
     }
-    let mut note =
-        format!("; the egress set of cluster {} grows with each node of its {}", cluster.name(), pools(cluster));
-    let pending = cluster.pending_public_nodes();
-    if pending > 0 {
-        note.push_str(&format!(", and is incomplete now: {} no public IP yet", nodes_have(pending)));
-    }
-    Some(note)
 }
 
 /// The warning of a cluster whose egress set grows with its pools.

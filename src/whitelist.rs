@@ -380,7 +380,11 @@ impl Whitelist {
 
     /// The egress set of `clusters`, with their pool warnings.
     fn egress(topology: &Topology, clusters: &[&Cluster], destination: Option<IpAddr>) -> Self {
-        let mut ips: Vec<IpAddr> = clusters.iter().flat_map(|c| c.egress_ips()).collect();
+        // `egress_ips()` without its list per cluster: sorted and deduplicated here.
+        let mut ips: Vec<IpAddr> = clusters
+            .iter()
+            .flat_map(|c| c.cluster_egress_ips().iter().copied().chain(c.nodes().iter().filter_map(|n| n.public_ip())))
+            .collect();
         ips.sort_unstable();
         ips.dedup();
         let entries = ips
@@ -390,7 +394,7 @@ impl Whitelist {
                 WhitelistEntry {
                     cidr: IpNet::from(ip),
                     clusters: answer.clusters().to_vec(),
-                    reason: answer.reason().to_owned(),
+                    reason: answer.reason().into(),
                 }
             })
             .collect();

@@ -7,78 +7,90 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use super::answer::{RangeAnswer, Shared};
+use super::buckets::Buckets;
+use super::facts::{FactRef, Parts};
 use super::table::Table4;
-use super::{Answer, FEW_HOSTS, Family, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
+use super::{Family, FoldMap, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot, host_hash};
 use crate::class::IpClass;
 use crate::cluster::Cluster;
 use crate::node::{LoadBalancer, ReservedIp};
-use crate::reason;
+use crate::reason::{self, Sentence};
 use crate::special::{self, Builtin};
 
-/// Builds the index of a topology's parts.
-pub(crate) fn build(clusters: &[Cluster], load_balancers: &[LoadBalancer], reserved_ips: &[ReservedIp]) -> Index {
-    let mut b = Builder::new(clusters);
-    let (v4_hosts, v6_hosts) = b.hosts(load_balancers, reserved_ips);
+/// Builds the index of a topology's parts, which it keeps.
+pub(crate) fn build(clusters: Vec<Cluster>, load_balancers: Vec<LoadBalancer>, reserved_ips: Vec<ReservedIp>) -> Index {
+    let parts = Parts::new(clusters, load_balancers, reserved_ips);
+    let mut b = Builder::new(&parts.clusters);
+    let (v4_hosts, v6_hosts) = hosts(&parts);
     let (v4_ranges, v6_ranges) = b.ranges();
-    let mut v4 = b.family(v4_hosts, v4_ranges);
-    let v6 = b.family(v6_hosts, v6_ranges);
-    let v4_table = Table4::build(&v4);
-    // IPv4 lookups go through the table from now on.
-    v4.hosts = Default::default();
-    let classes = b.answers.iter().map(|a| a.class).collect();
-    Index { answers: b.answers, classes, v4, v4_table, v6 }
-}
-
-/// What the topology says one host address is, borrowed until the reason is
-/// written: 100k hosts must not cost 100k intermediate strings.
-#[derive(Clone, Copy)]
-enum Subject<'a> {
-    ClusterIp,
-    ClusterIpV6,
-    PublicNode(&'a str),
-    Node(&'a str),
-    LoadBalancer(&'a str),
-    LoadBalancerPrivate(&'a str),
-    Reserved(&'a ReservedIp),
-}
-
-impl fmt::Display for Subject<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ClusterIp => f.write_str("cluster IP (master_ip)"),
-            Self::ClusterIpV6 => f.write_str("the cluster's IPv6 egress IP"),
-            Self::PublicNode(node) => write!(f, "public IP of node {node} (public-IP node pool)"),
-            Self::Node(node) => write!(f, "node {node}"),
-            Self::LoadBalancer(lb) => write!(f, "LoadBalancer {lb}"),
-            Self::LoadBalancerPrivate(lb) => write!(f, "private side of LoadBalancer {lb}"),
-            Self::Reserved(r) => match r.assigned_to() {
-                Some(a) => write!(f, "reserved IP {} (assigned to {} {})", r.name(), a.kind(), a.name()),
-                None => write!(f, "reserved IP {} (unassigned)", r.name()),
-            },
-        }
+    let mut v4 = b.family(&v4_hosts, v4_ranges);
+    let mut v6 = b.family(&v6_hosts, v6_ranges);
+    // Every range answer is known now: host ids follow them.
+    let mut classes: Vec<IpClass> = b.answers.iter().map(|a| a.class).collect();
+    let mut shared = FoldMap::default();
+    v4.base = b.place(&v4_hosts, &mut classes, &mut shared);
+    v6.base = b.place(&v6_hosts, &mut classes, &mut shared);
+    let positions = (0u32..).zip(&v6.host_keys).map(|(at, &key)| {
+        let (bucket, tag) = host_hash(key);
+        (bucket, tag, at)
+    });
+    let positions: Vec<_> = positions.collect();
+    v6.hosts = Buckets::new(&positions);
+    v6.tags_collide = !v6.hosts.finds_each(&positions);
+    v6.host_prefixes = vec![0; (1 << 16) / 64];
+    for &key in &v6.host_keys {
+        let top = (key >> 112) as usize;
+        v6.host_prefixes[top / 64] |= 1 << (top % 64);
     }
+    let v4_table = Table4::build(&v4, &classes);
+    let ranges = b.answers;
+    Index { parts, ranges, classes, v4, v4_table, v6, shared }
 }
 
-/// A subject, and how many others of the same class share the address.
-struct WithMore<'a>(Subject<'a>, usize);
-
-impl fmt::Display for WithMore<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.1 {
-            0 => self.0.fmt(f),
-            more => write!(f, "{} (and {more} more)", self.0),
-        }
-    }
-}
-
-/// Host addresses with their answers, sorted.
-type Hosts<K> = Vec<(K, u32)>;
-
-struct HostFact<'a> {
-    ip: IpAddr,
+/// A host address with its deciding fact, and the others of the same class
+/// when more than one part claims it.
+struct Host<K> {
+    key: K,
     class: IpClass,
-    cluster: Option<usize>,
-    subject: Subject<'a>,
+    fact: FactRef,
+    /// How many more facts, and all their clusters (sorted, deduplicated).
+    shared: Option<(usize, Vec<usize>)>,
+}
+
+/// Every host address with its final answer, per family, sorted.
+fn hosts(parts: &Parts) -> (Vec<Host<u32>>, Vec<Host<u128>>) {
+    // (address, class, cluster + 1 or 0, fact): sorting by it puts the
+    // deciding fact of each address first (classes by precedence, then no
+    // cluster before the clusters in order, then the parts' order).
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    parts.facts(|fact, cluster| {
+        let cluster = cluster.map_or(0, |c| c + 1);
+        match fact.ip {
+            IpAddr::V4(ip) => v4.push((u32::from(ip), fact.class, cluster, fact.number)),
+            IpAddr::V6(ip) => v6.push((u128::from(ip), fact.class, cluster, fact.number)),
+        }
+    });
+    (group(v4), group(v6))
+}
+
+fn group<K: Key>(mut facts: Vec<(K, IpClass, usize, u32)>) -> Vec<Host<K>> {
+    facts.sort_unstable();
+    let mut hosts = Vec::with_capacity(facts.len());
+    let mut rest = facts.as_slice();
+    while let [(key, class, cluster, number), ..] = *rest {
+        let same_ip = rest.iter().take_while(|f| f.0 == key).count();
+        let (group, tail) = rest.split_at(same_ip);
+        rest = tail;
+        let winners = group.iter().take_while(|f| f.1 == class).count();
+        let shared = (winners > 1).then(|| {
+            let mut clusters: Vec<usize> = group[..winners].iter().filter_map(|f| f.2.checked_sub(1)).collect();
+            clusters.dedup();
+            (winners - 1, clusters)
+        });
+        hosts.push(Host { key, class, fact: FactRef::new(number, cluster.checked_sub(1)), shared });
+    }
+    hosts
 }
 
 /// A range the topology or the IANA tables describe.
@@ -95,7 +107,7 @@ struct RangeFact {
 
 struct Builder<'a> {
     clusters: &'a [Cluster],
-    answers: Vec<Answer>,
+    answers: Vec<RangeAnswer>,
     range_answers: HashMap<(IpClass, Vec<usize>, String), u32>,
     cluster_lists: HashMap<Vec<usize>, Arc<[String]>>,
 }
@@ -125,18 +137,9 @@ impl<'a> Builder<'a> {
     #[allow(clippy::expect_used)]
     fn push(&mut self, class: IpClass, clusters: &[usize], subject: impl fmt::Display) -> u32 {
         let names = self.names(clusters);
-        let mut reason = reason::write(class, subject, &names);
-        if class == IpClass::Egress {
-            for note in clusters.iter().filter_map(|&i| reason::pool_note(&self.clusters[i])) {
-                reason.push_str(&note);
-            }
-        }
-        let reason = reason.into_boxed_str();
-        let id = u32::try_from(self.answers.len())
-            .ok()
-            .filter(|&id| id & HAS_HOSTS == 0)
-            .expect("fewer than 2^31 answers: each takes a host entry or a range"); // ok: memory runs out first
-        self.answers.push(Answer { class, clusters: names, reason });
+        let reason = Sentence { class, subject, clusters: &names }.to_string().into_boxed_str();
+        let id = next_id(self.answers.len());
+        self.answers.push(RangeAnswer { class, clusters: names, reason });
         id
     }
 
@@ -151,52 +154,19 @@ impl<'a> Builder<'a> {
         id
     }
 
-    /// Every host address with its final answer, per family, sorted.
-    fn hosts(
-        &mut self,
-        load_balancers: &'a [LoadBalancer],
-        reserved_ips: &'a [ReservedIp],
-    ) -> (Hosts<u32>, Hosts<u128>) {
-        let mut facts = Vec::new();
-        let fact = |ip, class, cluster, subject| HostFact { ip, class, cluster, subject };
-        for (ci, c) in self.clusters.iter().enumerate() {
-            for &ip in c.cluster_egress_ips() {
-                let subject = if ip.is_ipv4() { Subject::ClusterIp } else { Subject::ClusterIpV6 };
-                facts.push(fact(ip, IpClass::Egress, Some(ci), subject));
-            }
-            for n in c.nodes() {
-                if let Some(public) = n.public_ip().filter(|ip| !c.cluster_egress_ips().contains(ip)) {
-                    facts.push(fact(public, IpClass::Egress, Some(ci), Subject::PublicNode(n.name())));
-                }
-                facts.push(fact(n.private_ip(), IpClass::Node, Some(ci), Subject::Node(n.name())));
-            }
-            for lb in c.load_balancers() {
-                push_lb(&mut facts, lb, Some(ci));
+    /// Gives `hosts` the next answer ids, in order: records their classes,
+    /// and their shared facts by id. Returns the first id.
+    fn place<K>(&mut self, hosts: &[Host<K>], classes: &mut Vec<IpClass>, shared: &mut FoldMap<u32, Shared>) -> u32 {
+        let base = next_id(classes.len());
+        for (id, host) in (base..).zip(hosts) {
+            classes.push(host.class);
+            if let Some((more, indexes)) = &host.shared {
+                let clusters = self.names(indexes);
+                shared.insert(id, Shared { more: *more, clusters, indexes: indexes.as_slice().into() });
             }
         }
-        for lb in load_balancers {
-            push_lb(&mut facts, lb, None);
-        }
-        for r in reserved_ips {
-            facts.push(fact(r.ip(), IpClass::Reserved, None, Subject::Reserved(r)));
-        }
-        facts.sort_unstable_by_key(|f| (f.ip, f.class, f.cluster));
-        let (mut v4, mut v6) = (Vec::new(), Vec::new());
-        let mut rest = facts.as_slice();
-        while let [first, ..] = rest {
-            let same_ip = rest.iter().take_while(|f| f.ip == first.ip).count();
-            let (group, tail) = rest.split_at(same_ip);
-            rest = tail;
-            let winners = group.iter().take_while(|f| f.class == first.class).count();
-            let mut clusters: Vec<usize> = group[..winners].iter().filter_map(|f| f.cluster).collect();
-            clusters.dedup();
-            let id = self.push(first.class, &clusters, WithMore(first.subject, winners - 1));
-            match first.ip {
-                IpAddr::V4(ip) => v4.push((u32::from(ip), id)),
-                IpAddr::V6(ip) => v6.push((u128::from(ip), id)),
-            }
-        }
-        (v4, v6)
+        next_id(classes.len()); // the last id fits too
+        base
     }
 
     /// The ranges of the clusters and the IANA tables, per family.
@@ -236,13 +206,13 @@ impl<'a> Builder<'a> {
     }
 
     #[allow(clippy::expect_used)]
-    fn family<K: Key>(&mut self, hosts: Hosts<K>, ranges: Vec<RangeFact>) -> Family<K> {
+    fn family<K: Key>(&mut self, hosts: &[Host<K>], ranges: Vec<RangeFact>) -> Family<K> {
         let max = u128::MAX >> (128 - K::BITS);
-        // The blocks that hold hosts, as merged runs of addresses.
+        // The /24s that hold hosts (IPv4), as merged runs of addresses.
         let mut runs: Vec<(u128, u128)> = Vec::new();
-        for &(host, _) in &hosts {
-            let lo = (host.into() >> K::BLOCK_BITS) << K::BLOCK_BITS;
-            let hi = lo | ((1u128 << K::BLOCK_BITS) - 1);
+        for host in hosts.iter().filter(|_| K::TABLED) {
+            let lo = (host.key.into() >> 8) << 8;
+            let hi = lo | 0xff;
             match runs.last_mut() {
                 Some(last) if last.1 >= lo || last.1 + 1 == lo => last.1 = last.1.max(hi),
                 _ => runs.push((lo, hi)),
@@ -253,15 +223,26 @@ impl<'a> Builder<'a> {
             .into_iter()
             .map(|s| K::try_from(s).expect("interval starts lie in the family's address space")) // ok: points come from its ranges
             .collect();
-        let (by_first_byte, by_second_byte) = slots(&starts);
-        // A few hosts are found in `sorted_hosts`; only more earn a hash map.
-        let map = if hosts.len() > FEW_HOSTS { hosts.iter().copied().collect() } else { Default::default() };
-        Family { hosts: map, sorted_hosts: hosts, starts, intervals, by_first_byte, by_second_byte }
+        let (by_first_byte, by_second_byte) = if K::TABLED { Default::default() } else { slots(&starts) };
+        let (host_keys, host_facts) = hosts.iter().map(|h| (h.key, h.fact)).unzip();
+        // `base` and `hosts` wait for the ids (`place`).
+        Family {
+            host_keys,
+            host_facts,
+            base: 0,
+            hosts: Buckets::default(),
+            tags_collide: false,
+            host_prefixes: Vec::new(),
+            starts,
+            intervals,
+            by_first_byte,
+            by_second_byte,
+        }
     }
 
     /// Sweeps the ranges of one family into disjoint intervals covering
-    /// `0..=max`, split where blocks with hosts begin and end, merging
-    /// neighbours with the same answer.
+    /// `0..=max`, split where the runs of /24s with hosts (`runs`, IPv4
+    /// only) begin and end, merging neighbours with the same answer.
     fn flatten(&mut self, mut facts: Vec<RangeFact>, runs: &[(u128, u128)], max: u128) -> (Vec<u128>, Vec<u32>) {
         let after = |hi: u128| (hi < max).then(|| hi + 1);
         let mut points: Vec<u128> = std::iter::once(0)
@@ -311,21 +292,13 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn push_lb<'a>(facts: &mut Vec<HostFact<'a>>, lb: &'a LoadBalancer, cluster: Option<usize>) {
-    facts.push(HostFact {
-        ip: lb.public_ip(),
-        class: IpClass::LoadBalancer,
-        cluster,
-        subject: Subject::LoadBalancer(lb.name()),
-    });
-    if let Some(ip) = lb.private_ip() {
-        facts.push(HostFact {
-            ip,
-            class: IpClass::LoadBalancer,
-            cluster,
-            subject: Subject::LoadBalancerPrivate(lb.name()),
-        });
-    }
+/// The answer id after `count` answers.
+#[allow(clippy::expect_used)]
+fn next_id(count: usize) -> u32 {
+    u32::try_from(count)
+        .ok()
+        .filter(|&id| id & HAS_HOSTS == 0)
+        .expect("fewer than 2^31 answers: each takes a host entry or a range") // ok: memory runs out first
 }
 
 /// A slice this long is worth a second-level table.

@@ -6,15 +6,24 @@
 //! pod and service CIDRs, the IANA tables) is flattened into disjoint sorted
 //! intervals covering the whole address space, each carrying its final,
 //! precedence-resolved answer. Every host address (egress, LoadBalancer,
-//! reserved, node) goes into a hash map, and the intervals are split at the
-//! edges of the /24 (IPv4) or /64 (IPv6) blocks that hold hosts, so an
-//! interval knows whether the hash map can have anything for it.
+//! reserved, node) is kept sorted, with a reference to the fact that
+//! decides it (`facts.rs`); IPv4 intervals are split at the edges of the
+//! /24s that hold hosts, for the table.
 //!
-//! A lookup: the first byte picks a slice of intervals (usually a single
-//! one), a binary search in that slice picks the interval, and only an
-//! interval with hosts costs a hash probe. No allocation, no lock.
+//! An IPv4 lookup goes through the fixed-depth table of `table.rs`. An IPv6
+//! lookup: the first byte picks a slice of intervals (usually a single
+//! one), a binary search in that slice picks the interval, and in a /16
+//! that holds hosts the bucketed hash table of `buckets.rs`, probed at the
+//! same time, may find a host, which wins. No allocation, no lock.
+//!
+//! Answer ids: the range answers first (`answer.rs`), then one per IPv4
+//! host, then one per IPv6 host, in address order; a one-byte table gives
+//! the class of each, which is all `classify_ip(..).class()` reads.
 
+mod answer;
+mod buckets;
 mod build;
+mod facts;
 #[cfg(any(test, fuzzing))]
 pub(crate) mod naive;
 mod table;
@@ -24,26 +33,25 @@ mod tests;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
+use std::ops::Range;
 
 use ipnet::IpNet;
 
 use crate::class::IpClass;
+use crate::cluster::Cluster;
+use crate::node::{LoadBalancer, ReservedIp};
 
+pub(crate) use answer::AnswerRef;
+use answer::{RangeAnswer, Shared};
+use buckets::Buckets;
 pub(crate) use build::build;
+use facts::{FactRef, Parts};
 use table::Table4;
-
-/// A precomputed answer, shared by every address that gets it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Answer {
-    pub(crate) class: IpClass,
-    pub(crate) clusters: Arc<[String]>,
-    pub(crate) reason: Box<str>,
-}
 
 /// The answer for addresses nothing claims.
 const PUBLIC: u32 = 0;
-/// Set on an interval that holds host addresses: look in the hash map.
+/// Set on an IPv4 interval that holds host addresses (the table's build
+/// gives such /24s blocks or windows of their own).
 const HAS_HOSTS: u32 = 1 << 31;
 
 /// Multiply-fold hashing for integer keys. Keys come from the topology, not
@@ -73,20 +81,21 @@ impl Hasher for FoldHasher {
     }
 }
 
-type FoldMap<K> = HashMap<K, u32, BuildHasherDefault<FoldHasher>>;
+type FoldMap<K, V = u32> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
 
 /// An address as an integer: `u32` for IPv4, `u128` for IPv6.
 pub(crate) trait Key: Copy + Ord + Hash + Default + Into<u128> + TryFrom<u128, Error: std::fmt::Debug> {
     const BITS: u32;
-    /// The host bits of the block whose hosts share one interval flag.
-    const BLOCK_BITS: u32;
+    /// Whether lookups go through the 16-8-8 table (IPv4), which needs the
+    /// intervals split at the /24s with hosts and flagged, and no slots.
+    const TABLED: bool;
     fn first_byte(self) -> usize;
     fn second_byte(self) -> usize;
 }
 
 impl Key for u32 {
     const BITS: u32 = 32;
-    const BLOCK_BITS: u32 = 8;
+    const TABLED: bool = true;
     #[inline]
     fn first_byte(self) -> usize {
         (self >> 24) as usize
@@ -99,7 +108,7 @@ impl Key for u32 {
 
 impl Key for u128 {
     const BITS: u32 = 128;
-    const BLOCK_BITS: u32 = 64;
+    const TABLED: bool = false;
     #[inline]
     fn first_byte(self) -> usize {
         (self >> 120) as usize
@@ -113,12 +122,24 @@ impl Key for u128 {
 /// The compiled tables of one address family.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Family<K: Key> {
-    hosts: FoldMap<K>,
-    /// The same hosts, sorted, for range queries (audit).
-    sorted_hosts: Vec<(K, u32)>,
+    /// The host addresses, sorted, and the number of the fact that decides
+    /// the answer of each; the answer id of `host_keys[i]` is `base + i`.
+    host_keys: Vec<K>,
+    host_facts: Vec<FactRef>,
+    base: u32,
+    /// Where each host is in `host_keys`, by hash (IPv6 only: the IPv4
+    /// table holds its hosts itself).
+    hosts: Buckets,
+    /// Set when `hosts` may point a host's lookup at another host (equal
+    /// hashed tags): then an address it does not confirm is searched for.
+    tags_collide: bool,
+    /// One bit per /16 (the top 16 bits), set where hosts are (IPv6 only):
+    /// a lookup elsewhere, as most unknown addresses are, skips `hosts`.
+    host_prefixes: Vec<u64>,
     /// Start of each interval; the first is 0, each runs to the next start.
     starts: Vec<K>,
-    /// The answer of each interval, with [`HAS_HOSTS`].
+    /// The answer of each interval, with [`HAS_HOSTS`] where it holds
+    /// hosts (IPv4 only).
     intervals: Vec<u32>,
     /// For each first byte, the slice of intervals that overlap it, or (when
     /// the slice is long) where its second-byte table starts in `by_second_byte`.
@@ -137,15 +158,31 @@ pub(crate) struct Slot {
 
 /// Marks a [`Slot`] whose `lo` is the offset of a second-level table.
 const NESTED: u32 = u32::MAX;
-/// Host sets this small are searched in their sorted array, not hashed.
-const FEW_HOSTS: usize = 32;
 
-impl<K: Key> Family<K> {
+impl Family<u128> {
     // Kept out of line: the caller is then small enough to inline, and hands
     // the key over in registers instead of as a 17-byte `IpAddr` in memory.
     #[inline(never)]
     #[allow(clippy::expect_used)]
-    fn lookup(&self, key: K) -> u32 {
+    fn lookup(&self, key: u128) -> u32 {
+        // The host probe does not depend on the interval search: both are
+        // in flight at once. It is skipped outside the /16s with hosts,
+        // which costs a misprediction now and then but keeps an unknown
+        // address as cheap as before there were hosts.
+        let top = (key >> 112) as usize;
+        let maybe_host = self.host_prefixes.get(top / 64).is_some_and(|bits| bits >> (top % 64) & 1 == 1);
+        let (mut is_host, mut position) = (false, 0);
+        if maybe_host {
+            let (bucket, tag) = host_hash(key);
+            position = self.hosts.find(bucket, tag).unwrap_or(0);
+            is_host = self.host_keys.get(position as usize) == Some(&key);
+            if !is_host
+                && self.tags_collide
+                && let Ok(at) = self.host_keys.binary_search(&key)
+            {
+                (is_host, position) = (true, u32::try_from(at).expect("fewer than 2^31 hosts")); // ok: ids fit
+            }
+        }
         let mut slot = *self.by_first_byte.get(key.first_byte()).expect("the first-byte table has 256 slots"); // ok: built so
         if slot.hi == NESTED {
             slot = *self
@@ -159,22 +196,28 @@ impl<K: Key> Family<K> {
             [_] => lo,
             slice => lo + slice.partition_point(|&start| start <= key).saturating_sub(1),
         };
-        let entry = *self.intervals.get(at).expect("every start has its interval"); // ok: pushed in pairs
-        if entry & HAS_HOSTS != 0 {
-            let host = if self.sorted_hosts.len() <= FEW_HOSTS {
-                self.sorted_hosts
-                    .binary_search_by_key(&key, |&(k, _)| k)
-                    .ok()
-                    .and_then(|i| self.sorted_hosts.get(i))
-                    .map(|h| h.1)
-            } else {
-                self.hosts.get(&key).copied()
-            };
-            if let Some(answer) = host {
-                return answer;
-            }
-        }
-        entry & !HAS_HOSTS
+        let range = *self.intervals.get(at).expect("every start has its interval"); // ok: pushed in pairs
+        if is_host { self.base + position } else { range }
+    }
+}
+
+/// The bucket hash and the tag of an IPv6 host address (a multiply-fold:
+/// addresses come from the topology, not from whoever is looked up).
+#[inline(always)]
+fn host_hash(key: u128) -> (u32, u32) {
+    let (lo, hi) = (key as u64, (key >> 64) as u64);
+    let product = u128::from(lo ^ 0x9e37_79b9_7f4a_7c15) * u128::from(hi ^ 0xf39c_c060_5ced_c835);
+    // The last term spreads the keys for which a factor is zero.
+    let folded = (product as u64) ^ ((product >> 64) as u64) ^ lo.wrapping_add(hi).wrapping_mul(0xd6e8_feb8_6659_fd93);
+    ((folded >> 32) as u32, folded as u32)
+}
+
+impl<K: Key> Family<K> {
+    /// The hosts `host_keys[range]`, with their answer ids.
+    fn host_ids(&self, range: Range<usize>) -> impl Iterator<Item = (K, u32)> + '_ {
+        // Ids are below 2^31 (`build::next_id`), so positions fit.
+        let first = self.base + range.start as u32;
+        self.host_keys[range].iter().zip(first..).map(|(&k, id)| (k, id))
     }
 
     /// Emits every host in `lo..=hi`, and every interval with an address
@@ -183,11 +226,12 @@ impl<K: Key> Family<K> {
     fn within(&self, lo: K, hi: K, mut emit: impl FnMut(K, u32)) {
         let (lo_wide, hi_wide) = (lo.into(), hi.into());
         let host_range = |a: u128, b: u128| {
-            let first = self.sorted_hosts.partition_point(|&(k, _)| k.into() < a);
-            let last = self.sorted_hosts.partition_point(|&(k, _)| k.into() <= b);
-            &self.sorted_hosts[first..last.max(first)]
+            let first = self.host_keys.partition_point(|&k| k.into() < a);
+            let last = self.host_keys.partition_point(|&k| k.into() <= b);
+            first..last.max(first)
         };
-        for &(host, id) in host_range(lo_wide, hi_wide) {
+        let inside = host_range(lo_wide, hi_wide);
+        for (host, id) in self.host_ids(inside) {
             emit(host, id);
         }
         let from = self.starts.partition_point(|&s| s <= lo).saturating_sub(1);
@@ -199,13 +243,12 @@ impl<K: Key> Family<K> {
             let b = self.starts.get(i + 1).map_or(hi_wide, |&next| (next.into() - 1).min(hi_wide));
             // The first address of a..=b that is not a host, if any.
             let mut example = Some(a);
-            if entry & HAS_HOSTS != 0 {
-                for &(host, _) in host_range(a, b) {
-                    if Some(host.into()) != example {
-                        break;
-                    }
-                    example = example.and_then(|e| e.checked_add(1));
+            // (IPv6 intervals do not flag their hosts: look at them all.)
+            for &host in &self.host_keys[host_range(a, b)] {
+                if Some(host.into()) != example {
+                    break;
                 }
+                example = example.and_then(|e| e.checked_add(1));
             }
             if let Some(example) = example.filter(|&e| e <= b) {
                 let example = K::try_from(example).expect("an address up to `hi` fits the family"); // ok: e <= b <= hi
@@ -215,61 +258,90 @@ impl<K: Key> Family<K> {
     }
 }
 
-/// The index of one topology.
+/// The index of one topology, and the parts it was built from.
 #[derive(Debug, Clone)]
 pub(crate) struct Index {
-    answers: Vec<Answer>,
-    /// The class of each answer, one byte each: what `class()` reads.
+    parts: Parts,
+    /// The answers of ranges, ids `0..ranges.len()`.
+    ranges: Vec<RangeAnswer>,
+    /// The class of every answer id, one byte each: what `class()` reads.
     classes: Vec<IpClass>,
     /// The IPv4 intervals and hosts, for range queries (`within`); lookups
-    /// go through `v4_table` (its hash map is dropped once that is built).
+    /// go through `v4_table`.
     v4: Family<u32>,
     v4_table: Table4,
     v6: Family<u128>,
+    /// Host answers that several facts share, by answer id.
+    shared: FoldMap<u32, Shared>,
 }
 
-/// What a lookup found: the answer's class, read from the one-byte side
-/// table, and the answer itself, not read until asked for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Hit<'a> {
+/// What a lookup found: the answer id and its class, read from the
+/// one-byte side table; the answer itself is not read until asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Hit {
     pub(crate) class: IpClass,
-    pub(crate) answer: &'a Answer,
+    pub(crate) id: u32,
 }
 
 impl Index {
     /// The answer for `ip` (IPv4-mapped IPv6 folded to IPv4).
     #[inline(always)]
     #[allow(clippy::expect_used)]
-    pub(crate) fn lookup(&self, ip: IpAddr) -> Hit<'_> {
-        let id = match ip {
-            IpAddr::V4(v4) => self.v4_table.lookup(u32::from(v4)),
+    pub(crate) fn lookup(&self, ip: IpAddr) -> Hit {
+        let v6 = match ip {
+            IpAddr::V4(v4) => return self.v4_table.lookup(u32::from(v4)),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => self.v4_table.lookup(u32::from(v4)),
-                None => self.v6.lookup(u128::from(v6)),
+                Some(v4) => return self.v4_table.lookup(u32::from(v4)),
+                None => v6,
             },
-        } as usize;
-        let class = *self.classes.get(id).expect("answer ids are made by the builder, one per answer"); // ok: built so
-        Hit { class, answer: self.answer(id as u32) }
+        };
+        let id = self.v6.lookup(u128::from(v6));
+        let class = *self.classes.get(id as usize).expect("answer ids are made by the builder, one per answer"); // ok: built so
+        Hit { class, id }
     }
 
-    /// The bytes of the lookup tables (not counting the answers' strings).
-    #[cfg(test)]
-    pub(crate) fn table_bytes(&self) -> usize {
-        fn family<K: Key>(f: &Family<K>) -> usize {
-            let k = std::mem::size_of::<K>();
-            f.hosts.capacity() * (k + 4 + 1)
-                + f.sorted_hosts.capacity() * std::mem::size_of::<(K, u32)>()
-                + f.starts.capacity() * k
-                + f.intervals.capacity() * 4
-                + (f.by_first_byte.capacity() + f.by_second_byte.capacity()) * std::mem::size_of::<Slot>()
-        }
-        self.v4_table.bytes() + family(&self.v4) + family(&self.v6) + self.classes.capacity()
-    }
-
-    #[inline]
+    /// The answer of `id`.
+    ///
+    /// # Panics
+    ///
+    /// When `id` was not made by this index.
     #[allow(clippy::expect_used)]
-    pub(crate) fn answer(&self, id: u32) -> &Answer {
-        self.answers.get(id as usize).expect("answer ids are made by the builder, one per answer") // ok: built so
+    pub(crate) fn answer(&self, id: u32) -> AnswerRef<'_> {
+        const MADE: &str = "answer ids are made by the builder, one per answer"; // ok: built so
+        let class = *self.classes.get(id as usize).expect(MADE);
+        let fact = if id < self.v4.base {
+            return AnswerRef::Range(self.ranges.get(id as usize).expect(MADE));
+        } else if id < self.v6.base {
+            self.v4.host_facts.get((id - self.v4.base) as usize).copied()
+        } else {
+            self.v6.host_facts.get((id - self.v6.base) as usize).copied()
+        };
+        AnswerRef::Host { parts: &self.parts, class, fact: fact.expect(MADE), shared: self.shared.get(&id) }
+    }
+
+    /// The clusters, in the order given.
+    pub(crate) fn clusters(&self) -> &[Cluster] {
+        &self.parts.clusters
+    }
+
+    /// LoadBalancers linked to no cluster.
+    pub(crate) fn load_balancers(&self) -> &[LoadBalancer] {
+        &self.parts.load_balancers
+    }
+
+    /// The reserved IPs.
+    pub(crate) fn reserved_ips(&self) -> &[ReservedIp] {
+        &self.parts.reserved_ips
+    }
+
+    /// Whether both were built from equal parts.
+    pub(crate) fn same_parts(&self, other: &Self) -> bool {
+        self.parts == other.parts
+    }
+
+    /// Hashes the parts.
+    pub(crate) fn hash_parts<H: Hasher>(&self, state: &mut H) {
+        self.parts.hash(state);
     }
 
     /// Every distinct answer inside `net`, each with one address that has

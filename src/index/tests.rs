@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 
-use super::naive::naive;
+use super::naive::{naive, naive_host_reason};
 use crate::special;
 use crate::{Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Validation};
 
@@ -13,6 +13,10 @@ fn check(topology: &Topology, ip: IpAddr) {
     let fast = topology.classify_ip(ip);
     let (class, clusters) = naive(topology.clusters(), topology.load_balancers(), topology.reserved_ips(), ip);
     assert_eq!((fast.class(), fast.clusters()), (class, clusters.as_slice()), "{ip}: {fast}");
+    let parts = (topology.clusters(), topology.load_balancers(), topology.reserved_ips());
+    if let Some(reason) = naive_host_reason(parts.0, parts.1, parts.2, ip) {
+        assert_eq!(fast.reason(), reason, "{ip}");
+    }
 }
 
 #[test]
@@ -62,7 +66,7 @@ fn within_lists_each_answer_once() {
     .unwrap();
     let mut found = Vec::new();
     topology.index().within("192.168.0.0/16".parse().unwrap(), &mut found);
-    let classes: Vec<IpClass> = found.iter().map(|&(_, id)| topology.index().answer(id).class).collect();
+    let classes: Vec<IpClass> = found.iter().map(|&(_, id)| topology.index().answer(id).class()).collect();
     assert_eq!(classes, [IpClass::Node, IpClass::Private, IpClass::NodeNetwork]);
     assert_eq!(found[0].0, "192.168.1.4".parse::<IpAddr>().unwrap());
 }
@@ -151,7 +155,7 @@ fn edges(topology: &Topology) -> Vec<IpAddr> {
     for &start in &index.v4.starts {
         v4.extend([start.wrapping_sub(1), start, start.wrapping_add(1)]);
     }
-    for &(host, _) in &index.v4.sorted_hosts {
+    for &host in &index.v4.host_keys {
         v4.extend([host.wrapping_sub(1), host, host.wrapping_add(1)]);
         for mask in [0xff, 0xffff] {
             let (lo, hi) = (host & !mask, host | mask);
@@ -159,7 +163,7 @@ fn edges(topology: &Topology) -> Vec<IpAddr> {
         }
     }
     let mut v6: Vec<u128> = Vec::new();
-    for &start in index.v6.starts.iter().chain(index.v6.sorted_hosts.iter().map(|(h, _)| h)) {
+    for &start in index.v6.starts.iter().chain(index.v6.host_keys.iter()) {
         v6.extend([start.wrapping_sub(1), start, start.wrapping_add(1)]);
     }
     v4.sort_unstable();
@@ -209,34 +213,51 @@ fn the_table_agrees_with_the_scan_on_dense_sparse_and_uniform_blocks() {
 }
 
 #[test]
-fn the_table_holds_100k_scattered_hosts_in_16_mib() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut seen = std::collections::HashSet::new();
-    let reserved: Vec<ReservedIp> = std::iter::from_fn(|| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        Some(0x5d00_0000 | ((state >> 20) as u32 & 0x00ff_ffff))
-    })
-    .filter(|&a| seen.insert(a))
-    .take(100_000)
-    .enumerate()
-    .map(|(j, a)| ReservedIp::new(format!("r{j}"), IpAddr::V4(Ipv4Addr::from(a))).unwrap())
-    .collect();
-    let consecutive: Vec<ReservedIp> = (0..100_000u32)
-        .map(|j| ReservedIp::new(format!("r{j}"), IpAddr::V4(Ipv4Addr::from(0x5d00_0000 + j))).unwrap())
-        .collect();
-    let article = Topology::from_json(include_str!("../../examples/topology.json")).unwrap();
-    let scattered = Topology::new(vec![], vec![], reserved).unwrap();
-    let consecutive = Topology::new(vec![], vec![], consecutive).unwrap();
-    for (name, t) in [("article", &article), ("100k consecutive", &consecutive), ("100k scattered", &scattered)] {
-        let (table, all) = (t.index().v4_table.bytes(), t.index().table_bytes());
-        println!("index memory, {name}: 16-8-8 table {table} bytes, all lookup tables {all} bytes");
+fn ipv6_hosts_are_found_past_spilled_buckets() {
+    let v6 = |n: u128| IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + n));
+    let reserved: Vec<ReservedIp> = (0..2000).map(|i| ReservedIp::new(format!("r{i}"), v6(i * 3)).unwrap()).collect();
+    let topology = Topology::new(vec![], vec![], reserved).unwrap();
+    assert!(topology.index().v6.hosts.spilled() > 0, "the test needs full buckets");
+    assert!(!topology.index().v6.tags_collide);
+    for n in 0..6000 {
+        check(&topology, v6(n));
     }
-    assert!(scattered.index().table_bytes() <= 16 << 20);
-    for r in scattered.reserved_ips().iter().step_by(101) {
-        assert_eq!(scattered.classify_ip(r.ip()).class(), IpClass::Reserved);
+}
+
+#[test]
+fn sparse_blocks_at_both_ends_of_the_address_space() {
+    let v4 = |n: u32| IpAddr::V4(Ipv4Addr::from(n));
+    // Hosts at .0 and .255 of the first and last /24s, and of a few more,
+    // so that every one of them is sparse (more than the test budget).
+    let mut addresses = vec![0, 1, 0xff, 0xffff_ff00, 0xffff_fffe, 0xffff_ffff];
+    addresses.extend([0x5d00_0000, 0x5d00_00ff, 0x5d00_0100, 0x5d00_01ff, 0x5d01_0080]);
+    let reserved = addresses.iter().enumerate().map(|(i, &a)| ReservedIp::new(format!("r{i}"), v4(a)));
+    let reserved: Result<Vec<_>, _> = reserved.collect();
+    let topology = Topology::new(vec![], vec![], reserved.unwrap()).unwrap();
+    assert!(topology.index().v4_table.has_sparse());
+    for &a in &addresses {
+        for n in [a.wrapping_sub(1), a, a.wrapping_add(1), a & !0xff, a | 0xff] {
+            check(&topology, v4(n));
+        }
     }
+    assert_eq!(topology.classify_ip(v4(0xffff_ffff)).class(), IpClass::Reserved);
+    assert_eq!(topology.classify_ip(v4(0xffff_fffd)).class(), IpClass::Special);
+}
+
+#[test]
+fn ipv6_hosts_are_found_even_when_hashed_tags_collide() {
+    let v6 = |n: u128| IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + n));
+    let reserved: Vec<ReservedIp> = (0..200).map(|i| ReservedIp::new(format!("r{i}"), v6(i * 7)).unwrap()).collect();
+    let topology = Topology::new(vec![], vec![], reserved).unwrap();
+    // As if every tag collided: the hash table confirms nothing.
+    let mut index = topology.index().clone();
+    index.v6.hosts = super::Buckets::new(&[]);
+    index.v6.tags_collide = true;
+    for n in 0..1500 {
+        assert_eq!(index.lookup(v6(n)), topology.index().lookup(v6(n)), "{}", v6(n));
+        check(&topology, v6(n));
+    }
+    assert_eq!(topology.classify_ip(v6(7)).class(), IpClass::Reserved);
 }
 
 proptest! {
@@ -267,8 +288,8 @@ proptest! {
             .map(|(ip, id)| {
                 let answer = topology.index().answer(id);
                 prop_assert!(net.contains(&ip));
-                prop_assert_eq!(topology.classify_ip(ip).class(), answer.class);
-                Ok((answer.class, answer.clusters.to_vec()))
+                prop_assert_eq!(topology.classify_ip(ip).class(), answer.class());
+                Ok((answer.class(), answer.clusters().to_vec()))
             })
             .collect::<Result<_, TestCaseError>>()?;
         let scanned: std::collections::BTreeSet<(IpClass, Vec<String>)> =

@@ -99,7 +99,10 @@ fn every_class_in_a_realistic_account() {
         assert_eq!(answer.class(), class, "{addr}: {answer}");
         assert_eq!(answer.clusters(), clusters, "{addr}: {answer}");
         assert_eq!(answer.is_whitelistable(), class == IpClass::Egress, "{addr}");
-        assert!(!answer.reason().is_empty() && !answer.reason().ends_with('.'), "{addr}: {answer}");
+        assert!(
+            !answer.reason().to_string().is_empty() && !answer.reason().to_string().ends_with('.'),
+            "{addr}: {answer}"
+        );
         assert_eq!(answer.ip(), ip(addr));
         assert_eq!(topology.classify_ip(ip(addr)), answer);
     }
@@ -270,4 +273,43 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<civo_egress::TopologyDiff>();
     assert_send_sync::<civo_egress::TopologyError>();
     assert_send_sync::<civo_egress::AllowlistError>();
+}
+
+#[test]
+fn reasons_are_written_when_read_and_act_like_strings() {
+    let json = |node: &str| {
+        format!(
+            r#"{{"clusters": [{{"name": "prod", "egress_ip": "212.2.253.151",
+                "nodes": [{{"name": "{node}", "private_ip": "192.168.1.4"}}]}}]}}"#
+        )
+    };
+    let (a, b, c) = (
+        Topology::from_json(&json("w-1")).unwrap(),
+        Topology::from_json(&json("w-1")).unwrap(),
+        Topology::from_json(&json("w-2")).unwrap(),
+    );
+    let node: std::net::IpAddr = "192.168.1.4".parse().unwrap();
+    let (ra, rb, rc) = (a.classify_ip(node).reason(), b.classify_ip(node).reason(), c.classify_ip(node).reason());
+    let text = ra.to_string();
+    assert!(text.starts_with("private IP of node w-1 of cluster prod: "), "{text}");
+    // Equal across topologies, and with strings either way round.
+    assert_eq!(ra, rb);
+    assert_ne!(ra, rc);
+    assert_eq!(a.classify_ip(node), b.classify_ip(node));
+    assert_ne!(a.classify_ip(node), c.classify_ip(node));
+    assert_eq!(ra, text.as_str());
+    assert_eq!(text.as_str(), ra);
+    assert_eq!(ra, text);
+    assert_eq!(text, ra);
+    assert!(ra != "private IP of node w-1" && ra != format!("{text}."));
+    assert_eq!(String::from(ra), text);
+    assert_eq!(format!("{ra:?}"), format!("{text:?}"));
+    assert_eq!(serde_json::to_string(&ra).unwrap(), serde_json::to_string(&text).unwrap());
+    // Padding and precision as for `str`, for a written and a stored reason.
+    assert_eq!(format!("{ra:.10}|"), "private IP|");
+    assert_eq!(format!("{:>width$}", ra, width = text.len() + 2), format!("  {text}"));
+    let pod = a.classify_ip("10.42.0.7".parse().unwrap()).reason();
+    let stored = pod.as_str().unwrap();
+    assert_eq!(format!("{pod:.6}"), &stored[..6]);
+    assert_eq!(format!("{:<w$}|", pod, w = stored.len() + 1), format!("{stored} |"));
 }

@@ -107,7 +107,7 @@ proptest! {
         for ip in ips {
             let answer = t.classify_ip(ip);
             prop_assert_eq!(answer.is_whitelistable(), answer.class() == IpClass::Egress);
-            prop_assert!(!answer.reason().is_empty());
+            prop_assert!(!answer.reason().to_string().is_empty());
             let mapped_free = match ip { IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4), v4 => v4 };
             prop_assert_eq!(t.classify_ip(mapped_free).class(), answer.class());
         }
