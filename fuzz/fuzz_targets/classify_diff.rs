@@ -73,8 +73,21 @@ fuzz_target!(|data: &[u8]| {
         clusters.push(cluster);
     }
     let lbs = (0..input.byte() % 3).map(|j| LoadBalancer::new(format!("top{j}"), input.ip())).collect();
-    let reserved = (0..input.byte() % 3).map(|j| ReservedIp::new(format!("r{j}"), input.ip())).collect();
-    let (Ok(lbs), Ok(reserved)) = (lbs, reserved) else { return };
+    let reserved: Result<Vec<_>, _> =
+        (0..input.byte() % 3).map(|j| ReservedIp::new(format!("r{j}"), input.ip())).collect();
+    let (Ok(lbs), Ok(mut reserved)) = (lbs, reserved) else { return };
+    // A bulk of reserved IPs from one address with one stride: /24s with
+    // up to 16 hosts and more (a window's edge), and IPv6 buckets that spill.
+    let (base, count, stride) = (input.ip(), input.byte() % 64, u128::from(input.byte() % 5 + 1));
+    for k in 0..u128::from(count) {
+        let ip = match base {
+            IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4).wrapping_add((k * stride) as u32))),
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6).wrapping_add(k * stride))),
+        };
+        if let Ok(r) = ReservedIp::new(format!("bulk{k}"), ip) {
+            reserved.push(r);
+        }
+    }
     let Ok(topology) = Topology::new(clusters, lbs, reserved) else { return };
     for ip in edges(&topology) {
         civo_egress::fuzzing::check_classify(&topology, ip);
