@@ -8,10 +8,10 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::answer::{RangeAnswer, Shared};
-use super::buckets::Buckets;
 use super::facts::{FactRef, Parts};
+use super::hosts6::HostProbe;
 use super::table::Table4;
-use super::{Family, FoldMap, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot, host_hash};
+use super::{Family, FoldMap, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
 use crate::class::IpClass;
 use crate::cluster::Cluster;
 use crate::node::{LoadBalancer, ReservedIp};
@@ -31,18 +31,7 @@ pub(crate) fn build(clusters: Vec<Cluster>, load_balancers: Vec<LoadBalancer>, r
     let mut shared = FoldMap::default();
     v4.base = b.place(&v4_hosts, &mut classes, &mut shared);
     v6.base = b.place(&v6_hosts, &mut classes, &mut shared);
-    let positions = (0u32..).zip(&v6.host_keys).map(|(at, &key)| {
-        let (bucket, tag) = host_hash(key);
-        (bucket, tag, at)
-    });
-    let positions: Vec<_> = positions.collect();
-    v6.hosts = Buckets::new(&positions);
-    v6.tags_collide = !v6.hosts.finds_each(&positions);
-    v6.host_prefixes = vec![0; (1 << 16) / 64];
-    for &key in &v6.host_keys {
-        let top = (key >> 112) as usize;
-        v6.host_prefixes[top / 64] |= 1 << (top % 64);
-    }
+    v6.probe = HostProbe::new(&v6.host_keys);
     let v4_table = Table4::build(&v4, &classes);
     let ranges = b.answers;
     Index { parts, ranges, classes, v4, v4_table, v6, shared }
@@ -230,9 +219,7 @@ impl<'a> Builder<'a> {
             host_keys,
             host_facts,
             base: 0,
-            hosts: Buckets::default(),
-            tags_collide: false,
-            host_prefixes: Vec::new(),
+            probe: HostProbe::default(),
             starts,
             intervals,
             by_first_byte,

@@ -168,19 +168,20 @@ impl Parts {
         let number = fact.number;
         let Some(ci) = fact.cluster() else {
             let lbs = self.lbs_start();
-            let past = number.checked_sub(lbs).expect(MADE);
+            let past = number.checked_sub(lbs).expect(MADE); // ok: MADE says why
             let (slot, side) = (past / SIDES, past % SIDES);
             if let Some(lb) = self.load_balancers.get(slot as usize) {
                 return (None, lb_subject(lb, side));
             }
-            let reserved = lbs + SIDES * u32::try_from(self.load_balancers.len()).expect(MADE);
-            let r = self.reserved_ips.get((number - reserved) as usize).expect(MADE);
+            let reserved = lbs + SIDES * u32::try_from(self.load_balancers.len()).expect(MADE); // ok: MADE says why
+            let r = self.reserved_ips.get((number - reserved) as usize).expect(MADE); // ok: MADE says why
             return (None, Subject::Reserved(r));
         };
-        let (c, start) = self.clusters.get(ci).zip(self.offsets.get(ci)).expect(MADE);
-        let local = number.checked_sub(*start).expect(MADE);
+        let (c, start) = self.clusters.get(ci).zip(self.offsets.get(ci)).expect(MADE); // ok: MADE says why
+        let local = number.checked_sub(*start).expect(MADE); // ok: MADE says why
         let subject = if local < EGRESS_SLOTS {
             if c.cluster_egress_ips().get(local as usize).expect(MADE).is_ipv4() {
+                // ok: MADE says why
                 Subject::ClusterIp
             } else {
                 Subject::ClusterIpV6
@@ -192,7 +193,7 @@ impl Parts {
                 Some(n) => Subject::Node(n.name()),
                 None => {
                     let at = slot as usize - c.nodes().len();
-                    lb_subject(c.load_balancers().get(at).expect(MADE), side)
+                    lb_subject(c.load_balancers().get(at).expect(MADE), side) // ok: MADE says why
                 }
             }
         };

@@ -13,8 +13,8 @@
 //! An IPv4 lookup goes through the fixed-depth table of `table.rs`. An IPv6
 //! lookup: the first byte picks a slice of intervals (usually a single
 //! one), a binary search in that slice picks the interval, and in a /16
-//! that holds hosts the bucketed hash table of `buckets.rs`, probed at the
-//! same time, may find a host, which wins. No allocation, no lock.
+//! that holds hosts the probe of `hosts6.rs`, at the same time, may find a
+//! host, which wins. No allocation, no lock.
 //!
 //! Answer ids: the range answers first (`answer.rs`), then one per IPv4
 //! host, then one per IPv6 host, in address order; a one-byte table gives
@@ -24,6 +24,7 @@ mod answer;
 mod buckets;
 mod build;
 mod facts;
+mod hosts6;
 #[cfg(any(test, fuzzing))]
 pub(crate) mod naive;
 mod table;
@@ -43,9 +44,9 @@ use crate::node::{LoadBalancer, ReservedIp};
 
 pub(crate) use answer::AnswerRef;
 use answer::{RangeAnswer, Shared};
-use buckets::Buckets;
 pub(crate) use build::build;
 use facts::{FactRef, Parts};
+use hosts6::HostProbe;
 use table::Table4;
 
 /// The answer for addresses nothing claims.
@@ -127,15 +128,9 @@ pub(crate) struct Family<K: Key> {
     host_keys: Vec<K>,
     host_facts: Vec<FactRef>,
     base: u32,
-    /// Where each host is in `host_keys`, by hash (IPv6 only: the IPv4
-    /// table holds its hosts itself).
-    hosts: Buckets,
-    /// Set when `hosts` may point a host's lookup at another host (equal
-    /// hashed tags): then an address it does not confirm is searched for.
-    tags_collide: bool,
-    /// One bit per /16 (the top 16 bits), set where hosts are (IPv6 only):
-    /// a lookup elsewhere, as most unknown addresses are, skips `hosts`.
-    host_prefixes: Vec<u64>,
+    /// Finds a host among `host_keys` (IPv6 only: the IPv4 table holds
+    /// its hosts itself).
+    probe: HostProbe,
     /// Start of each interval; the first is 0, each runs to the next start.
     starts: Vec<K>,
     /// The answer of each interval, with [`HAS_HOSTS`] where it holds
@@ -166,23 +161,8 @@ impl Family<u128> {
     #[allow(clippy::expect_used)]
     fn lookup(&self, key: u128) -> u32 {
         // The host probe does not depend on the interval search: both are
-        // in flight at once. It is skipped outside the /16s with hosts,
-        // which costs a misprediction now and then but keeps an unknown
-        // address as cheap as before there were hosts.
-        let top = (key >> 112) as usize;
-        let maybe_host = self.host_prefixes.get(top / 64).is_some_and(|bits| bits >> (top % 64) & 1 == 1);
-        let (mut is_host, mut position) = (false, 0);
-        if maybe_host {
-            let (bucket, tag) = host_hash(key);
-            position = self.hosts.find(bucket, tag).unwrap_or(0);
-            is_host = self.host_keys.get(position as usize) == Some(&key);
-            if !is_host
-                && self.tags_collide
-                && let Ok(at) = self.host_keys.binary_search(&key)
-            {
-                (is_host, position) = (true, u32::try_from(at).expect("fewer than 2^31 hosts")); // ok: ids fit
-            }
-        }
+        // in flight at once.
+        let host = self.probe.position(key, &self.host_keys);
         let mut slot = *self.by_first_byte.get(key.first_byte()).expect("the first-byte table has 256 slots"); // ok: built so
         if slot.hi == NESTED {
             slot = *self
@@ -197,19 +177,8 @@ impl Family<u128> {
             slice => lo + slice.partition_point(|&start| start <= key).saturating_sub(1),
         };
         let range = *self.intervals.get(at).expect("every start has its interval"); // ok: pushed in pairs
-        if is_host { self.base + position } else { range }
+        host.map_or(range, |position| self.base + position)
     }
-}
-
-/// The bucket hash and the tag of an IPv6 host address (a multiply-fold:
-/// addresses come from the topology, not from whoever is looked up).
-#[inline(always)]
-fn host_hash(key: u128) -> (u32, u32) {
-    let (lo, hi) = (key as u64, (key >> 64) as u64);
-    let product = u128::from(lo ^ 0x9e37_79b9_7f4a_7c15) * u128::from(hi ^ 0xf39c_c060_5ced_c835);
-    // The last term spreads the keys for which a factor is zero.
-    let folded = (product as u64) ^ ((product >> 64) as u64) ^ lo.wrapping_add(hi).wrapping_mul(0xd6e8_feb8_6659_fd93);
-    ((folded >> 32) as u32, folded as u32)
 }
 
 impl<K: Key> Family<K> {
@@ -308,15 +277,15 @@ impl Index {
     #[allow(clippy::expect_used)]
     pub(crate) fn answer(&self, id: u32) -> AnswerRef<'_> {
         const MADE: &str = "answer ids are made by the builder, one per answer"; // ok: built so
-        let class = *self.classes.get(id as usize).expect(MADE);
+        let class = *self.classes.get(id as usize).expect(MADE); // ok: MADE says why
         let fact = if id < self.v4.base {
-            return AnswerRef::Range(self.ranges.get(id as usize).expect(MADE));
+            return AnswerRef::Range(self.ranges.get(id as usize).expect(MADE)); // ok: MADE says why
         } else if id < self.v6.base {
             self.v4.host_facts.get((id - self.v4.base) as usize).copied()
         } else {
             self.v6.host_facts.get((id - self.v6.base) as usize).copied()
         };
-        AnswerRef::Host { parts: &self.parts, class, fact: fact.expect(MADE), shared: self.shared.get(&id) }
+        AnswerRef::Host { parts: &self.parts, class, fact: fact.expect(MADE), shared: self.shared.get(&id) } // ok: MADE says why
     }
 
     /// The clusters, in the order given.

@@ -10,9 +10,10 @@
 //! that hosts scattered over a /8 keep memory bounded: its entry in `mid`
 //! points at the shared block of that answer, and says where its hosts
 //! start in the sorted host addresses and how many there are (at most
-//! [`WINDOW`]). A lookup compares the address with that whole window at
-//! once, branch-free, and a match is the host: its answer id is its
-//! position. The window is loaded alongside the `low` block, not after it,
+//! [`WINDOW`]). A lookup compares the address's last byte with the last
+//! bytes of that whole window at once, branch-free (the window holds one
+//! /24's hosts, so the last byte tells them apart), and a match is the
+//! host: its answer id is its position. The window is loaded alongside the `low` block, not after it,
 //! and no lookup branches on which kind of /24 it is in, so that a stream
 //! of lookups keeps several in flight (what hides cache misses).
 
@@ -23,7 +24,7 @@ use super::{Family, HAS_HOSTS, Hit};
 use crate::class::IpClass;
 
 /// A /24 with at most this many hosts (and one answer besides) may be
-/// sparse: the window a lookup compares, 64 bytes.
+/// sparse: the window a lookup compares, 16 bytes.
 const WINDOW: usize = 16;
 /// Up to this many of those get a `low` block of their own all the same
 /// (1 KiB each): a small topology then has no sparse /24 and its lookups
@@ -50,8 +51,8 @@ pub(crate) struct Table4 {
     low_classes: Vec<IpClass>,
     /// The last byte of every host address, sorted, then [`WINDOW`] of
     /// padding, so that a window never runs past the end; and the class
-    /// of each, likewise. A window holds the hosts of one /24, so the last
-    /// byte tells them apart.
+    /// of each, likewise (a copy of the index's, 1 byte a host, kept here
+    /// so the table needs nothing else).
     host_bytes: Vec<u8>,
     host_classes: Vec<IpClass>,
     /// The answer id of the first host; the others follow in order.
@@ -91,8 +92,8 @@ impl Table4 {
             hits |= u32::from(host == last) << j;
         }
         hits &= (1 << count) - 1;
-        // Which of the two answers, picked with masks: a branch here would
-        // be mispredicted for every other lookup of a mixed stream.
+        // Which of the two answers, picked by indexing a pair: a branch here
+        // would be mispredicted for every other lookup of a mixed stream.
         let j = hits.trailing_zeros() & (WINDOW as u32 - 1);
         let found = usize::from(hits != 0);
         let host = Hit { class: classes[j as usize], id: self.base + start + j };

@@ -217,8 +217,8 @@ fn ipv6_hosts_are_found_past_spilled_buckets() {
     let v6 = |n: u128| IpAddr::V6(Ipv6Addr::from((0x2a05_e000u128 << 96) + n));
     let reserved: Vec<ReservedIp> = (0..2000).map(|i| ReservedIp::new(format!("r{i}"), v6(i * 3)).unwrap()).collect();
     let topology = Topology::new(vec![], vec![], reserved).unwrap();
-    assert!(topology.index().v6.hosts.spilled() > 0, "the test needs full buckets");
-    assert!(!topology.index().v6.tags_collide);
+    assert!(topology.index().v6.probe.spilled() > 0, "the test needs full buckets");
+    assert!(!topology.index().v6.probe.tags_collide());
     for n in 0..6000 {
         check(&topology, v6(n));
     }
@@ -251,8 +251,7 @@ fn ipv6_hosts_are_found_even_when_hashed_tags_collide() {
     let topology = Topology::new(vec![], vec![], reserved).unwrap();
     // As if every tag collided: the hash table confirms nothing.
     let mut index = topology.index().clone();
-    index.v6.hosts = super::Buckets::new(&[]);
-    index.v6.tags_collide = true;
+    index.v6.probe = super::HostProbe::colliding(&index.v6.host_keys);
     for n in 0..1500 {
         assert_eq!(index.lookup(v6(n)), topology.index().lookup(v6(n)), "{}", v6(n));
         check(&topology, v6(n));
