@@ -14,7 +14,8 @@ use crate::class::IpClass;
 use crate::classify::Reason;
 use crate::error::{ParseNameError, TopologyError};
 use crate::topology::Topology;
-use crate::whitelist::{Whitelist, WhitelistWarning, WhitelistWarningKind};
+use crate::warning::{Warning, WarningKind};
+use crate::whitelist::Whitelist;
 
 /// What a [`Finding`] is about. Its name ([`as_str`](Self::as_str)) is a
 /// class name, `too-broad`, `missing-egress`, `missing-node` or
@@ -46,6 +47,17 @@ pub enum FindingKind {
     /// the allowlist cannot be judged complete. The finding's entry is the
     /// cluster's name; its reason names the pools and the count.
     IncompleteEgress,
+    /// A cluster whose egress set is in doubt (left out of the snapshot,
+    /// not ACTIVE, never measured: Cilium, Talos, a VLAN-connected
+    /// network, IPv6 nodes...): the allowlist cannot be judged right. The
+    /// entry is the cluster; the reason names the caveat's kind and says
+    /// what to do. Severity `error`: an audit never says "ok" when the
+    /// snapshot does not know.
+    UnverifiedEgress,
+    /// Something the snapshot records about a cluster that limits what
+    /// the audit can see (LoadBalancers or reserved IPs the key could not
+    /// list...). Severity `info`.
+    Caveat,
 }
 
 impl FindingKind {
@@ -59,6 +71,8 @@ impl FindingKind {
             Self::MissingEgress => "missing-egress",
             Self::MissingNode => "missing-node",
             Self::IncompleteEgress => "incomplete-egress",
+            Self::UnverifiedEgress => "unverified-egress",
+            Self::Caveat => "caveat",
         }
     }
 }
@@ -78,6 +92,8 @@ impl FromStr for FindingKind {
             "missing-egress" => Ok(Self::MissingEgress),
             "missing-node" => Ok(Self::MissingNode),
             "incomplete-egress" => Ok(Self::IncompleteEgress),
+            "unverified-egress" => Ok(Self::UnverifiedEgress),
+            "caveat" => Ok(Self::Caveat),
             class => class.parse().map(Self::Covers).map_err(|_| ParseNameError::new("finding kind", s)),
         }
     }
@@ -429,13 +445,13 @@ pub fn audit_for(
 fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditReport {
     // For a destination inside some clusters' networks, their node IPs are
     // what must be allowed: covering them is no finding.
-    let node_mode = wanted.warnings().iter().any(|w| w.kind() == WhitelistWarningKind::FollowsNodes);
+    let node_mode = wanted.warnings().iter().any(|w| w.kind() == WarningKind::FollowsNodes);
     let allowed_nodes: Vec<&str> = if node_mode {
         wanted
             .warnings()
             .iter()
-            .filter(|w| w.kind() == WhitelistWarningKind::FollowsNodes)
-            .map(WhitelistWarning::cluster)
+            .filter(|w| w.kind() == WarningKind::FollowsNodes)
+            .filter_map(Warning::cluster)
             .collect()
     } else {
         Vec::new()
@@ -473,19 +489,33 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
             });
         }
     }
-    for warning in wanted.warnings().iter().filter(|w| w.kind() == WhitelistWarningKind::Incomplete) {
+    for warning in wanted.warnings() {
+        let cluster = warning.cluster().unwrap_or("the account");
+        let (kind, severity, reason) = match warning.kind() {
+            WarningKind::Incomplete => (
+                FindingKind::IncompleteEgress,
+                Severity::Error,
+                format!(
+                    "the allowlist cannot be judged complete: the egress set of cluster {cluster} is {}",
+                    warning.message()
+                ),
+            ),
+            // Said by `incomplete` above, from the same pools.
+            WarningKind::PublicIpPending | WarningKind::GrowsWithPool | WarningKind::FollowsNodes => continue,
+            k if k.doubts_egress() => (
+                FindingKind::UnverifiedEgress,
+                Severity::Error,
+                format!("the allowlist cannot be judged right: cluster {cluster}: {k}: {}", warning.message()),
+            ),
+            k => (FindingKind::Caveat, Severity::Info, format!("cluster {cluster}: {k}: {}", warning.message())),
+        };
         findings.push(Finding {
-            entry: warning.cluster().to_owned(),
+            entry: cluster.to_owned(),
             line: None,
-            kind: FindingKind::IncompleteEgress,
-            severity: Severity::Error,
-            clusters: Arc::from([warning.cluster().to_owned()]),
-            reason: format!(
-                "the allowlist cannot be judged complete: the egress set of cluster {} is {}",
-                warning.cluster(),
-                warning.message()
-            )
-            .into(),
+            kind,
+            severity,
+            clusters: warning.cluster().map_or_else(|| Arc::from([]), |c| Arc::from([c.to_owned()])),
+            reason: reason.into(),
         });
     }
     AuditReport { findings }

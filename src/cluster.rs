@@ -9,6 +9,7 @@ use crate::error::TopologyError;
 use crate::node::{LoadBalancer, Node, PublicIpPool};
 use crate::parse;
 use crate::validation::Validation;
+use crate::warning::{Warning, WarningKind};
 
 /// K3s's default pod CIDR (IPv4); every node takes a /24 of it.
 pub const K3S_POD_CIDR: IpNet = IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(10, 42, 0, 0), 16));
@@ -74,6 +75,53 @@ pub struct Cluster {
     nodes: Vec<Node>,
     load_balancers: Vec<LoadBalancer>,
     public_ip_pools: Vec<PublicIpPool>,
+    network: Option<NetworkId>,
+    /// What discovery knew about the cluster and the snapshot keeps, each
+    /// with this cluster's name.
+    caveats: Vec<Warning>,
+}
+
+/// The identity of a cluster's private network (the Civo API's network id
+/// and name): two networks may share a CIDR, in two regions or in one, so a
+/// destination is matched to a network by identity, not by CIDR alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NetworkId {
+    id: String,
+    name: Option<String>,
+}
+
+impl NetworkId {
+    /// A network by its id, with its name if known (a blank name is none).
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] for a blank id.
+    pub fn new(id: impl Into<String>, name: Option<String>) -> Result<Self, TopologyError> {
+        let id = parse::required("id", Some(id.into()))?;
+        Ok(Self { id, name: name.filter(|n| !n.trim().is_empty()) })
+    }
+
+    /// The Civo network id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The network's name (the API's `label`, else `name`), if known.
+    #[must_use]
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+/// `NAME (ID)`, or the id alone.
+impl fmt::Display for NetworkId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{name} ({})", self.id),
+            None => f.write_str(&self.id),
+        }
+    }
 }
 
 impl Cluster {
@@ -82,10 +130,37 @@ impl Cluster {
         ClusterBuilder { validation: Validation::strict(), inner: Ok(Parts { name: name.into(), ..Parts::default() }) }
     }
 
-    /// The cluster's name, unique within a topology.
+    /// The cluster's name. Names repeat across regions: a cluster is
+    /// identified by its [`id`](Self::id), or its region and name
+    /// ([`label`](Self::label)).
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// How a person names this cluster unambiguously: `REGION/NAME`, or the
+    /// name alone when the region is unknown. What
+    /// [`Topology::select`](crate::Topology::select) accepts, with the id
+    /// and, when it is unique, the name.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match &self.region {
+            Some(region) => format!("{region}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether `query` names this cluster: its id, `REGION/NAME` (the region
+    /// in any case), or its name.
+    pub(crate) fn answers_to(&self, query: &str) -> bool {
+        let query = query.trim();
+        if self.id.as_deref() == Some(query) || self.name == query {
+            return true;
+        }
+        match (query.split_once('/'), &self.region) {
+            (Some((region, name)), Some(own)) => name == self.name && region.eq_ignore_ascii_case(own),
+            _ => false,
+        }
     }
 
     /// The name as a one-name list: what a host answer of this cluster
@@ -193,6 +268,37 @@ impl Cluster {
         &self.public_ip_pools
     }
 
+    /// The identity of the cluster's private network, if known.
+    #[must_use]
+    pub const fn network(&self) -> Option<&NetworkId> {
+        self.network.as_ref()
+    }
+
+    /// What discovery knew about the cluster that its resources cannot
+    /// say (not ACTIVE, a VLAN-connected network, lists the key could not
+    /// read, pool nodes without an IP yet...), each a [`Warning`] with this
+    /// cluster's name. The snapshot keeps them (`caveats`).
+    #[must_use]
+    pub fn caveats(&self) -> &[Warning] {
+        &self.caveats
+    }
+
+    /// Whether a caveat of `kind` is recorded.
+    #[must_use]
+    pub fn has_caveat(&self, kind: WarningKind) -> bool {
+        self.caveats.iter().any(|c| c.kind() == kind)
+    }
+
+    /// Whether the cluster's private network is known: its CIDRs are
+    /// recorded, or nothing says they could not be read. When not
+    /// (`networks-unknown`, `network`), an address may be inside the
+    /// cluster's network without the topology knowing it.
+    #[must_use]
+    pub fn network_known(&self) -> bool {
+        !self.network_cidrs.is_empty()
+            || !(self.has_caveat(WarningKind::NetworksUnknown) || self.has_caveat(WarningKind::Network))
+    }
+
     /// How many nodes of the cluster's public-IP pools have no public IP
     /// yet (the sum of [`PublicIpPool::pending`], saturating): above zero,
     /// the cluster's egress set is incomplete.
@@ -211,6 +317,7 @@ impl fmt::Debug for Cluster {
             .field("nodes", &self.nodes.len())
             .field("load_balancers", &self.load_balancers.len())
             .field("public_ip_pools", &self.public_ip_pools)
+            .field("caveats", &self.caveats.len())
             .finish_non_exhaustive()
     }
 }
@@ -227,6 +334,8 @@ struct Parts {
     nodes: Vec<Node>,
     load_balancers: Vec<LoadBalancer>,
     public_ip_pools: Vec<PublicIpPool>,
+    network: Option<NetworkId>,
+    caveats: Vec<Warning>,
 }
 
 /// Builds a [`Cluster`]; every setter is checked, the first error is
@@ -341,6 +450,35 @@ impl ClusterBuilder {
         })
     }
 
+    /// Sets the identity of the cluster's private network.
+    pub fn network(self, network: NetworkId) -> Self {
+        self.and_then(|p| {
+            p.network = Some(network);
+            Ok(())
+        })
+    }
+
+    /// Records a caveat (repeatable): what discovery knew about the cluster
+    /// that its resources cannot say. Its cluster becomes this cluster's
+    /// name.
+    ///
+    /// ```
+    /// use civo_egress::{Cluster, Warning, WarningKind};
+    /// let cluster = Cluster::builder("prod")
+    ///     .egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?)
+    ///     .caveat(Warning::new(WarningKind::NetworksUnknown, "the key may not list networks"))
+    ///     .build()?;
+    /// assert_eq!(cluster.caveats()[0].cluster(), Some("prod"));
+    /// assert!(!cluster.network_known());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn caveat(self, caveat: Warning) -> Self {
+        self.and_then(|p| {
+            p.caveats.push(caveat);
+            Ok(())
+        })
+    }
+
     /// Chooses how strictly egress addresses are checked (default: strict).
     pub fn validation(mut self, validation: Validation) -> Self {
         self.validation = validation;
@@ -383,7 +521,6 @@ impl ClusterBuilder {
             }
         }
         Ok(Cluster {
-            name,
             id: p.id,
             region: p.region,
             egress: p.egress,
@@ -393,6 +530,9 @@ impl ClusterBuilder {
             nodes: p.nodes,
             load_balancers: p.load_balancers,
             public_ip_pools: p.public_ip_pools,
+            network: p.network,
+            caveats: p.caveats.into_iter().map(|c| c.with_cluster(name.clone())).collect(),
+            name,
         })
     }
 }

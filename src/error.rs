@@ -131,8 +131,21 @@ pub enum TopologyError {
         /// The cluster.
         cluster: String,
     },
-    /// Two clusters carry the same name.
-    #[error("duplicate cluster name {name:?}")]
+    /// A value of the right JSON type that this format cannot take (a
+    /// caveat of an unknown kind, a `format_version` of 0...).
+    #[error("{field}: {value} (expected {expected})")]
+    #[non_exhaustive]
+    InvalidValue {
+        /// The field's path.
+        field: String,
+        /// What was wrong with it.
+        value: String,
+        /// What the format expects there.
+        expected: &'static str,
+    },
+    /// Two clusters are the same: the same id, or the same name in the
+    /// same region (names may repeat across regions).
+    #[error("duplicate cluster {name:?} (the same id, or the same name in the same region)")]
     #[non_exhaustive]
     DuplicateCluster {
         /// The repeated name.
@@ -144,6 +157,42 @@ pub enum TopologyError {
     UnknownCluster {
         /// The name asked for.
         name: String,
+    },
+    /// A name that several clusters carry (in several regions).
+    #[error("cluster name {name:?} is ambiguous: it names {}; name one as REGION/NAME or by its id", candidates.join(", "))]
+    #[non_exhaustive]
+    AmbiguousCluster {
+        /// The name asked for.
+        name: String,
+        /// Each cluster it names, as `REGION/NAME (ID)`.
+        candidates: Vec<String>,
+    },
+    /// A destination inside the networks of several selected clusters
+    /// (two regions, or two networks of one region, with the same CIDR):
+    /// which one's nodes it sees cannot be told.
+    #[error("destination {destination} is inside the networks of several clusters ({}): choose the one it belongs to (by REGION/NAME or id; --cluster in the CLI)", candidates.join(", "))]
+    #[non_exhaustive]
+    AmbiguousDestination {
+        /// The destination as given.
+        destination: String,
+        /// Each candidate cluster, with its network.
+        candidates: Vec<String>,
+    },
+    /// A destination that may be inside a selected cluster's private
+    /// network, which is not known (the key could not read networks, or
+    /// the network has no IPv6 node addresses): the sources it sees cannot
+    /// be told, and the egress IPs would be a guess.
+    #[error(
+        "destination {destination} may be inside the private network of cluster {cluster}, but {why}: the addresses it sees cannot be told; rediscover with a key that may list networks, or choose other clusters"
+    )]
+    #[non_exhaustive]
+    NetworkUnknown {
+        /// The destination as given.
+        destination: String,
+        /// The cluster.
+        cluster: String,
+        /// What is unknown.
+        why: String,
     },
     /// The topology (or the selection of clusters) has no cluster, so there
     /// is no egress IP to whitelist or audit against. Usually a snapshot
@@ -187,9 +236,13 @@ impl TopologyError {
             | Self::InvalidAssignment { field, .. }
             | Self::Missing { field }
             | Self::DuplicatePublicIpPool { field, .. }
+            | Self::InvalidValue { field, .. }
             | Self::UnknownField { field, .. } => Some(field),
             Self::DuplicateCluster { .. }
             | Self::UnknownCluster { .. }
+            | Self::AmbiguousCluster { .. }
+            | Self::AmbiguousDestination { .. }
+            | Self::NetworkUnknown { .. }
             | Self::DestinationInsideCluster { .. }
             | Self::NoClusters
             | Self::Json { .. } => None,
@@ -209,8 +262,13 @@ impl TopologyError {
             | Self::Missing { field }
             | Self::DuplicatePublicIpPool { field, .. }
             | Self::UnknownField { field, .. } => *field = format!("{prefix}.{field}"),
+            Self::InvalidValue { field, .. } if field.is_empty() => *field = prefix.to_owned(),
+            Self::InvalidValue { field, .. } => *field = format!("{prefix}.{field}"),
             Self::DuplicateCluster { .. }
             | Self::UnknownCluster { .. }
+            | Self::AmbiguousCluster { .. }
+            | Self::AmbiguousDestination { .. }
+            | Self::NetworkUnknown { .. }
             | Self::DestinationInsideCluster { .. }
             | Self::NoClusters
             | Self::Json { .. } => {}

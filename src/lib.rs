@@ -316,12 +316,14 @@ mod cause; // the io/JSON/HTTP/DNS/YAML error under ours, for source()
 mod class; // IpClass
 mod classify; // Classification, OwnedClassification, Reason
 mod cluster; // Cluster, ClusterBuilder, K3s and Talos constants
+mod consistency; // what a topology says of itself: Topology::warnings
 mod diff; // diff, TopologyDiff, Change
 mod error; // TopologyError, AllowlistError, ParseNameError
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 mod index; // the compiled classify index
+mod left_out; // LeftOut
 mod names; // the macro behind the stable names of the enums
 mod node; // Node, LoadBalancer, ReservedIp, Assignment, PublicIpPool
 mod parse; // field-path parsing helpers
@@ -331,6 +333,7 @@ mod snapshot; // snapshot JSON of the resources
 mod special; // IANA special-purpose tables
 mod topology; // Topology, classify_ip
 mod validation; // Validation
+mod warning; // Warning, WarningKind, Subject: every layer's caveats
 mod whitelist; // Whitelist, WhitelistBuilder, WhitelistEntry, WhitelistWarning
 
 // The network layers, on top of the core, each a public module.
@@ -358,14 +361,16 @@ pub use class::IpClass;
 pub use classify::{Classification, OwnedClassification, Reason};
 pub use cluster::{
     Cluster, ClusterBuilder, K3S_CLUSTER_DNS, K3S_POD_CIDR, K3S_POD_CIDR_V6, K3S_SERVICE_CIDR, K3S_SERVICE_CIDR_V6,
-    TALOS_POD_CIDR, TALOS_SERVICE_CIDR,
+    NetworkId, TALOS_POD_CIDR, TALOS_SERVICE_CIDR,
 };
 pub use diff::{Change, ChangeKind, TopologyDiff, diff};
 pub use error::{AllowlistError, ParseNameError, TopologyError};
+pub use left_out::LeftOut;
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
 pub use render::{Rendered, WhitelistFormat};
 #[cfg(feature = "resolve")]
 pub use resolve::resolve_egress;
-pub use topology::{Topology, classify_ip};
+pub use topology::{FORMAT_VERSION, Topology, classify_ip};
 pub use validation::Validation;
-pub use whitelist::{Whitelist, WhitelistBuilder, WhitelistEntry, WhitelistWarning, WhitelistWarningKind};
+pub use warning::{Subject, Warning, WarningKind};
+pub use whitelist::{Whitelist, WhitelistBuilder, WhitelistEntry};

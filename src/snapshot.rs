@@ -21,17 +21,27 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, NetworkId};
 use crate::error::TopologyError;
+use crate::left_out::LeftOut;
 use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
 use crate::parse;
+use crate::topology::FORMAT_VERSION;
 use crate::validation::Validation;
+use crate::warning::{RawWarning, Warning, WarningKind};
 
-/// The validated resources of a snapshot: clusters, LoadBalancers outside
-/// any cluster, reserved IPs.
-pub(crate) type Parts = (Vec<Cluster>, Vec<LoadBalancer>, Vec<ReservedIp>);
+/// The validated contents of a snapshot.
+pub(crate) struct Snapshot {
+    pub(crate) clusters: Vec<Cluster>,
+    /// LoadBalancers outside any cluster.
+    pub(crate) load_balancers: Vec<LoadBalancer>,
+    pub(crate) reserved_ips: Vec<ReservedIp>,
+    pub(crate) left_out: Vec<LeftOut>,
+    /// The version, when newer than [`FORMAT_VERSION`].
+    pub(crate) newer: Option<u64>,
+}
 
-const TOPOLOGY_FIELDS: &[&str] = &["clusters", "load_balancers", "reserved_ips"];
+const TOPOLOGY_FIELDS: &[&str] = &["format_version", "clusters", "load_balancers", "reserved_ips", "left_out"];
 const CLUSTER_FIELDS: &[&str] = &[
     "name",
     "id",
@@ -43,7 +53,10 @@ const CLUSTER_FIELDS: &[&str] = &[
     "nodes",
     "load_balancers",
     "public_ip_pools",
+    "network",
+    "caveats",
 ];
+const NETWORK_FIELDS: &[&str] = &["id", "name"];
 const NODE_FIELDS: &[&str] = &["name", "private_ip", "public_ip"];
 const LB_FIELDS: &[&str] = &["name", "public_ip", "private_ip"];
 const RESERVED_FIELDS: &[&str] = &["name", "ip", "assigned_to"];
@@ -170,7 +183,9 @@ impl<'de> Deserialize<'de> for OneOrMany {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct RawTopology {
+    format_version: Option<u64>,
     clusters: Option<Vec<RawCluster>>,
+    left_out: Option<Vec<serde_json::Value>>,
     load_balancers: Option<Vec<RawLoadBalancer>>,
     reserved_ips: Option<Vec<RawReservedIp>>,
     #[serde(flatten)]
@@ -190,6 +205,17 @@ struct RawCluster {
     nodes: Option<Vec<RawNode>>,
     load_balancers: Option<Vec<RawLoadBalancer>>,
     public_ip_pools: Option<Vec<RawPool>>,
+    network: Option<RawNetwork>,
+    caveats: Option<Vec<serde_json::Value>>,
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawNetwork {
+    id: Option<String>,
+    name: Option<String>,
     #[serde(flatten)]
     unknown: Unknown,
 }
@@ -246,12 +272,37 @@ struct RawAssignment {
 impl RawTopology {
     /// Validates the snapshot into its resources. Cluster names are not yet
     /// checked for repeats: `Topology::new` does that.
-    pub(crate) fn into_parts(self, validation: Validation) -> Result<Parts, TopologyError> {
+    ///
+    /// A snapshot of a newer format version is read with unknown fields
+    /// (and unknown caveat kinds) accepted; for this version they stay
+    /// errors unless `validation` accepts them.
+    pub(crate) fn into_parts(self, validation: Validation) -> Result<Snapshot, TopologyError> {
+        let newer = self.format_version.filter(|&v| v > u64::from(FORMAT_VERSION));
+        if self.format_version == Some(0) {
+            return Err(TopologyError::InvalidValue {
+                field: "format_version".into(),
+                value: "0".into(),
+                expected: "a format version, from 1",
+            });
+        }
+        let read = Read {
+            validation: validation.allow_unknown_fields(validation.allows_unknown_fields() || newer.is_some()),
+            newer: newer.is_some(),
+        };
+        let validation = read.validation;
         self.unknown.check(TOPOLOGY_FIELDS, validation)?;
-        let clusters = enumerate(self.clusters, "clusters", |raw| raw.into_cluster(validation))?;
+        let clusters = enumerate(self.clusters, "clusters", |raw| raw.into_cluster(read))?;
         let load_balancers = enumerate(self.load_balancers, "load_balancers", |raw| raw.into_lb(validation))?;
         let reserved_ips = enumerate(self.reserved_ips, "reserved_ips", |raw| raw.into_reserved(validation))?;
-        Ok((clusters, load_balancers, reserved_ips))
+        let left_out = enumerate(self.left_out, "left_out", |raw| {
+            let mut raw = raw;
+            if read.newer {
+                retain_known(&mut raw, &["name", "id", "region", "kind", "reason"]);
+                lenient_kind(&mut raw);
+            }
+            serde_json::from_value::<LeftOut>(raw).map_err(|e| invalid(&e))
+        })?;
+        Ok(Snapshot { clusters, load_balancers, reserved_ips, left_out, newer })
     }
 }
 
@@ -269,8 +320,79 @@ fn enumerate<R, T>(
         .collect()
 }
 
+/// How a snapshot is read: its validation, and whether it is of a newer
+/// format (unknown fields and caveat kinds then accepted).
+#[derive(Clone, Copy)]
+struct Read {
+    validation: Validation,
+    newer: bool,
+}
+
+/// A value that serde refused inside an item read as JSON.
+fn invalid(e: &serde_json::Error) -> TopologyError {
+    TopologyError::InvalidValue { field: String::new(), value: e.to_string(), expected: "a valid entry" }
+}
+
+/// Drops the fields a newer format may have added.
+fn retain_known(value: &mut serde_json::Value, known: &[&str]) {
+    if let serde_json::Value::Object(map) = value {
+        map.retain(|k, _| known.contains(&k.as_str()));
+    }
+}
+
+/// A kind this version does not know, from a newer format: `unrecognized`,
+/// its name kept at the start of the message or reason.
+fn lenient_kind(value: &mut serde_json::Value) {
+    let serde_json::Value::Object(map) = value else { return };
+    let Some(serde_json::Value::String(kind)) = map.get("kind") else { return };
+    if kind.parse::<WarningKind>().is_ok() {
+        return;
+    }
+    let kind = kind.clone();
+    map.insert("kind".into(), WarningKind::Unrecognized.as_str().into());
+    for text in ["message", "reason"] {
+        if let Some(serde_json::Value::String(s)) = map.get_mut(text) {
+            *s = format!("{kind}: {s}");
+        }
+    }
+}
+
+/// A cluster's caveat, strictly for this format, leniently for a newer one.
+fn caveat(raw: serde_json::Value, read: Read) -> Result<Warning, TopologyError> {
+    let mut raw = raw;
+    if read.newer {
+        retain_known(&mut raw, &["kind", "node", "pool", "source", "network", "message"]);
+        lenient_kind(&mut raw);
+    }
+    let fields: RawWarning = serde_json::from_value(raw).map_err(|e| match suggest_field(&e) {
+        Some(field) => TopologyError::UnknownField {
+            suggestion: suggest(&field, &["kind", "node", "pool", "source", "network", "message"]).map(str::to_owned),
+            field,
+        },
+        None => invalid(&e),
+    })?;
+    if fields.cluster.is_some() {
+        return Err(TopologyError::UnknownField { field: "cluster".into(), suggestion: None });
+    }
+    fields
+        .into_warning(|name| name.parse().map(|k| (k, None)).map_err(|e: crate::ParseNameError| e.to_string()))
+        .map_err(|why| TopologyError::InvalidValue {
+            field: String::new(),
+            value: why,
+            expected: "a caveat: {\"kind\", \"message\"}",
+        })
+}
+
+/// The field serde named as unknown, if that is the error.
+fn suggest_field(e: &serde_json::Error) -> Option<String> {
+    let text = e.to_string();
+    let rest = text.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
 impl RawCluster {
-    fn into_cluster(self, validation: Validation) -> Result<Cluster, TopologyError> {
+    fn into_cluster(self, read: Read) -> Result<Cluster, TopologyError> {
+        let validation = read.validation;
         self.unknown.check(CLUSTER_FIELDS, validation)?;
         let name = parse::required("name", self.name)?;
         let mut builder = Cluster::builder(name).validation(validation);
@@ -314,6 +436,14 @@ impl RawCluster {
         }
         for pool in enumerate(self.public_ip_pools, "public_ip_pools", |raw| raw.into_pool(validation))? {
             builder = builder.public_ip_pool(pool);
+        }
+        if let Some(network) = self.network {
+            network.unknown.check(NETWORK_FIELDS, validation).map_err(|e| e.within("network"))?;
+            let id = parse::required("id", network.id).map_err(|e| e.within("network"))?;
+            builder = builder.network(NetworkId::new(id, network.name).map_err(|e| e.within("network"))?);
+        }
+        for caveat in enumerate(self.caveats, "caveats", |raw| caveat(raw, read))? {
+            builder = builder.caveat(caveat);
         }
         builder.build()
     }
@@ -392,7 +522,9 @@ impl RawAssignment {
 /// folded, `""` as none, unknown fields rejected).
 impl<'de> Deserialize<'de> for Cluster {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        RawCluster::deserialize(deserializer)?.into_cluster(Validation::strict()).map_err(de::Error::custom)
+        RawCluster::deserialize(deserializer)?
+            .into_cluster(Read { validation: Validation::strict(), newer: false })
+            .map_err(de::Error::custom)
     }
 }
 
@@ -457,6 +589,26 @@ impl Serialize for Cluster {
         if !self.public_ip_pools().is_empty() {
             s.serialize_field("public_ip_pools", self.public_ip_pools())?;
         }
+        if let Some(network) = self.network() {
+            s.serialize_field("network", &NetworkRef(network))?;
+        }
+        if !self.caveats().is_empty() {
+            let caveats: Vec<_> = self.caveats().iter().map(Warning::without_cluster).collect();
+            s.serialize_field("caveats", &caveats)?;
+        }
+        s.end()
+    }
+}
+
+struct NetworkRef<'a>(&'a NetworkId);
+
+impl Serialize for NetworkRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Network", 2)?;
+        s.serialize_field("id", self.0.id())?;
+        if let Some(name) = self.0.name() {
+            s.serialize_field("name", name)?;
+        }
         s.end()
     }
 }
@@ -512,17 +664,22 @@ pub(crate) struct SnapshotRef<'a> {
     pub(crate) clusters: &'a [Cluster],
     pub(crate) load_balancers: &'a [LoadBalancer],
     pub(crate) reserved_ips: &'a [ReservedIp],
+    pub(crate) left_out: &'a [LeftOut],
 }
 
 impl Serialize for SnapshotRef<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Topology", 3)?;
+        let mut s = serializer.serialize_struct("Topology", 5)?;
+        s.serialize_field("format_version", &FORMAT_VERSION)?;
         s.serialize_field("clusters", self.clusters)?;
         if !self.load_balancers.is_empty() {
             s.serialize_field("load_balancers", self.load_balancers)?;
         }
         if !self.reserved_ips.is_empty() {
             s.serialize_field("reserved_ips", self.reserved_ips)?;
+        }
+        if !self.left_out.is_empty() {
+            s.serialize_field("left_out", self.left_out)?;
         }
         s.end()
     }

@@ -15,11 +15,20 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::cause::Cause;
 use crate::classify::Classification;
 use crate::cluster::Cluster;
+use crate::consistency;
 use crate::error::TopologyError;
 use crate::index::{self, Index};
+use crate::left_out::LeftOut;
 use crate::node::{LoadBalancer, ReservedIp};
 use crate::snapshot::{RawTopology, SnapshotRef};
 use crate::validation::Validation;
+use crate::warning::Warning;
+
+/// The version of the snapshot format this crate writes (`format_version`)
+/// and reads in full. A snapshot without the field is of this version; one
+/// of a newer version is read with the fields this version does not know
+/// ignored, and a `newer-format` warning.
+pub const FORMAT_VERSION: u32 = 1;
 
 /// A Civo account's egress topology: clusters (with their egress IPs,
 /// networks, nodes and LoadBalancers), LoadBalancers outside any cluster,
@@ -60,6 +69,19 @@ use crate::validation::Validation;
 pub struct Topology {
     /// The parts and their index, shared by clones.
     index: Arc<Index>,
+    /// What the snapshot says beside its resources, shared by clones.
+    notes: Arc<Notes>,
+}
+
+/// What a topology knows beside its resources.
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
+struct Notes {
+    left_out: Vec<LeftOut>,
+    /// Of a snapshot of a newer format: the version read.
+    newer: Option<u64>,
+    /// Computed when built: the self-contradictions, the newer format, the
+    /// left-out clusters.
+    warnings: Vec<Warning>,
 }
 
 impl Topology {
@@ -83,21 +105,132 @@ impl Topology {
         load_balancers: Vec<LoadBalancer>,
         reserved_ips: Vec<ReservedIp>,
     ) -> Result<Self, TopologyError> {
-        let mut names: Vec<&str> = clusters.iter().map(Cluster::name).collect();
-        names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(TopologyError::DuplicateCluster { name: pair[0].to_owned() });
+        for (i, c) in clusters.iter().enumerate() {
+            let same = |o: &&Cluster| match (c.id(), o.id()) {
+                (Some(a), Some(b)) => a == b,
+                _ => {
+                    c.name() == o.name()
+                        && c.region().map(str::to_ascii_uppercase) == o.region().map(str::to_ascii_uppercase)
+                }
+            };
+            if clusters[..i].iter().any(|o| same(&o)) {
+                return Err(TopologyError::DuplicateCluster { name: c.label() });
+            }
         }
         Ok(Self::assemble(clusters, load_balancers, reserved_ips))
     }
 
-    /// Builds the index; the caller has made cluster names unique.
+    /// Builds the index; the caller has made clusters unique.
     pub(crate) fn assemble(
         clusters: Vec<Cluster>,
         load_balancers: Vec<LoadBalancer>,
         reserved_ips: Vec<ReservedIp>,
     ) -> Self {
-        Self { index: Arc::new(index::build(clusters, load_balancers, reserved_ips)) }
+        let index = index::build(clusters, load_balancers, reserved_ips);
+        let warnings = consistency::check(index.clusters(), index.load_balancers(), index.reserved_ips());
+        Self { index: Arc::new(index), notes: Arc::new(Notes { warnings, ..Notes::default() }) }
+    }
+
+    /// The same topology, recording the clusters discovery had to leave
+    /// out (see [`LeftOut`]): each adds a `left-out` warning to
+    /// [`warnings`](Self::warnings), and the snapshot keeps them.
+    ///
+    /// ```
+    /// use civo_egress::{Cluster, LeftOut, Topology, WarningKind};
+    /// let prod = Cluster::builder("prod").egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?).build()?;
+    /// let gone = LeftOut::new("old", WarningKind::ClusterGone, "deleted while discovery ran")?;
+    /// let topology = Topology::new(vec![prod], vec![], vec![])?.with_left_out(vec![gone]);
+    /// assert_eq!(topology.left_out().len(), 1);
+    /// assert_eq!(Topology::from_json(&topology.to_json())?, topology);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_left_out(self, left_out: Vec<LeftOut>) -> Self {
+        let newer = self.notes.newer;
+        self.with_notes(left_out, newer)
+    }
+
+    fn with_notes(self, left_out: Vec<LeftOut>, newer: Option<u64>) -> Self {
+        let index = &self.index;
+        let mut warnings = consistency::check(index.clusters(), index.load_balancers(), index.reserved_ips());
+        if let Some(version) = newer {
+            warnings.insert(0, Warning::new(crate::WarningKind::NewerFormat, format!(
+                "the snapshot is of format version {version}, newer than this tool's {FORMAT_VERSION}: the fields it does not know were ignored, so it may miss what they say; upgrade civo-egress"
+            )));
+        }
+        warnings.extend(left_out.iter().map(LeftOut::warning));
+        Self { index: self.index, notes: Arc::new(Notes { left_out, newer, warnings }) }
+    }
+
+    /// The clusters discovery saw but had to leave out, with why.
+    #[must_use]
+    pub fn left_out(&self) -> &[LeftOut] {
+        &self.notes.left_out
+    }
+
+    /// What the topology says of itself, for every command that reads it
+    /// to show: self-contradictions (a network that overlaps its pod or
+    /// service CIDR, a node outside its network, a LoadBalancer or
+    /// reserved IP equal to an egress IP, a reserved IP on a node, a node
+    /// whose private IP is public, repeated node names), a snapshot of a
+    /// newer format, and the clusters left out. Loading never fails on
+    /// them. The clusters' own [caveats](Cluster::caveats) are apart.
+    ///
+    /// ```
+    /// use civo_egress::{Topology, WarningKind};
+    /// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+    ///   "network_cidr": "192.168.1.0/24", "nodes": [{"name": "w-1", "private_ip": "192.168.7.4"}]}]}"#)?;
+    /// assert_eq!(topology.warnings()[0].kind(), WarningKind::NodeOutsideNetwork);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn warnings(&self) -> &[Warning] {
+        &self.notes.warnings
+    }
+
+    /// The one cluster `query` names: its id, `REGION/NAME` (region in any
+    /// case), or its name when no other cluster carries it. The one way to
+    /// choose a cluster, for every command.
+    ///
+    /// ```
+    /// use civo_egress::{Topology, TopologyError};
+    /// let topology = Topology::from_json(r#"{"clusters": [
+    ///   {"name": "prod", "id": "5e0c", "region": "LON1", "egress_ip": "74.220.24.10"},
+    ///   {"name": "prod", "id": "9b1d", "region": "FRA1", "egress_ip": "74.220.26.44"}]}"#)?;
+    /// assert_eq!(topology.select("fra1/prod")?.id(), Some("9b1d"));
+    /// assert_eq!(topology.select("5e0c")?.region(), Some("LON1"));
+    /// let Err(TopologyError::AmbiguousCluster { candidates, .. }) = topology.select("prod") else { panic!() };
+    /// assert_eq!(candidates, ["LON1/prod (5e0c)", "FRA1/prod (9b1d)"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::UnknownCluster`] when no cluster answers to it,
+    /// [`TopologyError::AmbiguousCluster`] when several do.
+    pub fn select(&self, query: &str) -> Result<&Cluster, TopologyError> {
+        let found: Vec<&Cluster> = self.clusters().iter().filter(|c| c.answers_to(query)).collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(TopologyError::UnknownCluster { name: query.to_owned() }),
+            many => {
+                // An id or REGION/NAME that matches one exactly wins over names.
+                let exact: Vec<&&Cluster> = many
+                    .iter()
+                    .filter(|c| {
+                        c.id() == Some(query.trim())
+                            || c.label().eq_ignore_ascii_case(query.trim()) && query.contains('/')
+                    })
+                    .collect();
+                match exact.as_slice() {
+                    [one] => Ok(one),
+                    _ => Err(TopologyError::AmbiguousCluster {
+                        name: query.to_owned(),
+                        candidates: many.iter().map(|c| candidate(c)).collect(),
+                    }),
+                }
+            }
+        }
     }
 
     /// A topology with nothing in it (also [`Topology::default`]): every
@@ -146,8 +279,8 @@ impl Topology {
     }
 
     fn from_raw(raw: RawTopology, validation: Validation) -> Result<Self, TopologyError> {
-        let (clusters, load_balancers, reserved_ips) = raw.into_parts(validation)?;
-        Self::new(clusters, load_balancers, reserved_ips)
+        let parts = raw.into_parts(validation)?;
+        Ok(Self::new(parts.clusters, parts.load_balancers, parts.reserved_ips)?.with_notes(parts.left_out, parts.newer))
     }
 
     /// Writes the snapshot JSON, pretty-printed; [`from_json`](Self::from_json)
@@ -165,10 +298,11 @@ impl Topology {
         self.index.clusters()
     }
 
-    /// The cluster named `name`, if any.
+    /// The cluster `query` names, if exactly one: see
+    /// [`select`](Self::select), which says why not.
     #[must_use]
-    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
-        self.clusters().iter().find(|c| c.name() == name)
+    pub fn cluster(&self, query: &str) -> Option<&Cluster> {
+        self.select(query).ok()
     }
 
     /// LoadBalancers linked to no cluster.
@@ -199,6 +333,14 @@ impl Topology {
 
     pub(crate) fn index(&self) -> &Index {
         &self.index
+    }
+}
+
+/// `REGION/NAME (ID)`: how an ambiguous name's candidates are listed.
+fn candidate(c: &Cluster) -> String {
+    match c.id() {
+        Some(id) => format!("{} ({id})", c.label()),
+        None => c.label(),
     }
 }
 
@@ -233,7 +375,7 @@ impl Default for Topology {
 
 impl PartialEq for Topology {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.index, &other.index) || self.index.same_parts(&other.index)
+        (Arc::ptr_eq(&self.index, &other.index) || self.index.same_parts(&other.index)) && self.notes == other.notes
     }
 }
 
@@ -242,6 +384,7 @@ impl Eq for Topology {}
 impl std::hash::Hash for Topology {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.index.hash_parts(state);
+        self.notes.left_out.hash(state);
     }
 }
 
@@ -277,6 +420,7 @@ impl Serialize for Topology {
             clusters: self.clusters(),
             load_balancers: self.load_balancers(),
             reserved_ips: self.reserved_ips(),
+            left_out: self.left_out(),
         }
         .serialize(serializer)
     }

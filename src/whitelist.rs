@@ -11,10 +11,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::class::IpClass;
 use crate::cluster::Cluster;
 use crate::error::TopologyError;
-use crate::names::{serde_by_name, serialized_names};
 use crate::reason;
 use crate::special;
 use crate::topology::Topology;
+use crate::warning::{Warning, WarningKind};
 
 /// One address to whitelist, with the clusters that leave from it and why.
 ///
@@ -84,99 +84,6 @@ impl<'de> Deserialize<'de> for WhitelistEntry {
     }
 }
 
-/// Why a [`Whitelist`] may not be the whole story for a cluster. Its name
-/// ([`as_str`](Self::as_str)) is stable; `Display` and `FromStr`
-/// round-trip it.
-///
-/// ```
-/// use civo_egress::WhitelistWarningKind;
-/// assert_eq!("grows-with-pool".parse::<WhitelistWarningKind>()?, WhitelistWarningKind::GrowsWithPool);
-/// assert_eq!(WhitelistWarningKind::Incomplete.to_string(), "incomplete");
-/// assert!("stale".parse::<WhitelistWarningKind>().is_err());
-/// # Ok::<(), civo_egress::ParseNameError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WhitelistWarningKind {
-    /// Some nodes of the cluster's public-IP pools have no public IP yet:
-    /// pods on them will leave from addresses the whitelist cannot list.
-    Incomplete,
-    /// The cluster has public-IP pools: each new node of them adds its own
-    /// public IP to the egress set.
-    GrowsWithPool,
-    /// The destination is inside the cluster's network, so it sees the
-    /// nodes' private IPs: the list changes as nodes come and go.
-    FollowsNodes,
-    /// The destination is not a public address, and is inside none of the
-    /// cluster's networks: the cluster's pods cannot reach it privately.
-    NoPrivateRoute,
-}
-
-serialized_names!(pub WhitelistWarningKind, "whitelist warning kind", {
-    Incomplete => "incomplete",
-    GrowsWithPool => "grows-with-pool",
-    FollowsNodes => "follows-nodes",
-    NoPrivateRoute => "no-private-route",
-});
-serde_by_name!(WhitelistWarningKind);
-
-/// What a [`Whitelist`] cannot promise about one cluster: its kind, the
-/// cluster, and a sentence saying what it means and what to do.
-/// Serializes as `{"kind", "cluster", "message"}` (on its own: the
-/// whitelist's JSON does not carry its warnings).
-///
-/// ```
-/// use civo_egress::{Topology, Whitelist, WhitelistWarningKind};
-/// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
-///   "public_ip_pools": [{"id": "edge", "pending": 1}]}]}"#)?;
-/// let whitelist = Whitelist::of(&topology)?;
-/// let kinds: Vec<_> = whitelist.warnings().iter().map(|w| w.kind()).collect();
-/// assert_eq!(kinds, [WhitelistWarningKind::GrowsWithPool, WhitelistWarningKind::Incomplete]);
-/// assert_eq!(whitelist.warnings()[1].cluster(), "prod");
-/// assert!(!whitelist.is_complete());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WhitelistWarning {
-    kind: WhitelistWarningKind,
-    cluster: String,
-    message: String,
-}
-
-impl WhitelistWarning {
-    /// What the warning is about.
-    #[must_use]
-    pub const fn kind(&self) -> WhitelistWarningKind {
-        self.kind
-    }
-
-    /// The cluster concerned.
-    #[must_use]
-    pub fn cluster(&self) -> &str {
-        &self.cluster
-    }
-
-    /// What it means and what to do.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Debug for WhitelistWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WhitelistWarning({} {})", self.kind, self.cluster)
-    }
-}
-
-/// `cluster NAME: message`.
-impl fmt::Display for WhitelistWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cluster {}: {}", self.cluster, self.message)
-    }
-}
-
 /// The source addresses a destination will see from some clusters,
 /// deduplicated and sorted (IPv4 first), with the [warnings](Self::warnings)
 /// that say where the list is not the whole story. Serializes as a JSON
@@ -212,7 +119,7 @@ impl fmt::Display for WhitelistWarning {
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Whitelist {
     entries: Vec<WhitelistEntry>,
-    warnings: Vec<WhitelistWarning>,
+    warnings: Vec<Warning>,
     destination: Option<IpAddr>,
 }
 
@@ -220,7 +127,7 @@ pub struct Whitelist {
 /// [`Whitelist::builder`].
 ///
 /// ```
-/// use civo_egress::{Topology, Whitelist, WhitelistWarningKind};
+/// use civo_egress::{Topology, Whitelist, WarningKind};
 /// let topology = Topology::from_json(r#"{"clusters": [{
 ///   "name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
 ///   "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}, {"name": "w-2", "private_ip": "192.168.1.5"}]}]}"#)?;
@@ -233,7 +140,7 @@ pub struct Whitelist {
 ///     .destination("192.168.1.50".parse::<std::net::IpAddr>()?)
 ///     .build()?;
 /// assert_eq!(database.to_string(), "192.168.1.4/32\n192.168.1.5/32\n");
-/// assert_eq!(database.warnings()[0].kind(), WhitelistWarningKind::FollowsNodes);
+/// assert_eq!(database.warnings()[0].kind(), WarningKind::FollowsNodes);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -271,12 +178,12 @@ impl<'t> WhitelistBuilder<'t> {
     ///   each of their nodes in that network (flannel masquerades pod
     ///   traffic to the node's address on the interface it leaves by, and
     ///   such packets never pass the gateway), with a
-    ///   [`FollowsNodes`](WhitelistWarningKind::FollowsNodes) warning. The
+    ///   [`FollowsNodes`](WarningKind::FollowsNodes) warning. The
     ///   other selected clusters cannot reach it privately
-    ///   ([`NoPrivateRoute`](WhitelistWarningKind::NoPrivateRoute)) and add
+    ///   ([`NoPrivateRoute`](WarningKind::NoPrivateRoute)) and add
     ///   nothing.
     /// - Not a public address and inside no selected network: the egress
-    ///   set, with a [`NoPrivateRoute`](WhitelistWarningKind::NoPrivateRoute)
+    ///   set, with a [`NoPrivateRoute`](WarningKind::NoPrivateRoute)
     ///   warning for each cluster.
     /// - In the pod or service CIDR of a selected cluster: an error at
     ///   [`build`](Self::build) ([`TopologyError::DestinationInsideCluster`]):
@@ -313,9 +220,8 @@ impl<'t> WhitelistBuilder<'t> {
             Some(names) => {
                 let mut chosen: Vec<&Cluster> = Vec::with_capacity(names.len());
                 for name in names {
-                    let cluster =
-                        topology.cluster(name).ok_or_else(|| TopologyError::UnknownCluster { name: name.clone() })?;
-                    if !chosen.iter().any(|c| c.name() == cluster.name()) {
+                    let cluster = topology.select(name)?;
+                    if !chosen.iter().any(|c| std::ptr::eq(*c, cluster)) {
                         chosen.push(cluster);
                     }
                 }
@@ -325,10 +231,11 @@ impl<'t> WhitelistBuilder<'t> {
         if selected.is_empty() && !self.allow_empty {
             return Err(TopologyError::NoClusters);
         }
-        match self.destination {
-            None => Ok(Whitelist::egress(topology, &selected, None)),
-            Some(destination) => Whitelist::for_destination(topology, &selected, destination),
-        }
+        let whitelist = match self.destination {
+            None => Whitelist::egress(topology, &selected, None),
+            Some(destination) => Whitelist::for_destination(topology, &selected, destination)?,
+        };
+        Ok(whitelist.with_caveats(topology, &selected, self.clusters.is_none()))
     }
 }
 
@@ -365,7 +272,18 @@ impl Whitelist {
     #[must_use]
     pub fn of_allowing_empty(topology: &Topology) -> Self {
         let all: Vec<&Cluster> = topology.clusters().iter().collect();
-        Self::egress(topology, &all, None)
+        Self::egress(topology, &all, None).with_caveats(topology, &all, true)
+    }
+
+    /// What the snapshot knew, first: each selected cluster's caveats; and
+    /// last the clusters left out of it, when no selection excludes them.
+    fn with_caveats(mut self, topology: &Topology, selected: &[&Cluster], every: bool) -> Self {
+        let caveats = selected.iter().flat_map(|c| c.caveats().iter().cloned());
+        self.warnings.splice(0..0, caveats);
+        if every {
+            self.warnings.extend(topology.left_out().iter().map(crate::LeftOut::warning));
+        }
+        self
     }
 
     /// The whitelist of the named clusters only.
@@ -401,10 +319,10 @@ impl Whitelist {
         let mut warnings = Vec::new();
         for c in clusters {
             if !c.public_ip_pools().is_empty() {
-                warnings.push(warning(WhitelistWarningKind::GrowsWithPool, c, reason::grows_with_pool(c)));
+                warnings.push(warning(WarningKind::GrowsWithPool, c, reason::grows_with_pool(c)));
             }
             if c.pending_public_nodes() > 0 {
-                warnings.push(warning(WhitelistWarningKind::Incomplete, c, reason::incomplete(c)));
+                warnings.push(warning(WarningKind::Incomplete, c, reason::incomplete(c)));
             }
         }
         Self { entries, warnings, destination }
@@ -423,7 +341,43 @@ impl Whitelist {
         }
         let networks =
             |c: &Cluster| -> Vec<IpNet> { c.network_cidrs().iter().copied().filter(|n| n.contains(&to)).collect() };
+        let private = match to {
+            IpAddr::V4(v4) => v4.is_private(),
+            IpAddr::V6(v6) => v6.is_unique_local(),
+        };
+        if private && let Some(c) = selected.iter().find(|c| !c.network_known()) {
+            return Err(TopologyError::NetworkUnknown {
+                destination: to.to_string(),
+                cluster: c.label(),
+                why: "its network is unknown (the API key could not read networks, or the network was not found)"
+                    .into(),
+            });
+        }
         let inside: Vec<&Cluster> = selected.iter().copied().filter(|c| !networks(c).is_empty()).collect();
+        if let Some(c) = inside.iter().find(|c| to.is_ipv6() && !c.nodes().iter().any(|n| n.private_ip().is_ipv6())) {
+            return Err(TopologyError::NetworkUnknown {
+                destination: to.to_string(),
+                cluster: c.label(),
+                why: "none of its nodes has a known IPv6 address in that network".into(),
+            });
+        }
+        if let [first, rest @ ..] = inside.as_slice()
+            && rest.iter().any(|c| !same_network(first, c))
+        {
+            return Err(TopologyError::AmbiguousDestination {
+                destination: to.to_string(),
+                candidates: inside
+                    .iter()
+                    .map(|c| {
+                        let nets: Vec<String> = networks(c).iter().map(ToString::to_string).collect();
+                        match c.network() {
+                            Some(id) => format!("{} (network {id}, {})", c.label(), nets.join(", ")),
+                            None => format!("{} ({})", c.label(), nets.join(", ")),
+                        }
+                    })
+                    .collect(),
+            });
+        }
         let mut whitelist = if inside.is_empty() {
             Self::egress(topology, selected, Some(to))
         } else {
@@ -434,7 +388,7 @@ impl Whitelist {
                 let message = format!(
                     "destination {to} is not a public address and is inside none of the cluster's networks: its pods cannot reach it privately, and it is not routed on the internet"
                 );
-                whitelist.warnings.push(warning(WhitelistWarningKind::NoPrivateRoute, c, message));
+                whitelist.warnings.push(warning(WarningKind::NoPrivateRoute, c, message));
             }
         }
         Ok(whitelist)
@@ -456,9 +410,9 @@ impl Whitelist {
             let message = format!(
                 "destination {to} is inside the cluster's network {net}, so it sees the private IP of the node each pod runs on: the list follows the cluster's nodes and changes as nodes come and go (scaling, upgrades, replaced nodes); refresh it when they do"
             );
-            warnings.push(warning(WhitelistWarningKind::FollowsNodes, c, message));
+            warnings.push(warning(WarningKind::FollowsNodes, c, message));
             if c.pending_public_nodes() > 0 {
-                warnings.push(warning(WhitelistWarningKind::Incomplete, c, reason::incomplete(c)));
+                warnings.push(warning(WarningKind::Incomplete, c, reason::incomplete(c)));
             }
         }
         found.sort_by_key(|&(ip, ci, name, _)| (ip, ci, name));
@@ -497,15 +451,26 @@ impl Whitelist {
     /// reach the destination. In selection order. Not serialized with the
     /// whitelist.
     #[must_use]
-    pub fn warnings(&self) -> &[WhitelistWarning] {
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
-    /// Whether no cluster has public-IP-pool nodes still without a public
-    /// IP: no [`Incomplete`](WhitelistWarningKind::Incomplete) warning.
+    /// Whether the list lacks no address known to be missing: no
+    /// public-IP-pool node is still without a public IP
+    /// ([`Incomplete`](WarningKind::Incomplete)) and no cluster was left out
+    /// of the snapshot ([`LeftOut`](WarningKind::LeftOut)).
     #[must_use]
     pub fn is_complete(&self) -> bool {
-        !self.warnings.iter().any(|w| w.kind == WhitelistWarningKind::Incomplete)
+        !self.warnings.iter().any(|w| matches!(w.kind(), WarningKind::Incomplete | WarningKind::LeftOut))
+    }
+
+    /// The warnings that put the list itself in doubt (see
+    /// [`WarningKind::doubts_egress`]): an incomplete set, a cluster left
+    /// out, an egress never measured or not settled. Every deployable
+    /// rendering repeats them as comments; none means the list is as sure
+    /// as the snapshot.
+    pub fn doubts(&self) -> impl Iterator<Item = &Warning> {
+        self.warnings.iter().filter(|w| w.kind().doubts_egress())
     }
 
     /// The destination the whitelist was built for, if one was given.
@@ -596,8 +561,20 @@ impl<'de> Deserialize<'de> for Whitelist {
     }
 }
 
-fn warning(kind: WhitelistWarningKind, cluster: &Cluster, message: String) -> WhitelistWarning {
-    WhitelistWarning { kind, cluster: cluster.name().to_owned(), message }
+/// Whether two clusters' networks are one: the same network id, or, where
+/// neither records one, the same region (as snapshots written before
+/// network identities were recorded, where clusters sharing a CIDR in one
+/// region share the network).
+fn same_network(a: &Cluster, b: &Cluster) -> bool {
+    match (a.network(), b.network()) {
+        (Some(x), Some(y)) => x.id() == y.id(),
+        (None, None) => a.region().map(str::to_ascii_uppercase) == b.region().map(str::to_ascii_uppercase),
+        _ => false,
+    }
+}
+
+fn warning(kind: WarningKind, cluster: &Cluster, message: String) -> Warning {
+    Warning::new(kind, message).with_cluster(cluster.name())
 }
 
 impl<'a> IntoIterator for &'a Whitelist {
