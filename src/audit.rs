@@ -507,7 +507,11 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
                 Severity::Error,
                 format!("the allowlist cannot be judged right: cluster {cluster}: {k}: {}", warning.message()),
             ),
-            k => (FindingKind::Caveat, Severity::Info, format!("cluster {cluster}: {k}: {}", warning.message())),
+            k
+            @ (WarningKind::LoadBalancersUnknown | WarningKind::ReservedIpsUnknown | WarningKind::NetworksUnknown) => {
+                (FindingKind::Caveat, Severity::Info, format!("cluster {cluster}: {k}: {}", warning.message()))
+            }
+            _ => continue,
         };
         findings.push(Finding {
             entry: cluster.to_owned(),

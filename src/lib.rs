@@ -74,20 +74,20 @@
 //! Nodes of a public-IP node pool ([`PublicIpPool`]) each egress from their
 //! own public IP, so the egress set grows with the pool, and while some of
 //! its nodes have no IP yet it is incomplete. The whitelist says so with
-//! typed [`WhitelistWarning`]s (never in its binding JSON, which stays an
+//! typed [`Warning`]s (never in its binding JSON, which stays an
 //! array of `{cidr, clusters, reason}`), [`audit`] with an
 //! `incomplete-egress` finding, and [`classify_ip`] in its reasons (an
 //! unknown public address may then be a new node's IP).
 //!
 //! ```
-//! use civo_egress::{Topology, Whitelist, WhitelistWarningKind};
+//! use civo_egress::{Topology, Whitelist, WarningKind};
 //! let topology = Topology::from_json(r#"{"clusters": [{
 //!   "name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24",
 //!   "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}],
 //!   "public_ip_pools": [{"id": "edge", "pending": 1}]}]}"#)?;
 //! let partner = Whitelist::of(&topology)?;
 //! assert!(!partner.is_complete());
-//! assert!(partner.warnings().iter().any(|w| w.kind() == WhitelistWarningKind::Incomplete));
+//! assert!(partner.warnings().iter().any(|w| w.kind() == WarningKind::Incomplete));
 //! // A managed database on the cluster's network sees the node's private IP.
 //! let database = Whitelist::builder(&topology).destination("192.168.1.50".parse::<std::net::IpAddr>()?).build()?;
 //! assert_eq!(database.to_string(), "192.168.1.4/32\n");
@@ -260,7 +260,7 @@
 //! | `index/` | the compiled lookup behind `classify_ip`: the parts' facts, the answers, the 16-8-8 IPv4 table, the IPv6 host buckets (crate-internal) |
 //! | `classify.rs` | [`Classification`], [`OwnedClassification`], [`Reason`] |
 //! | `topology.rs` | [`Topology`] (every method), [`classify_ip`] |
-//! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`], [`WhitelistWarning`], [`WhitelistWarningKind`] |
+//! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`] |
 //! | `render.rs` | [`WhitelistFormat`], [`Rendered`], [`Whitelist::render`]: the whitelist for nftables, iptables, Terraform |
 //! | `allowlist.rs` | [`Allowlist`], [`AllowlistEntry`] |
 //! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`audit_for`], [`AuditReport`], [`AuditDisplay`], [`Finding`], [`FindingKind`], [`Severity`] |
@@ -334,7 +334,7 @@ mod special; // IANA special-purpose tables
 mod topology; // Topology, classify_ip
 mod validation; // Validation
 mod warning; // Warning, WarningKind, Subject: every layer's caveats
-mod whitelist; // Whitelist, WhitelistBuilder, WhitelistEntry, WhitelistWarning
+mod whitelist; // Whitelist, WhitelistBuilder, WhitelistEntry
 
 // The network layers, on top of the core, each a public module.
 #[cfg(feature = "civo-api")]

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::class::IpClass;
 use crate::cluster::Cluster;
+use crate::warning::WarningKind;
 
 /// One sentence a person can act on, for an address of `class` described by
 /// `subject` (e.g. "node w-1", "pod CIDR 10.42.0.0/16") in `clusters`:
@@ -94,6 +95,14 @@ pub(crate) struct PoolNote<'a>(pub(crate) &'a Cluster);
 impl fmt::Display for PoolNote<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cluster = self.0;
+        // What the snapshot records against this egress IP: it is not
+        // verified, whatever the pools say.
+        let doubts =
+            cluster.caveats().iter().filter(|c| c.kind().doubts_egress() && c.kind() != WarningKind::PublicIpPending);
+        for (i, caveat) in doubts.enumerate() {
+            let lead = if i == 0 { "; but not verified: " } else { "; " };
+            write!(f, "{lead}{} ({})", caveat.kind(), caveat.message())?;
+        }
         if cluster.public_ip_pools().is_empty() {
             return Ok(());
         }
@@ -137,8 +146,32 @@ pub(crate) fn public_while_pending(clusters: &[Cluster]) -> Option<String> {
         .filter(|c| c.pending_public_nodes() > 0)
         .map(|c| format!("{} of cluster {}", pools(c), c.name()))
         .collect();
-    if pending.is_empty() {
+    // Clusters whose egress may be another address than the one recorded.
+    let elsewhere: Vec<&str> = clusters
+        .iter()
+        .filter(|c| {
+            c.caveats().iter().any(|w| {
+                matches!(
+                    w.kind(),
+                    WarningKind::GatewayMissing
+                        | WarningKind::VlanConnected
+                        | WarningKind::EgressUnmeasured
+                        | WarningKind::Talos
+                        | WarningKind::NotActive
+                        | WarningKind::ReservedOnNode
+                )
+            })
+        })
+        .map(Cluster::name)
+        .collect();
+    if pending.is_empty() && elsewhere.is_empty() {
         return None;
+    }
+    if pending.is_empty() {
+        return Some(format!(
+            "public address unknown to this topology, but the egress of cluster {} is not verified (see its caveats): pods may leave from another address than the one recorded, so this one cannot be ruled out; observe the egress (civo-egress resolve or probe) before whitelisting or rejecting it",
+            elsewhere.join(", ")
+        ));
     }
     let total = clusters.iter().fold(0u32, |sum, c| sum.saturating_add(c.pending_public_nodes()));
     Some(format!(

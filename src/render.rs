@@ -6,6 +6,12 @@
 //! string: control characters, line separators, quotes, backslashes) and
 //! say how to use the output; the addresses are written by `ipnet`, so
 //! nothing taken from the topology reaches the syntax itself.
+//!
+//! When the list is in doubt ([`Whitelist::doubts`]: incomplete, a cluster
+//! left out, an egress never measured...), every format but `json` (the
+//! binding array) says so in `#` lines: `INCOMPLETE` or `NOT VERIFIED`,
+//! then each warning, so that a file deployed from it carries the caveats
+//! the command printed on stderr.
 
 use std::fmt::{self, Write as _};
 use std::io;
@@ -27,7 +33,9 @@ use crate::whitelist::{Whitelist, WhitelistEntry};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum WhitelistFormat {
-    /// One CIDR per line, as the whitelist's `Display` writes it.
+    /// One CIDR per line, as the whitelist's `Display` writes it, after
+    /// `#` lines when the list is in doubt (an allowlist file's comments:
+    /// `civo-egress audit` reads it).
     Text,
     /// The whitelist's JSON array of `{"cidr", "clusters", "reason"}`,
     /// pretty-printed.
@@ -116,7 +124,10 @@ impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = self.whitelist;
         match self.format {
-            WhitelistFormat::Text => fmt::Display::fmt(w, f),
+            WhitelistFormat::Text => {
+                doubts(w, f)?;
+                fmt::Display::fmt(w, f)
+            }
             WhitelistFormat::Json => json(w, f),
             WhitelistFormat::Nftables => nftables(w, f),
             WhitelistFormat::Iptables => iptables(w, f),
@@ -170,7 +181,32 @@ fn header(w: &Whitelist, f: &mut fmt::Formatter<'_>, usage: &[&str]) -> fmt::Res
         write!(f, ", for destination {destination}")?;
     }
     writeln!(f, ": {} IPv4 and {} IPv6 addresses.", w.v4().len(), w.v6().len())?;
+    doubts(w, f)?;
     usage.iter().try_for_each(|line| writeln!(f, "# {line}"))
+}
+
+/// The warnings that put the list in doubt, as `# ` lines: a file written
+/// from it tells the same story as the command's stderr. First a line that
+/// says the list is not the whole story, then each warning.
+fn doubts(w: &Whitelist, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut doubts = w.doubts().peekable();
+    if doubts.peek().is_none() {
+        return Ok(());
+    }
+    let state = if w.is_complete() { "NOT VERIFIED" } else { "INCOMPLETE" };
+    writeln!(f, "# {state}: this list may not be every address the pods leave from; see each warning below.")?;
+    for warning in doubts {
+        f.write_str("# warning: ")?;
+        write!(f, "{}: ", warning.kind())?;
+        if let Some(cluster) = warning.cluster() {
+            f.write_str("cluster ")?;
+            clean(f, cluster)?;
+            f.write_str(": ")?;
+        }
+        clean(f, warning.message())?;
+        f.write_char('\n')?;
+    }
+    Ok(())
 }
 
 /// A name from the topology, safe inside a `#` comment or a quoted string

@@ -293,7 +293,6 @@ impl fmt::Display for Subject {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[must_use]
 pub struct Warning {
     kind: WarningKind,
     cluster: Option<String>,
@@ -303,17 +302,20 @@ pub struct Warning {
 
 impl Warning {
     /// A warning of `kind` with its sentence, about no cluster yet.
+    #[must_use]
     pub fn new(kind: WarningKind, message: impl Into<String>) -> Self {
         Self { kind, cluster: None, subject: None, message: message.into() }
     }
 
     /// The same warning about `cluster`.
+    #[must_use]
     pub fn with_cluster(mut self, cluster: impl Into<String>) -> Self {
         self.cluster = Some(cluster.into());
         self
     }
 
     /// The same warning about `subject` within its cluster.
+    #[must_use]
     pub fn about(mut self, subject: Subject) -> Self {
         self.subject = Some(subject);
         self
@@ -458,7 +460,7 @@ mod tests {
     fn names_round_trip() {
         for &kind in WarningKind::ALL {
             assert_eq!(kind.as_str().parse::<WarningKind>().ok(), Some(kind));
-            assert!(kind.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{kind}");
+            assert!(kind.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{kind}");
         }
     }
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use civo_egress::{
     Allowlist, Cluster, FindingKind, IpClass, PublicIpPool, Severity, TALOS_POD_CIDR, TALOS_SERVICE_CIDR, Topology,
-    TopologyError, Validation, Whitelist, WhitelistWarning, WhitelistWarningKind, audit, audit_for,
+    TopologyError, Validation, Whitelist, Warning, WarningKind, audit, audit_for,
 };
 
 fn ip(s: &str) -> IpAddr {
@@ -31,8 +31,8 @@ fn topology() -> Topology {
     .unwrap()
 }
 
-fn kinds(w: &Whitelist) -> Vec<(WhitelistWarningKind, &str)> {
-    w.warnings().iter().map(|w| (w.kind(), w.cluster())).collect()
+fn kinds(w: &Whitelist) -> Vec<(WarningKind, &str)> {
+    w.warnings().iter().map(|w| (w.kind(), w.cluster().unwrap_or_default())).collect()
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn the_whitelist_says_it_grows_and_is_incomplete() {
     let t = topology();
     let w = Whitelist::of(&t).unwrap();
     assert_eq!(w.to_string(), "74.220.26.44/32\n212.2.253.151/32\n212.2.253.177/32\n");
-    assert_eq!(kinds(&w), [(WhitelistWarningKind::GrowsWithPool, "prod"), (WhitelistWarningKind::Incomplete, "prod")]);
+    assert_eq!(kinds(&w), [(WarningKind::GrowsWithPool, "prod"), (WarningKind::Incomplete, "prod")]);
     assert!(!w.is_complete());
     assert!(w.warnings()[1].message().contains("edge"), "{}", w.warnings()[1]);
     // The JSON is the binding array of entries: no warnings in it.
@@ -95,8 +95,8 @@ fn the_whitelist_says_it_grows_and_is_incomplete() {
     // Without pending nodes it grows, but is complete now.
     let staging = Whitelist::of_clusters(&t, &["staging"]).unwrap();
     assert!(staging.warnings().is_empty() && staging.is_complete());
-    let warning: &WhitelistWarning = &w.warnings()[0];
-    let back: WhitelistWarning = serde_json::from_str(&serde_json::to_string(warning).unwrap()).unwrap();
+    let warning: &Warning = &w.warnings()[0];
+    let back: Warning = serde_json::from_str(&serde_json::to_string(warning).unwrap()).unwrap();
     assert_eq!(&back, warning);
 }
 
@@ -171,9 +171,9 @@ fn a_destination_inside_the_network_sees_the_node_ips() {
     assert_eq!(
         kinds(&w),
         [
-            (WhitelistWarningKind::FollowsNodes, "prod"),
-            (WhitelistWarningKind::Incomplete, "prod"),
-            (WhitelistWarningKind::NoPrivateRoute, "staging"),
+            (WarningKind::FollowsNodes, "prod"),
+            (WarningKind::Incomplete, "prod"),
+            (WarningKind::NoPrivateRoute, "staging"),
         ]
     );
     // The same through the IPv4-mapped form, and for the chosen cluster only.
@@ -191,17 +191,17 @@ fn a_destination_outside_every_network_sees_the_egress_set() {
     for outside in ["8.8.8.8", "212.2.251.1", "74.220.26.44"] {
         let w = Whitelist::builder(&t).destination(ip(outside)).build().unwrap();
         assert_eq!(w.entries(), Whitelist::of(&t).unwrap().entries(), "{outside}");
-        assert!(w.warnings().iter().all(|w| w.kind() != WhitelistWarningKind::NoPrivateRoute), "{outside}");
+        assert!(w.warnings().iter().all(|w| w.kind() != WarningKind::NoPrivateRoute), "{outside}");
     }
     // A documentation address is no public address: reached from the
     // egress set, and said.
     let doc = Whitelist::builder(&t).destination(ip("203.0.113.9")).build().unwrap();
     assert_eq!(doc.entries(), Whitelist::of(&t).unwrap().entries());
-    assert!(doc.warnings().iter().any(|w| w.kind() == WhitelistWarningKind::NoPrivateRoute));
+    assert!(doc.warnings().iter().any(|w| w.kind() == WarningKind::NoPrivateRoute));
     // A private address in no selected network: the egress set, and said.
     let w = Whitelist::builder(&t).cluster("staging").destination(ip("192.168.1.50")).build().unwrap();
     assert_eq!(w.to_string(), "74.220.26.44/32\n");
-    assert_eq!(kinds(&w), [(WhitelistWarningKind::NoPrivateRoute, "staging")]);
+    assert_eq!(kinds(&w), [(WarningKind::NoPrivateRoute, "staging")]);
 }
 
 #[test]

@@ -7,9 +7,15 @@
 use std::net::IpAddr;
 
 use civo_egress::ipnet::IpNet;
-use civo_egress::{Assignment, AssignmentKind, Cluster, LoadBalancer, Node, PublicIpPool, ReservedIp, Topology};
+use civo_egress::{
+    Assignment, AssignmentKind, Cluster, LeftOut, LoadBalancer, NetworkId, Node, PublicIpPool, ReservedIp, Subject,
+    Topology, Warning, WarningKind,
+};
 
 const GOLDEN: &str = include_str!("../fixtures/golden-snapshot.json");
+/// The same account as written before `format_version`, network identities,
+/// caveats and left-out clusters existed: it must read unchanged.
+const BEFORE: &str = include_str!("../fixtures/golden-snapshot-before-format-version.json");
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -20,7 +26,20 @@ fn net(s: &str) -> IpNet {
 }
 
 fn full() -> Topology {
-    let prod = Cluster::builder("prod")
+    build(true).with_left_out(vec![
+        LeftOut::new("new", WarningKind::NoEgressIp, "status BUILDING and no master_ip yet")
+            .unwrap()
+            .identified(Some("0d1e2f30-aaaa-4bbb-8ccc-0123456789ab".into()), Some("LON1".into())),
+    ])
+}
+
+/// `full()` without what the format added in version 1's second edition.
+fn before() -> Topology {
+    build(false)
+}
+
+fn build(v1: bool) -> Topology {
+    let mut prod = Cluster::builder("prod")
         .id("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11")
         .region("LON1")
         .egress_ip(ip("74.220.24.10"))
@@ -34,9 +53,17 @@ fn full() -> Topology {
             LoadBalancer::new("prod-ingress", ip("74.220.25.1")).unwrap().with_private_ip(ip("192.168.10.2")),
         )
         .load_balancer(LoadBalancer::new("prod-api", ip("74.220.25.9")).unwrap())
-        .public_ip_pool(PublicIpPool::new("e7b2c1d0-4f3a-4b8e-9c1d-2a3b4c5d6e7f", 1).unwrap())
-        .build()
-        .unwrap();
+        .public_ip_pool(PublicIpPool::new("e7b2c1d0-4f3a-4b8e-9c1d-2a3b4c5d6e7f", 1).unwrap());
+    if v1 {
+        prod = prod
+            .network(NetworkId::new("28244c7d-b1b9-48cf-9727-aebb3493aaac", Some("default".into())).unwrap())
+            .caveat(
+                Warning::new(WarningKind::PublicIpPending, "1 node without a public IP yet")
+                    .about(Subject::Pool("e7b2c1d0-4f3a-4b8e-9c1d-2a3b4c5d6e7f".into())),
+            )
+            .caveat(Warning::new(WarningKind::ReservedIpsUnknown, "the API key may not list reserved IPs (HTTP 403)"));
+    }
+    let prod = prod.build().unwrap();
     let dual = Cluster::builder("dual")
         .id("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d")
         .region("FRA1")
@@ -82,4 +109,28 @@ fn the_golden_snapshot_reads_back_to_the_same_topology() {
     let read = Topology::from_json(GOLDEN).unwrap();
     assert_eq!(read, full());
     assert_eq!(serde_json::from_str::<Topology>(GOLDEN).unwrap(), full());
+}
+
+#[test]
+fn a_snapshot_written_before_the_additions_reads_unchanged() {
+    assert!(!BEFORE.contains("format_version"), "the old golden file is the old format");
+    let read = Topology::from_json(BEFORE).unwrap();
+    assert_eq!(read, before());
+    assert!(
+        read.left_out().is_empty() && read.clusters().iter().all(|c| c.caveats().is_empty() && c.network().is_none())
+    );
+    assert!(read.warnings().is_empty(), "{:?}", read.warnings());
+}
+
+#[test]
+fn the_additions_are_optional_fields_written_only_when_set() {
+    let written: serde_json::Value = serde_json::from_str(&full().to_json()).unwrap();
+    assert_eq!(written["format_version"], civo_egress::FORMAT_VERSION);
+    assert_eq!(written["left_out"][0]["kind"], "no-egress-ip");
+    assert_eq!(written["clusters"][0]["network"]["name"], "default");
+    assert_eq!(written["clusters"][0]["caveats"][0]["pool"], "e7b2c1d0-4f3a-4b8e-9c1d-2a3b4c5d6e7f");
+    assert!(written["clusters"][0]["caveats"][0].get("cluster").is_none(), "a caveat's cluster is its enclosing one");
+    assert!(written["clusters"][1].get("caveats").is_none() && written["clusters"][1].get("network").is_none());
+    let full = full();
+    assert_eq!(full.clusters()[0].caveats()[0].cluster(), Some("prod"));
 }

@@ -9,6 +9,7 @@
 
 mod api;
 mod audit;
+mod caveats;
 mod classify;
 mod destination;
 mod golden;

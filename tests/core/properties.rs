@@ -226,7 +226,7 @@ proptest! {
 #[cfg(feature = "civo-api")]
 #[test]
 fn small_enums_round_trip_through_serde() {
-    use civo_egress::civo::WarningKind;
+    use civo_egress::WarningKind;
     use civo_egress::resolve::{EgressStatus, EvidenceKind, IpFamily};
     for status in [
         EgressStatus::Confirmed,

@@ -4,12 +4,12 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use civo_egress::{Allowlist, Whitelist, WhitelistFormat, audit, audit_for, diff};
+use civo_egress::{Allowlist, Validation, WarningKind, Whitelist, WhitelistFormat, audit, audit_for, diff};
 
 use crate::Format;
 use crate::failure::{FINDING, Failure, usage};
 use crate::out::{print_json, read};
-use crate::topology::{TopologyArgs, display, load_file};
+use crate::topology::{FieldsArgs, TopologyArgs, display, load_with};
 
 /// `classify`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -56,8 +56,9 @@ impl From<WhitelistFormatArg> for WhitelistFormat {
 pub struct WhitelistArgs {
     #[command(flatten)]
     topology: TopologyArgs,
-    /// Only this cluster, by name (repeatable; default: every cluster).
-    #[arg(long = "cluster", value_name = "NAME")]
+    /// Only this cluster: its id, REGION/NAME, or a name no other cluster carries
+    /// (repeatable; default: every cluster).
+    #[arg(long = "cluster", value_name = "NAME_OR_ID")]
     clusters: Vec<String>,
     /// The address the pods call (default: somewhere on the internet). Inside a cluster's
     /// network_cidr, the sources are the nodes' private IPs.
@@ -96,6 +97,8 @@ pub struct DiffArgs {
     /// The newer snapshot.
     #[arg(value_name = "NEW_TOPOLOGY")]
     new: PathBuf,
+    #[command(flatten)]
+    fields: FieldsArgs,
 }
 
 fn parse_ip(text: &str) -> Result<IpAddr, Failure> {
@@ -126,7 +129,8 @@ pub fn whitelist(args: WhitelistArgs) -> Result<ExitCode, Failure> {
         builder = builder.destination(destination);
     }
     let whitelist = builder.build().map_err(usage)?;
-    for warning in whitelist.warnings() {
+    // Left-out clusters were said when the topology was read.
+    for warning in whitelist.warnings().iter().filter(|w| w.kind() != WarningKind::LeftOut) {
         eprintln!("warning: {warning}");
     }
     say_raw!("{}", whitelist.render(WhitelistFormat::from(args.format)));
@@ -160,7 +164,8 @@ pub fn audit_command(args: AuditArgs) -> Result<ExitCode, Failure> {
 
 /// `diff`: exit 1 when an egress IP changed or disappeared.
 pub fn diff_command(args: DiffArgs) -> Result<ExitCode, Failure> {
-    let (old, new) = (load_file(&args.old, false)?, load_file(&args.new, false)?);
+    let validation = Validation::strict().allow_unknown_fields(args.fields.allow_unknown_fields);
+    let (old, new) = (load_with(&args.old, validation)?, load_with(&args.new, validation)?);
     let changes = diff(&old, &new);
     match args.format {
         Format::Json => print_json(&changes)?,

@@ -31,6 +31,17 @@ pub struct TopologyArgs {
     /// Accept non-global egress IPs (private, CGNAT, documentation) in the topology. For labs and tests only.
     #[arg(long)]
     pub allow_non_global: bool,
+    #[command(flatten)]
+    pub fields: FieldsArgs,
+}
+
+/// `--allow-unknown-fields`, for every command that reads a snapshot.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct FieldsArgs {
+    /// Ignore snapshot fields this version does not know, instead of refusing them (a typo is
+    /// refused by default; a snapshot of a newer format is always read with a warning).
+    #[arg(long)]
+    pub allow_unknown_fields: bool,
 }
 
 impl TopologyArgs {
@@ -43,7 +54,10 @@ impl TopologyArgs {
                 .map_err(|e| Failure::Runtime(format!("embedded topology: {e}")));
         }
         let path = self.topology.clone().or_else(from_env).ok_or_else(|| Failure::Usage(MISSING.to_owned()))?;
-        load_file(&path, self.allow_non_global)
+        let validation = Validation::strict()
+            .allow_non_global(self.allow_non_global)
+            .allow_unknown_fields(self.fields.allow_unknown_fields);
+        load_with(&path, validation)
     }
 }
 
@@ -54,8 +68,19 @@ pub fn from_env() -> Option<PathBuf> {
 
 /// Reads and validates a snapshot file (`-` for stdin).
 pub fn load_file(path: &Path, allow_non_global: bool) -> Result<Topology, Failure> {
-    let validation = Validation::strict().allow_non_global(allow_non_global);
-    Topology::from_json_with(&read(path)?, validation).map_err(|e| Failure::Usage(format!("{}: {e}", display(path))))
+    load_with(path, Validation::strict().allow_non_global(allow_non_global))
+}
+
+/// Reads a snapshot file with `validation`, and prints what the topology
+/// says of itself (contradictions, a newer format, clusters left out) on
+/// stderr, as every command that reads one does.
+pub fn load_with(path: &Path, validation: Validation) -> Result<Topology, Failure> {
+    let topology = Topology::from_json_with(&read(path)?, validation)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", display(path))))?;
+    for warning in topology.warnings() {
+        eprintln!("warning: {}: {warning}", display(path));
+    }
+    Ok(topology)
 }
 
 /// A path as the user named it (`-` is standard input).
