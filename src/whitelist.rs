@@ -275,11 +275,18 @@ impl Whitelist {
         Self::egress(topology, &all, None).with_caveats(topology, &all, true)
     }
 
-    /// What the snapshot knew, first: each selected cluster's caveats; and
-    /// last the clusters left out of it, when no selection excludes them.
+    /// What the snapshot knew, first: each selected cluster's caveats and
+    /// the topology's warnings about it; and last the clusters left out of
+    /// it, when no selection excludes them.
     fn with_caveats(mut self, topology: &Topology, selected: &[&Cluster], every: bool) -> Self {
         let caveats = selected.iter().flat_map(|c| c.caveats().iter().cloned());
-        self.warnings.splice(0..0, caveats);
+        // The topology's own contradictions about these clusters (a
+        // LoadBalancer on an egress IP...) put the list in doubt as much.
+        let contradictions = topology.warnings().iter().filter(|w| {
+            w.kind() != WarningKind::LeftOut && w.cluster().is_some_and(|n| selected.iter().any(|c| c.name() == n))
+        });
+        let before: Vec<Warning> = caveats.chain(contradictions.cloned()).collect();
+        self.warnings.splice(0..0, before);
         if every {
             self.warnings.extend(topology.left_out().iter().map(crate::LeftOut::warning));
         }

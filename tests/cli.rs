@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "cli/caveats.rs"]
+mod caveats;
 mod common;
 #[allow(dead_code)] // its `main`: the test calls `check`
 #[path = "../examples/startup_check.rs"]
@@ -516,7 +518,9 @@ mod resolve {
         let evidence = report["evidence"].as_array().unwrap();
         assert_eq!(evidence.len(), 2);
         assert!(evidence.iter().all(|e| e["source"] == "civo-api" && e["error"].is_null() && e["elapsed_ms"].is_u64()));
-        assert!(report["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("public-IP")));
+        assert!(report["warnings"].as_array().unwrap().iter().any(|w| w["kind"] == "several-expected"
+            && w["cluster"] == "prod"
+            && w["message"].as_str().unwrap().contains("public-IP")));
     }
 
     #[tokio::test]

@@ -52,7 +52,9 @@
 //! answered, the address it left from, a status and an error. Overall
 //! ([`ProbeReport::status`]): `confirmed` when every probed node left from
 //! an IP its expected set holds, `mismatch` when one left from an IP outside
-//! it (a typed [`ProbeWarning`] names the node and both IPs: a whitelist of
+//! it (a [`Warning`](crate::Warning) of kind
+//! [`Mismatch`](crate::WarningKind::Mismatch) about that node
+//! ([`Subject::Node`](crate::Subject::Node)) names both IPs: a whitelist of
 //! the expected egress breaks the pods there), `unknown` when no node could
 //! be probed. A node that could not be probed does not make the verdict
 //! `unknown` when others were (its row has the error, and a `not-probed`
@@ -63,6 +65,14 @@
 //!  "nodes": [{"node": "w-1", "private_ip": "192.168.1.4", "expected": ["212.2.253.151"],
 //!             "observed": "212.2.253.151", "status": "confirmed", "error": null}],
 //!  "warnings": []}
+//! ```
+//!
+//! Each warning is the crate's [`Warning`](crate::Warning) object, about
+//! the cluster and one node:
+//!
+//! ```json
+//! {"kind": "not-probed", "cluster": "prod", "node": "w-2",
+//!  "message": "node w-2 was not probed: ..."}
 //! ```
 //!
 //! Each answer is judged by the rules of
@@ -178,7 +188,7 @@ use secrecy::ExposeSecret;
 pub use error::ProbeError;
 use error::Secrets;
 pub use pod::{MANAGED_BY, MANAGED_BY_LABEL, POD_NAME_PREFIX, RUN_LABEL};
-pub use report::{EchoObservation, NodeProbe, ProbeReport, ProbeStatus, ProbeWarning, ProbeWarningKind};
+pub use report::{EchoObservation, NodeProbe, ProbeReport, ProbeStatus};
 
 use crate::resolve::{DEFAULT_ECHO_URLS, HttpEchoSource};
 use crate::{Cluster, Validation};
@@ -515,7 +525,7 @@ mod tests {
         check::<ProbeReport>();
         check::<ProbeError>();
         check::<NodeProbe>();
-        check::<ProbeWarning>();
+        check::<crate::Warning>();
     }
 
     #[test]

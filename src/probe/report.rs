@@ -1,7 +1,6 @@
 //! [`ProbeReport`]: where each node's pods leave from, against what the
 //! topology expects.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ProbeError;
 use crate::names::serialized_names;
 use crate::resolve::SourceError;
+use crate::{Subject, Warning, WarningKind};
 
 /// The verdict of a probe, overall or for one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -220,90 +220,6 @@ impl Serialize for NodeProbe {
     }
 }
 
-/// What a [`ProbeWarning`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum ProbeWarningKind {
-    /// A node left from an IP outside its expected set
-    /// ([`ProbeWarning::observed`], [`ProbeWarning::expected`]).
-    Mismatch,
-    /// A node could not be probed (its row has the error).
-    NotProbed,
-    /// A Kubernetes node the topology does not know (by InternalIP or
-    /// name): its expected set is the cluster's egress IP(s).
-    NotInTopology,
-    /// A node of the topology that Kubernetes does not list (only when every
-    /// node was probed).
-    NotInCluster,
-    /// The echo URLs of one node saw different addresses.
-    Disagreement,
-}
-
-serialized_names!(ProbeWarningKind, "probe warning kind", {
-    Mismatch => "mismatch",
-    NotProbed => "not-probed",
-    NotInTopology => "not-in-topology",
-    NotInCluster => "not-in-cluster",
-    Disagreement => "disagreement",
-});
-
-/// Something the probe noticed: a kind to branch on, the node and
-/// addresses it is about, and a sentence for a person. Serializes as its
-/// message (the CLI's `"warnings": ["..."]`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ProbeWarning {
-    kind: ProbeWarningKind,
-    node: Option<String>,
-    observed: Option<IpAddr>,
-    expected: Vec<IpAddr>,
-    message: String,
-}
-
-impl ProbeWarning {
-    /// What it is about.
-    #[must_use]
-    pub const fn kind(&self) -> ProbeWarningKind {
-        self.kind
-    }
-
-    /// The node it is about.
-    #[must_use]
-    pub fn node(&self) -> Option<&str> {
-        self.node.as_deref()
-    }
-
-    /// For a mismatch: the address the node left from.
-    #[must_use]
-    pub const fn observed(&self) -> Option<IpAddr> {
-        self.observed
-    }
-
-    /// For a mismatch: the addresses expected of the node.
-    #[must_use]
-    pub fn expected(&self) -> &[IpAddr] {
-        &self.expected
-    }
-
-    /// A sentence for a person.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for ProbeWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl Serialize for ProbeWarning {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.message)
-    }
-}
-
 fn list(ips: &[IpAddr]) -> String {
     ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
@@ -312,14 +228,15 @@ fn list(ips: &[IpAddr]) -> String {
 /// overall status, and the addresses the nodes left from.
 ///
 /// Serializes as `{"cluster", "status", "egress_ips", "nodes": [...],
-/// "warnings": [...]}` (each warning is its message).
+/// "warnings": [...]}`, each warning a [`Warning`] object: `{"kind",
+/// "cluster", "node"?, "message"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeReport {
     cluster: String,
     status: ProbeStatus,
     egress_ips: Vec<IpAddr>,
     nodes: Vec<NodeProbe>,
-    warnings: Vec<ProbeWarning>,
+    warnings: Vec<Warning>,
     elapsed: Duration,
     after_last_log: Option<Duration>,
 }
@@ -328,74 +245,69 @@ impl ProbeReport {
     /// The verdict over `nodes`, with the warnings they call for, plus
     /// `missing` (topology nodes Kubernetes does not list).
     pub(crate) fn conclude(cluster: &str, nodes: Vec<NodeProbe>, missing: &[String]) -> Self {
+        let warn = |kind, node: &str, message: String| {
+            let warning = Warning::new(kind, message).about(Subject::Node(node.to_owned()));
+            if cluster.is_empty() { warning } else { warning.with_cluster(cluster) }
+        };
         let mut warnings = Vec::new();
         for row in &nodes {
             if !row.in_topology && row.private_ip.is_some() {
-                warnings.push(ProbeWarning {
-                    kind: ProbeWarningKind::NotInTopology,
-                    node: Some(row.node.clone()),
-                    observed: None,
-                    expected: row.expected.clone(),
-                    message: format!(
+                warnings.push(warn(
+                    WarningKind::NotInTopology,
+                    &row.node,
+                    format!(
                         "node {} is not in the topology (by InternalIP or name): expected to leave from {} (refresh the topology: a new node of a public-IP pool leaves from its own IP)",
                         row.node,
                         list(&row.expected)
                     ),
-                });
+                ));
             }
             let ips: Vec<IpAddr> = row.observations.iter().filter_map(EchoObservation::ip).collect();
             if ips.iter().any(|ip| Some(*ip) != ips.first().copied()) {
-                warnings.push(ProbeWarning {
-                    kind: ProbeWarningKind::Disagreement,
-                    node: Some(row.node.clone()),
-                    observed: row.observed,
-                    expected: row.expected.clone(),
-                    message: format!(
-                        "the echo services disagree on node {}: {} (a proxy, or a lying echo service)",
+                warnings.push(warn(
+                    WarningKind::Disagreement,
+                    &row.node,
+                    format!(
+                        "the echo services disagree on node {}: {}, expected {} (a proxy, or a lying echo service)",
                         row.node,
                         row.observations
                             .iter()
                             .filter_map(|o| o.ip().map(|ip| format!("{} saw {ip}", o.url())))
                             .collect::<Vec<_>>()
-                            .join(", ")
+                            .join(", "),
+                        list(&row.expected)
                     ),
-                });
+                ));
             }
             match (row.status, row.observed) {
-                (ProbeStatus::Mismatch, Some(observed)) => warnings.push(ProbeWarning {
-                    kind: ProbeWarningKind::Mismatch,
-                    node: Some(row.node.clone()),
-                    observed: Some(observed),
-                    expected: row.expected.clone(),
-                    message: format!(
+                (ProbeStatus::Mismatch, Some(observed)) => warnings.push(warn(
+                    WarningKind::Mismatch,
+                    &row.node,
+                    format!(
                         "node {} left from {observed}, not from {}: a whitelist of the expected egress breaks pods on {} (the gateway node may have been replaced, or the node has its own public IP)",
                         row.node,
                         list(&row.expected),
                         row.node
                     ),
-                }),
-                (ProbeStatus::Unknown, _) => warnings.push(ProbeWarning {
-                    kind: ProbeWarningKind::NotProbed,
-                    node: Some(row.node.clone()),
-                    observed: None,
-                    expected: row.expected.clone(),
-                    message: format!(
+                )),
+                (ProbeStatus::Unknown, _) => warnings.push(warn(
+                    WarningKind::NotProbed,
+                    &row.node,
+                    format!(
                         "node {} was not probed: {}",
                         row.node,
                         row.error.as_ref().map_or_else(|| "no answer".to_owned(), ToString::to_string)
                     ),
-                }),
+                )),
                 _ => {}
             }
         }
         for node in missing {
-            warnings.push(ProbeWarning {
-                kind: ProbeWarningKind::NotInCluster,
-                node: Some(node.clone()),
-                observed: None,
-                expected: Vec::new(),
-                message: format!("node {node} of the topology is not in the cluster's node list (removed or renamed?)"),
-            });
+            warnings.push(warn(
+                WarningKind::NotInCluster,
+                node,
+                format!("node {node} of the topology is not in the cluster's node list (removed or renamed?)"),
+            ));
         }
         let status = if nodes.iter().any(|n| n.status == ProbeStatus::Mismatch) {
             ProbeStatus::Mismatch
@@ -458,11 +370,15 @@ impl ProbeReport {
         self.nodes.iter().find(|n| n.node == node)
     }
 
-    /// What the probe noticed: mismatches (naming the node and both
-    /// addresses), nodes not probed, nodes the topology or the cluster
-    /// lacks, disagreeing echo services.
-    #[must_use]
-    pub fn warnings(&self) -> &[ProbeWarning] {
+    /// What the probe noticed, each a [`Warning`] about the cluster and
+    /// its node ([`Subject::Node`]): mismatches
+    /// ([`WarningKind::Mismatch`], its sentence naming both addresses, which
+    /// the node's row also holds: [`NodeProbe::observed`],
+    /// [`NodeProbe::expected`]), nodes not probed
+    /// ([`WarningKind::NotProbed`]), nodes the topology or the cluster lacks
+    /// ([`WarningKind::NotInTopology`], [`WarningKind::NotInCluster`]),
+    /// disagreeing echo services ([`WarningKind::Disagreement`]).
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
@@ -534,14 +450,20 @@ mod tests {
         let report = ProbeReport::conclude("prod", vec![ok.clone(), bad, none.clone()], &["w-9".into()]);
         assert_eq!(report.status(), ProbeStatus::Mismatch);
         assert_eq!(report.egress_ips(), [ip("212.2.253.151"), ip("212.2.253.160")]);
-        let mismatch = report.warnings().iter().find(|w| w.kind() == ProbeWarningKind::Mismatch);
-        assert_eq!(mismatch.and_then(ProbeWarning::node), Some("w-2"));
-        assert_eq!(mismatch.and_then(ProbeWarning::observed), Some(ip("212.2.253.160")));
-        assert_eq!(mismatch.map(ProbeWarning::expected), Some(&[ip("212.2.253.151")][..]));
-        let kinds: Vec<_> = report.warnings().iter().map(ProbeWarning::kind).collect();
-        assert!(kinds.contains(&ProbeWarningKind::Disagreement));
-        assert!(kinds.contains(&ProbeWarningKind::NotProbed));
-        assert!(kinds.contains(&ProbeWarningKind::NotInCluster));
+        let mismatch = report.warnings().iter().find(|w| w.kind() == WarningKind::Mismatch);
+        assert_eq!(mismatch.and_then(Warning::subject), Some(&Subject::Node("w-2".into())));
+        assert_eq!(mismatch.and_then(Warning::cluster), Some("prod"));
+        let message = mismatch.map(Warning::message).unwrap_or_default();
+        assert!(message.contains("212.2.253.160") && message.contains("212.2.253.151"), "{message}");
+        let w2 = report.node("w-2");
+        assert_eq!(w2.and_then(NodeProbe::observed), Some(ip("212.2.253.160")));
+        assert_eq!(w2.map(NodeProbe::expected), Some(&[ip("212.2.253.151")][..]));
+        let kinds: Vec<_> = report.warnings().iter().map(Warning::kind).collect();
+        assert!(kinds.contains(&WarningKind::Disagreement));
+        assert!(kinds.contains(&WarningKind::NotProbed));
+        assert!(kinds.contains(&WarningKind::NotInCluster));
+        let missing = report.warnings().iter().find(|w| w.kind() == WarningKind::NotInCluster);
+        assert_eq!(missing.and_then(Warning::subject), Some(&Subject::Node("w-9".into())));
 
         assert_eq!(ProbeReport::conclude("prod", vec![ok, none.clone()], &[]).status(), ProbeStatus::Confirmed);
         assert_eq!(ProbeReport::conclude("prod", vec![none], &[]).status(), ProbeStatus::Unknown);
@@ -578,12 +500,22 @@ mod tests {
         assert_eq!(json["nodes"][1]["private_ip"], serde_json::Value::Null);
         assert_eq!(json["nodes"][1]["status"], "unknown");
         assert_eq!(json["nodes"][1]["error"], "no node \"w-9\" in the cluster");
-        assert!(json["warnings"][0].as_str().is_some_and(|w| w.contains("w-9")));
+        assert_eq!(json["warnings"][0]["kind"], "not-probed");
+        assert_eq!(json["warnings"][0]["cluster"], "prod");
+        assert_eq!(json["warnings"][0]["node"], "w-9");
+        assert!(json["warnings"][0]["message"].as_str().is_some_and(|w| w.contains("w-9")));
         for status in ProbeStatus::ALL {
             assert_eq!(status.as_str().parse::<ProbeStatus>().ok(), Some(*status));
         }
-        for kind in ProbeWarningKind::ALL {
-            assert_eq!(kind.as_str().parse::<ProbeWarningKind>().ok(), Some(*kind));
+        // The probe's warning kinds keep the names they had.
+        for (kind, name) in [
+            (WarningKind::Mismatch, "mismatch"),
+            (WarningKind::NotProbed, "not-probed"),
+            (WarningKind::NotInTopology, "not-in-topology"),
+            (WarningKind::NotInCluster, "not-in-cluster"),
+            (WarningKind::Disagreement, "disagreement"),
+        ] {
+            assert_eq!(kind.as_str(), name);
         }
     }
 }

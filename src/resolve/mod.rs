@@ -12,8 +12,10 @@
 //! connection really comes from ([`HttpEchoSource`], [`DnsEchoSource`]). It
 //! returns as soon as the outcome is decided (a quorum of observers agrees on
 //! an address no other can still tie), or at its deadline, with an
-//! [`EgressReport`]: a status, the evidence of every source, and typed
-//! [`ResolveWarning`]s.
+//! [`EgressReport`]: a status, the evidence of every source, and the
+//! crate's one [`Warning`](crate::Warning) type for its caveats (a
+//! [`WarningKind`](crate::WarningKind) to branch on, the cluster, the source
+//! when one is concerned, a sentence).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,7 +50,7 @@
 //! above; from a [`Vantage::Host`] the observations never produce a
 //! `mismatch`, never enter [`EgressReport::egress_ips`], and the report is
 //! `expected` (or `unknown` when nothing is expected) with a
-//! [`ResolveWarningKind::HostVantage`] warning naming this host's IP
+//! [`WarningKind::HostVantage`](crate::WarningKind::HostVantage) warning naming this host's IP
 //! ([`EgressReport::host_observed`]) and how to observe from inside: run in a
 //! pod, or `civo-egress probe`.
 //!
@@ -92,7 +94,7 @@
 //! CGNAT address (192.0.2.1, 10.0.0.7, 100.64.0.1...) is a proxy, a NAT or an
 //! interception, not the egress: the resolver rejects such answers
 //! ([`SourceError::NonGlobal`]), and when every answer is rejected the report
-//! says so ([`ResolveWarningKind::AllRejected`], [`EgressReport::rejected`])
+//! says so ([`WarningKind::AllRejected`](crate::WarningKind::AllRejected), [`EgressReport::rejected`])
 //! and [`EgressReport::verify_allowlisted`] fails with
 //! [`EgressCheckError::AllRejected`], naming each address and what it is.
 //!
@@ -162,8 +164,7 @@ pub(crate) use http_echo::parse_echo;
 pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource, HttpEchoSourceBuilder};
 #[cfg(feature = "kubeconfig")]
 pub use kubeconfig_source::KubeconfigSource;
-#[allow(unused_imports)]
-pub use report::{EgressCheckError, EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
+pub use report::{EgressCheckError, EgressReport, EgressStatus};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};
 pub use vantage::Vantage;

@@ -1,6 +1,5 @@
 //! [`EgressReport`]: what the resolver concluded, and the startup check.
 
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -9,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::evidence::{Evidence, EvidenceKind, SourceError};
 use super::vantage::Vantage;
-use crate::Allowlist;
 use crate::names::serialized_names;
+use crate::{Allowlist, Warning};
 
 /// The verdict of a resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -53,95 +52,16 @@ impl EgressStatus {
     }
 }
 
-/// What a [`ResolveWarning`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum ResolveWarningKind {
-    /// Several egress IPs expected: pods on public-IP pool nodes leave from
-    /// their node's own IP; all of them must be whitelisted.
-    SeveralExpected,
-    /// The observed IP is not the expected one: the gateway node may have
-    /// been replaced, and the whitelist must change.
-    Mismatch,
-    /// One observer saw another address than the agreed one (a proxy, or a
-    /// lying echo service).
-    Outlier,
-    /// Observers disagree and no address won.
-    Disagreement,
-    /// Too few observers answered alike.
-    NoQuorum,
-    /// Every address the observers answered was rejected (documentation,
-    /// private, CGNAT... addresses): see [`EgressReport::rejected`].
-    AllRejected,
-    /// The observers ran on a host outside the cluster ([`Vantage::Host`]):
-    /// what they saw is this host's IP ([`EgressReport::host_observed`]),
-    /// which says nothing about the cluster's egress. Observe from inside:
-    /// run in a pod of the cluster, or `civo-egress probe`.
-    HostVantage,
-    /// Information: this host's observed IP is one of the expected egress
-    /// IPs. The host may be inside the cluster after all (then state
-    /// [`Vantage::Pod`]), or share its egress; still not a confirmation.
-    HostMatchesExpected,
-}
-
-serialized_names!(ResolveWarningKind, "resolve warning kind", {
-    SeveralExpected => "several-expected",
-    Mismatch => "mismatch",
-    Outlier => "outlier",
-    Disagreement => "disagreement",
-    NoQuorum => "no-quorum",
-    AllRejected => "all-rejected",
-    HostVantage => "host-vantage",
-    HostMatchesExpected => "host-matches-expected",
-});
-
-/// Something the resolver noticed and the caller should know: a kind to
-/// branch on, and a sentence for a person. Serializes as its message (the
-/// CLI's `"warnings": ["..."]`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ResolveWarning {
-    kind: ResolveWarningKind,
-    message: String,
-}
-
-impl ResolveWarning {
-    pub(crate) const fn new(kind: ResolveWarningKind, message: String) -> Self {
-        Self { kind, message }
-    }
-
-    /// What it is about.
-    #[must_use]
-    pub const fn kind(&self) -> ResolveWarningKind {
-        self.kind
-    }
-
-    /// A sentence for a person.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for ResolveWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl Serialize for ResolveWarning {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.message)
-    }
-}
-
 /// What [`resolve_egress`](crate::resolve_egress) found.
 ///
 /// Serializes as `{"cluster", "egress_ips", "stale_ips", "status",
 /// "vantage", "observed", "host_observed", "expected", "evidence": [...],
 /// "warnings": [...]}` (`"cluster"` is `""` when none was named;
 /// `"vantage"` is `"pod"` or `"host"`; `"observed"` is `null` from a host,
-/// whose own IP is `"host_observed"`; each warning is its message).
+/// whose own IP is `"host_observed"`; each warning is a [`Warning`]
+/// object, `{"kind", "cluster"?, "source"?, "message"}`, its `"cluster"`
+/// the report's when one was named, its `"source"` the one source it is
+/// about, if any).
 ///
 /// # Vantage
 ///
@@ -152,7 +72,7 @@ impl Serialize for ResolveWarning {
 /// the report never says `mismatch` or `observed` then, never puts that IP
 /// in [`egress_ips`](Self::egress_ips) or [`observed`](Self::observed), and
 /// keeps it apart in [`host_observed`](Self::host_observed), with a
-/// [`ResolveWarningKind::HostVantage`] warning. With expected sources the
+/// [`WarningKind::HostVantage`](crate::WarningKind::HostVantage) warning. With expected sources the
 /// status is `expected`; without, `unknown`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressReport {
@@ -163,7 +83,7 @@ pub struct EgressReport {
     pub(crate) host_observed: Option<IpAddr>,
     pub(crate) expected: Vec<IpAddr>,
     pub(crate) evidence: Vec<Evidence>,
-    pub(crate) warnings: Vec<ResolveWarning>,
+    pub(crate) warnings: Vec<Warning>,
     pub(crate) elapsed: Duration,
 }
 
@@ -289,9 +209,17 @@ impl EgressReport {
     }
 
     /// What a person should know: disagreeing sources, public-IP nodes, a
-    /// replaced gateway, rejected answers.
-    #[must_use]
-    pub fn warnings(&self) -> &[ResolveWarning] {
+    /// replaced gateway, rejected answers. Each names the report's cluster
+    /// (when one was named) and, when it is about one source (an
+    /// [`Outlier`](crate::WarningKind::Outlier)), that
+    /// [`Subject::Source`](crate::Subject::Source); their kinds are the
+    /// resolver's [`WarningKind`](crate::WarningKind)s: `SeveralExpected`,
+    /// `Mismatch`, `Outlier`, `Disagreement`, `NoQuorum`, `AllRejected`
+    /// (what was rejected: [`rejected`](Self::rejected)), `HostVantage`
+    /// (first when present: the observations were made from a
+    /// [`Vantage::Host`], whose IP is [`host_observed`](Self::host_observed))
+    /// and `HostMatchesExpected`.
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 

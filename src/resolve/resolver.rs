@@ -11,10 +11,10 @@ use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError, check_global};
-use super::report::{EgressReport, EgressStatus, ResolveWarning, ResolveWarningKind};
+use super::report::{EgressReport, EgressStatus};
 use super::source::EgressSource;
 use super::vantage::Vantage;
-use crate::Validation;
+use crate::{Subject, Validation, Warning, WarningKind};
 
 /// A resolver configuration that cannot work.
 ///
@@ -462,13 +462,16 @@ impl EgressResolver {
                             && ip.is_ipv4() == agreed.is_ipv4()
                             && *ip != agreed
                         {
-                            warnings.push(ResolveWarning::new(
-                                ResolveWarningKind::Outlier,
-                                format!(
-                                    "{} observed {ip}, not the agreed {agreed}: a proxy, or a lying echo service?",
-                                    source.name()
-                                ),
-                            ));
+                            warnings.push(
+                                self.warning(
+                                    WarningKind::Outlier,
+                                    format!(
+                                        "{} observed {ip}, not the agreed {agreed}: a proxy, or a lying echo service?",
+                                        source.name()
+                                    ),
+                                )
+                                .about(Subject::Source(source.name().to_owned())),
+                            );
                         }
                         evidence.push(row(outcome, took));
                     }
@@ -494,10 +497,19 @@ impl EgressResolver {
         report
     }
 
+    /// A warning of `kind`, about the cluster when one was named.
+    fn warning(&self, kind: WarningKind, message: String) -> Warning {
+        let warning = Warning::new(kind, message);
+        match self.inner.cluster.as_deref() {
+            Some(cluster) if !cluster.is_empty() => warning.with_cluster(cluster),
+            _ => warning,
+        }
+    }
+
     /// From a host outside the cluster: that the observations do not count,
     /// what this host was seen leaving from, and whether it is an expected
     /// IP anyway.
-    fn vantage_warnings(&self, report: &EgressReport) -> Vec<ResolveWarning> {
+    fn vantage_warnings(&self, report: &EgressReport) -> Vec<Warning> {
         let observers = self.inner.sources.iter().any(|s| s.kind() == EvidenceKind::Observed);
         if self.inner.vantage.observes_the_cluster() || !observers {
             return Vec::new();
@@ -506,15 +518,15 @@ impl EgressResolver {
             Some(ip) => format!("they saw {ip}, this host's IP"),
             None => "they agreed on no address, and any they see is this host's IP".to_owned(),
         };
-        let mut warnings = vec![ResolveWarning::new(
-            ResolveWarningKind::HostVantage,
+        let mut warnings = vec![self.warning(
+            WarningKind::HostVantage,
             format!(
                 "observed from a host outside the cluster: {seen}, not the cluster's egress, so it is not compared with the expected IPs; to observe the cluster's egress, run this in a pod of the cluster or use `civo-egress probe` (state the vantage pod where this host's egress is the cluster's)"
             ),
         )];
         if let Some(ip) = report.host_observed.filter(|ip| report.expected.contains(ip)) {
-            warnings.push(ResolveWarning::new(
-                ResolveWarningKind::HostMatchesExpected,
+            warnings.push(self.warning(
+                WarningKind::HostMatchesExpected,
                 format!(
                     "this host's observed IP {ip} is one of the expected egress IPs: the host may be inside the cluster after all (then state the vantage pod) or share its egress; this is not a confirmation"
                 ),
@@ -531,14 +543,14 @@ impl EgressResolver {
         report: &EgressReport,
         winner: Option<IpAddr>,
         tally: &[(IpAddr, usize)],
-    ) -> Vec<ResolveWarning> {
+    ) -> Vec<Warning> {
         let (status, expected) = (report.status, report.expected.as_slice());
         let list = |ips: &[IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let mut warnings = Vec::new();
-        let mut warn = |kind, message| warnings.push(ResolveWarning::new(kind, message));
+        let mut warn = |kind, message| warnings.push(self.warning(kind, message));
         if expected.len() > 1 {
             warn(
-                ResolveWarningKind::SeveralExpected,
+                WarningKind::SeveralExpected,
                 format!(
                     "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
                     list(expected)
@@ -547,7 +559,7 @@ impl EgressResolver {
         }
         if let (EgressStatus::Mismatch, Some(ip)) = (status, report.observed) {
             warn(
-                ResolveWarningKind::Mismatch,
+                WarningKind::Mismatch,
                 format!(
                     "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
                     list(expected)
@@ -559,7 +571,7 @@ impl EgressResolver {
         if winner.is_none() && tally.is_empty() && !rejected.is_empty() {
             let what: Vec<String> = rejected.iter().map(|(ip, why)| format!("{ip} ({why})")).collect();
             warn(
-                ResolveWarningKind::AllRejected,
+                WarningKind::AllRejected,
                 format!(
                     "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with Validation::strict().allow_non_global(true), set with EgressResolverBuilder::validation)",
                     what.join(", ")
@@ -568,7 +580,7 @@ impl EgressResolver {
         } else if winner.is_none() && (split(true) || split(false)) {
             let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
             warn(
-                ResolveWarningKind::Disagreement,
+                WarningKind::Disagreement,
                 format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")),
             );
         } else if winner.is_none() {
@@ -576,7 +588,7 @@ impl EgressResolver {
             let observers = self.inner.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
             if observers > 0 {
                 warn(
-                    ResolveWarningKind::NoQuorum,
+                    WarningKind::NoQuorum,
                     format!(
                         "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
                         self.inner.quorum

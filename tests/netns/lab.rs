@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use civo_egress::resolve::{
     DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressSource, EgressStatus, HttpEchoSource, IpFamily,
-    ResolveWarningKind, TopologySource, Vantage,
+    TopologySource, Vantage,
 };
 use civo_egress::{Topology, Validation};
 
@@ -413,7 +413,7 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     assert_eq!(json["stale_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]));
     let report = resolve_in(&lab.ns("pod-w2"));
     assert_eq!((report.status(), report.observed()), (EgressStatus::Mismatch, Some(REPLACED_IP.parse().unwrap())));
-    assert!(report.warnings().iter().any(|w| w.kind() == ResolveWarningKind::Mismatch), "{report:?}");
+    assert!(report.warnings().iter().any(|w| w.kind() == civo_egress::WarningKind::Mismatch), "{report:?}");
     // The probe names each node that now leaves from an IP the whitelist lacks, and both IPs.
     #[cfg(feature = "probe")]
     {
@@ -423,11 +423,18 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
         for node in ["gw", "w1", "w2"] {
             let row = report.node(node).unwrap();
             assert_eq!((row.observed(), row.status()), (Some(replaced), civo_egress::probe::ProbeStatus::Mismatch));
-            let named = |w: &&civo_egress::probe::ProbeWarning| {
-                w.kind() == civo_egress::probe::ProbeWarningKind::Mismatch && w.node() == Some(node)
+            let named = |w: &&civo_egress::Warning| {
+                w.kind() == civo_egress::WarningKind::Mismatch
+                    && w.subject() == Some(&civo_egress::Subject::Node(node.to_owned()))
             };
             let warning = report.warnings().iter().find(named).unwrap_or_else(|| panic!("{node}: {report:?}"));
-            assert_eq!((warning.observed(), warning.expected()), (Some(replaced), &[gateway][..]));
+            // Both IPs: in the row, and in the sentence.
+            assert_eq!(row.expected(), [gateway]);
+            let (replaced_text, gateway_text) = (replaced.to_string(), gateway.to_string());
+            assert!(
+                warning.message().contains(&replaced_text) && warning.message().contains(&gateway_text),
+                "{warning}"
+            );
         }
         assert_eq!(report.node("pw").and_then(|n| n.observed()), Some(public_worker), "the public worker is unchanged");
     }

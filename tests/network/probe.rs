@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use civo_egress::Validation;
-use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe, ProbeError, ProbeReport, ProbeStatus, ProbeWarningKind};
+use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe, ProbeError, ProbeReport, ProbeStatus};
 use civo_egress::{Cluster, Node, Topology};
+use civo_egress::{Subject, WarningKind};
 
 use crate::common::kube_api::{Behaviour, Credentials, EchoKubelet, Exit, FakeKube, FakeNode, PodRun};
 
@@ -239,10 +240,12 @@ async fn a_node_leaving_from_another_ip_is_a_mismatch_naming_it() {
     let warning = report
         .warnings()
         .iter()
-        .find(|w| w.kind() == ProbeWarningKind::Mismatch && w.node() == Some("k3s-worker-a"))
+        .find(|w| w.kind() == WarningKind::Mismatch && w.subject() == Some(&Subject::Node("k3s-worker-a".into())))
         .unwrap();
-    assert_eq!(warning.observed(), Some(ip("212.2.253.160")));
-    assert_eq!(warning.expected(), [ip(EGRESS)]);
+    assert_eq!(warning.cluster(), Some(lab_cluster().name()));
+    let row = report.node("k3s-worker-a").unwrap();
+    assert_eq!(row.observed(), Some(ip("212.2.253.160")));
+    assert_eq!(row.expected(), [ip(EGRESS)]);
     assert!(warning.message().contains("212.2.253.160") && warning.message().contains(EGRESS));
     lab.assert_no_pod_left().await;
 }
@@ -257,7 +260,7 @@ async fn forbidden_create_is_a_typed_row_error() {
         assert!(row.error().is_some_and(ProbeError::is_forbidden), "{row:?}");
         assert_eq!(row.status(), ProbeStatus::Unknown);
     }
-    assert!(report.warnings().iter().all(|w| w.kind() == ProbeWarningKind::NotProbed));
+    assert!(report.warnings().iter().all(|w| w.kind() == WarningKind::NotProbed));
     lab.assert_report_has_no_secret(&report);
     lab.assert_no_pod_left().await;
 }
@@ -278,7 +281,10 @@ async fn a_pod_that_never_starts_times_out_and_is_deleted() {
     assert!(error.is_timeout(), "{error:?}");
     assert!(matches!(error, ProbeError::PodTimeout { phase, .. } if phase.contains("ImagePullBackOff")), "{error}");
     assert!(
-        report.warnings().iter().any(|w| w.kind() == ProbeWarningKind::NotProbed && w.node() == Some("k3s-worker-a"))
+        report
+            .warnings()
+            .iter()
+            .any(|w| w.kind() == WarningKind::NotProbed && w.subject() == Some(&Subject::Node("k3s-worker-a".into())))
     );
     lab.assert_no_pod_left().await;
 }

@@ -13,10 +13,10 @@ use civo_egress::civo::CivoClient;
 use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
 use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressCheckError, EgressResolver, EgressSource, EgressStatus,
-    EvidenceKind, HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, ResolveWarningKind, SourceError,
-    StaticSource, TopologySource, Vantage,
+    EvidenceKind, HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, SourceError, StaticSource, TopologySource,
+    Vantage,
 };
-use civo_egress::{Allowlist, Topology, Validation, resolve_egress};
+use civo_egress::{Allowlist, Subject, Topology, Validation, Warning, WarningKind, resolve_egress};
 use common::dns::{Answer, FakeDns};
 use common::server::{Reply, echo, echo_reply};
 use hickory_server::proto::rr::RecordType;
@@ -41,7 +41,7 @@ pub(crate) async fn http(bodies: &[&str]) -> Vec<HttpEchoSource> {
 }
 
 /// Whether `report` warns of `kind`.
-fn warns(report: &civo_egress::resolve::EgressReport, kind: ResolveWarningKind) -> bool {
+fn warns(report: &civo_egress::resolve::EgressReport, kind: WarningKind) -> bool {
     report.warnings().iter().any(|w| w.kind() == kind)
 }
 
@@ -94,7 +94,7 @@ async fn expected_when_observers_fail() {
     assert_eq!(report.egress_ips(), [ip(EGRESS)]);
     assert!(matches!(report.evidence()[1].error(), Some(SourceError::ServerFailure { .. })), "{:?}", report.evidence());
     assert!(matches!(report.evidence()[2].error(), Some(SourceError::BadAnswer(m)) if m.contains("HTML")));
-    assert!(warns(&report, ResolveWarningKind::NoQuorum), "{:?}", report.warnings());
+    assert!(warns(&report, WarningKind::NoQuorum), "{:?}", report.warnings());
     assert!(report.status().is_ok());
 }
 
@@ -114,8 +114,20 @@ async fn mismatch_when_the_gateway_was_replaced() {
     assert_eq!(report.stale_ips(), [ip(EGRESS)], "the stale expectation, apart");
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!((&json["egress_ips"], &json["stale_ips"]), (&serde_json::json!([OTHER]), &serde_json::json!([EGRESS])));
-    let mismatch = report.warnings().iter().find(|w| w.kind() == ResolveWarningKind::Mismatch);
+    let mismatch = report.warnings().iter().find(|w| w.kind() == WarningKind::Mismatch);
     assert!(mismatch.is_some_and(|w| w.message().contains(OTHER)), "{:?}", report.warnings());
+    assert!(mismatch.is_some_and(|w| w.cluster() == Some("prod") && w.subject().is_none()), "{mismatch:?}");
+    // Each JSON warning is an object: its kind, the cluster, the sentence.
+    let warnings = json["warnings"].as_array().unwrap();
+    assert!(warnings.iter().all(|w| w["kind"].is_string() && w["message"].is_string()), "{warnings:?}");
+    let mismatch = warnings.iter().find(|w| w["kind"] == "mismatch").unwrap();
+    assert_eq!(mismatch["cluster"], "prod");
+    assert!(mismatch["message"].as_str().unwrap().contains(OTHER), "{mismatch}");
+    assert_eq!(
+        serde_json::from_value::<Warning>(mismatch.clone()).ok().as_ref(),
+        report.warnings().iter().find(|w| w.kind() == WarningKind::Mismatch),
+        "the JSON reads back as the warning"
+    );
     let partner: Allowlist = format!("{EGRESS}/32").parse().unwrap();
     let error = report.verify_allowlisted(&partner).unwrap_err();
     assert!(matches!(&error, EgressCheckError::NotAllowlisted { replaced: true, .. }));
@@ -133,6 +145,13 @@ async fn unknown_without_anything() {
     assert_eq!(report.status(), EgressStatus::Unknown);
     assert!(report.egress_ips().is_empty());
     assert!(matches!(report.verify_allowlisted(&Allowlist::default()), Err(EgressCheckError::NotObserved { .. })));
+    // No cluster named: the warnings name none either.
+    assert!(warns(&report, WarningKind::NoQuorum), "{:?}", report.warnings());
+    assert!(report.warnings().iter().all(|w| w.cluster().is_none()), "{:?}", report.warnings());
+    let json = serde_json::to_value(&report).unwrap();
+    let warning = &json["warnings"][0];
+    assert_eq!(warning["kind"], "no-quorum");
+    assert!(warning.get("cluster").is_none() && warning["message"].is_string(), "{warning}");
 }
 
 #[tokio::test]
@@ -141,8 +160,14 @@ async fn one_liar_is_outvoted_and_named() {
     let honest = http(&[EGRESS, EGRESS]).await;
     let report = resolver().source(expected(&[EGRESS])).source(liar).sources(honest).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Confirmed);
-    let outlier = report.warnings().iter().find(|w| w.kind() == ResolveWarningKind::Outlier);
+    let outlier = report.warnings().iter().find(|w| w.kind() == WarningKind::Outlier);
     assert!(outlier.is_some_and(|w| w.message().contains(OTHER)), "the liar is named: {:?}", report.warnings());
+    let liar = report.evidence().iter().find(|row| row.ip() == Some(ip(OTHER))).unwrap().source().to_owned();
+    assert_eq!(outlier.and_then(Warning::subject), Some(&Subject::Source(liar.clone())), "the source it is about");
+    let json = serde_json::to_value(&report).unwrap();
+    let outlier = json["warnings"].as_array().unwrap().iter().find(|w| w["kind"] == "outlier").unwrap();
+    assert_eq!((&outlier["cluster"], &outlier["source"]), (&serde_json::json!("prod"), &serde_json::json!(liar)));
+    assert!(outlier["message"].as_str().unwrap().contains(OTHER), "{outlier}");
 }
 
 #[tokio::test]
@@ -161,7 +186,7 @@ async fn disagreeing_observers_decide_nothing() {
     for _ in 0..5 {
         let report = resolver().sources(http(&[EGRESS, OTHER, OTHER, EGRESS]).await).build().unwrap().resolve().await;
         assert_eq!(report.status(), EgressStatus::Unknown);
-        assert!(warns(&report, ResolveWarningKind::Disagreement), "{:?}", report.warnings());
+        assert!(warns(&report, WarningKind::Disagreement), "{:?}", report.warnings());
     }
 }
 
@@ -408,7 +433,7 @@ async fn the_civo_api_and_a_snapshot_as_expected_sources() {
     let report = resolver().source(civo).sources(http(&[EGRESS, EGRESS]).await).build().unwrap().resolve().await;
     assert_eq!(report.status(), EgressStatus::Confirmed);
     assert_eq!(report.egress_ips(), [ip(EGRESS), ip("74.220.24.77")]);
-    assert!(warns(&report, ResolveWarningKind::SeveralExpected), "{:?}", report.warnings());
+    assert!(warns(&report, WarningKind::SeveralExpected), "{:?}", report.warnings());
 
     let topology = Topology::from_json(include_str!("../fixtures/account-topology.json")).unwrap();
     let snapshot = TopologySource::new(&topology, "staging").unwrap();
@@ -511,8 +536,8 @@ async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
     let ips: Vec<IpAddr> = rejected.iter().map(|(ip, _)| *ip).collect();
     assert_eq!(ips, [ip("192.0.2.1"), ip("100.64.0.1")]);
     assert!(rejected.iter().all(|(_, what)| !what.is_empty()), "{rejected:?}");
-    assert!(warns(&report, ResolveWarningKind::AllRejected), "{:?}", report.warnings());
-    assert!(!warns(&report, ResolveWarningKind::NoQuorum), "not a reachability problem: {:?}", report.warnings());
+    assert!(warns(&report, WarningKind::AllRejected), "{:?}", report.warnings());
+    assert!(!warns(&report, WarningKind::NoQuorum), "not a reachability problem: {:?}", report.warnings());
     let error = report.verify_allowlisted(&Allowlist::default()).unwrap_err();
     match &error {
         EgressCheckError::AllRejected { rejected: listed, status, .. } => {
@@ -571,7 +596,7 @@ fn resolver_types_are_send_and_sync() {
     assert_send_sync::<civo_egress::resolve::EgressReport>();
     assert_send_sync::<civo_egress::resolve::EgressResolverBuilder>();
     assert_send_sync::<civo_egress::resolve::Evidence>();
-    assert_send_sync::<civo_egress::resolve::ResolveWarning>();
+    assert_send_sync::<Warning>();
     assert_send_sync::<ResolveError>();
     assert_send_sync::<EgressCheckError>();
     assert_send_sync::<StaticSource>();

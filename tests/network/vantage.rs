@@ -8,11 +8,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use civo_egress::Allowlist;
 use civo_egress::resolve::{
-    EgressCheckError, EgressReport, EgressResolver, EgressResolverBuilder, EgressStatus, EvidenceKind,
-    ResolveWarningKind, Vantage,
+    EgressCheckError, EgressReport, EgressResolver, EgressResolverBuilder, EgressStatus, EvidenceKind, Vantage,
 };
+use civo_egress::{Allowlist, WarningKind};
 use serde_json::json;
 
 use crate::resolve::{EGRESS, OTHER, expected, http, ip};
@@ -25,11 +24,11 @@ fn from(vantage: Vantage) -> EgressResolverBuilder {
         .deadline(Duration::from_secs(4))
 }
 
-fn kinds(report: &EgressReport) -> Vec<ResolveWarningKind> {
+fn kinds(report: &EgressReport) -> Vec<WarningKind> {
     report.warnings().iter().map(|w| w.kind()).collect()
 }
 
-fn warning(report: &EgressReport, kind: ResolveWarningKind) -> Option<&str> {
+fn warning(report: &EgressReport, kind: WarningKind) -> Option<&str> {
     report.warnings().iter().find(|w| w.kind() == kind).map(|w| w.message())
 }
 
@@ -45,8 +44,8 @@ async fn from_a_pod_another_ip_is_a_mismatch() {
     assert_eq!(report.egress_ips(), [ip(OTHER)]);
     assert_eq!(report.stale_ips(), [ip(EGRESS)]);
     assert_eq!((report.observed(), report.host_observed()), (Some(ip(OTHER)), None));
-    assert!(kinds(&report).contains(&ResolveWarningKind::Mismatch), "{:?}", report.warnings());
-    assert!(!kinds(&report).contains(&ResolveWarningKind::HostVantage), "{:?}", report.warnings());
+    assert!(kinds(&report).contains(&WarningKind::Mismatch), "{:?}", report.warnings());
+    assert!(!kinds(&report).contains(&WarningKind::HostVantage), "{:?}", report.warnings());
     assert!(matches!(
         report.verify_allowlisted(&format!("{EGRESS}/32").parse().unwrap()),
         Err(EgressCheckError::NotAllowlisted { replaced: true, .. })
@@ -69,10 +68,10 @@ async fn from_a_host_another_ip_is_only_expected_with_the_warning() {
     assert!(report.stale_ips().is_empty());
     assert_eq!(report.observed(), None, "nothing observed of the cluster");
     assert_eq!(report.host_observed(), Some(ip(OTHER)), "this host's IP, apart");
-    assert_eq!(kinds(&report)[0], ResolveWarningKind::HostVantage, "said first: {:?}", report.warnings());
-    assert!(!kinds(&report).contains(&ResolveWarningKind::Mismatch), "{:?}", report.warnings());
-    assert!(!kinds(&report).contains(&ResolveWarningKind::HostMatchesExpected), "{:?}", report.warnings());
-    let message = warning(&report, ResolveWarningKind::HostVantage).unwrap();
+    assert_eq!(kinds(&report)[0], WarningKind::HostVantage, "said first: {:?}", report.warnings());
+    assert!(!kinds(&report).contains(&WarningKind::Mismatch), "{:?}", report.warnings());
+    assert!(!kinds(&report).contains(&WarningKind::HostMatchesExpected), "{:?}", report.warnings());
+    let message = warning(&report, WarningKind::HostVantage).unwrap();
     assert!(message.contains(OTHER) && message.contains("probe"), "names the IP and the way in: {message}");
 
     // The evidence rows still say what each echo service saw, and from where.
@@ -86,6 +85,9 @@ async fn from_a_host_another_ip_is_only_expected_with_the_warning() {
     assert_eq!((&json["status"], &json["egress_ips"]), (&json!("expected"), &json!([EGRESS])));
     assert_eq!((&json["observed"], &json["host_observed"]), (&json!(null), &json!(OTHER)));
     assert_eq!(json["stale_ips"], json!([]));
+    let warning = &json["warnings"][0];
+    assert_eq!((&warning["kind"], &warning["cluster"]), (&json!("host-vantage"), &json!("prod")), "{warning}");
+    assert!(warning["message"].as_str().is_some_and(|m| m.contains(OTHER)), "{warning}");
     let rows = json["evidence"].as_array().unwrap();
     assert!(rows[0]["vantage"].is_null() && rows[0]["kind"] == "expected", "{}", rows[0]);
     assert!(rows[1..].iter().all(|row| row["vantage"] == "host" && row["ip"] == OTHER), "{rows:?}");
@@ -112,13 +114,8 @@ async fn a_host_that_leaves_from_an_expected_ip_is_said_but_not_confirmed() {
     assert_eq!(report.status(), EgressStatus::Expected, "not confirmed from outside: {report:?}");
     assert_eq!(report.egress_ips(), [ip(EGRESS)]);
     assert_eq!((report.observed(), report.host_observed()), (None, Some(ip(EGRESS))));
-    assert_eq!(
-        kinds(&report),
-        [ResolveWarningKind::HostVantage, ResolveWarningKind::HostMatchesExpected],
-        "{:?}",
-        report.warnings()
-    );
-    assert!(warning(&report, ResolveWarningKind::HostMatchesExpected).unwrap().contains(EGRESS));
+    assert_eq!(kinds(&report), [WarningKind::HostVantage, WarningKind::HostMatchesExpected], "{:?}", report.warnings());
+    assert!(warning(&report, WarningKind::HostMatchesExpected).unwrap().contains(EGRESS));
 
     // The same observations from a pod confirm.
     let report = from(Vantage::Pod)
@@ -138,7 +135,7 @@ async fn without_expectations_a_host_knows_nothing_of_the_cluster() {
     assert_eq!(report.status(), EgressStatus::Unknown, "{report:?}");
     assert!(report.egress_ips().is_empty());
     assert_eq!((report.observed(), report.host_observed()), (None, Some(ip(OTHER))));
-    assert_eq!(kinds(&report), [ResolveWarningKind::HostVantage], "{:?}", report.warnings());
+    assert_eq!(kinds(&report), [WarningKind::HostVantage], "{:?}", report.warnings());
     assert_eq!(serde_json::to_value(&report).unwrap()["status"], "unknown");
 
     // From a pod the same answers are the cluster's egress.
@@ -155,8 +152,8 @@ async fn a_host_whose_observers_disagree_still_never_mismatches() {
     assert_eq!(report.status(), EgressStatus::Expected);
     assert_eq!(report.host_observed(), None);
     let kinds = kinds(&report);
-    assert!(kinds.contains(&ResolveWarningKind::HostVantage) && kinds.contains(&ResolveWarningKind::Disagreement));
-    assert!(!kinds.contains(&ResolveWarningKind::Mismatch), "{kinds:?}");
+    assert!(kinds.contains(&WarningKind::HostVantage) && kinds.contains(&WarningKind::Disagreement));
+    assert!(!kinds.contains(&WarningKind::Mismatch), "{kinds:?}");
 }
 
 #[tokio::test]

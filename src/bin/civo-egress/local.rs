@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use civo_egress::{Allowlist, Validation, WarningKind, Whitelist, WhitelistFormat, audit, audit_for, diff};
+use civo_egress::{Allowlist, Validation, Whitelist, WhitelistFormat, audit, audit_for, diff};
 
 use crate::Format;
 use crate::failure::{FINDING, Failure, usage};
@@ -129,8 +129,8 @@ pub fn whitelist(args: WhitelistArgs) -> Result<ExitCode, Failure> {
         builder = builder.destination(destination);
     }
     let whitelist = builder.build().map_err(usage)?;
-    // Left-out clusters were said when the topology was read.
-    for warning in whitelist.warnings().iter().filter(|w| w.kind() != WarningKind::LeftOut) {
+    // The topology's own warnings were said when it was read.
+    for warning in whitelist.warnings().iter().filter(|w| !topology.warnings().contains(w)) {
         eprintln!("warning: {warning}");
     }
     say_raw!("{}", whitelist.render(WhitelistFormat::from(args.format)));
