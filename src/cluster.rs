@@ -127,7 +127,7 @@ impl fmt::Display for NetworkId {
 impl Cluster {
     /// Starts a cluster named `name`.
     pub fn builder(name: impl Into<String>) -> ClusterBuilder {
-        ClusterBuilder { validation: Validation::strict(), inner: Ok(Parts { name: name.into(), ..Parts::default() }) }
+        ClusterBuilder { validation: Validation::strict(), inner: Ok(Draft { name: name.into(), ..Draft::default() }) }
     }
 
     /// The cluster's name. Names repeat across regions: a cluster is
@@ -323,7 +323,7 @@ impl fmt::Debug for Cluster {
 }
 
 #[derive(Debug, Default)]
-struct Parts {
+struct Draft {
     name: String,
     id: Option<String>,
     region: Option<String>,
@@ -352,11 +352,11 @@ struct Parts {
 #[derive(Debug)]
 pub struct ClusterBuilder {
     validation: Validation,
-    inner: Result<Parts, TopologyError>,
+    inner: Result<Draft, TopologyError>,
 }
 
 impl ClusterBuilder {
-    fn and_then(mut self, f: impl FnOnce(&mut Parts) -> Result<(), TopologyError>) -> Self {
+    fn and_then(mut self, f: impl FnOnce(&mut Draft) -> Result<(), TopologyError>) -> Self {
         if let Ok(parts) = &mut self.inner
             && let Err(e) = f(parts)
         {

@@ -394,10 +394,19 @@ enum Owner {
     Account,
 }
 
+/// One cluster in both snapshots: the same id, else the same name in the
+/// same region (names repeat across regions; an unknown region matches
+/// any, as snapshots written without regions do).
 fn same_cluster(a: &Cluster, b: &Cluster) -> bool {
     match (a.id(), b.id()) {
         (Some(x), Some(y)) => x == y,
-        _ => a.name() == b.name(),
+        _ => {
+            a.name() == b.name()
+                && match (a.region(), b.region()) {
+                    (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+                    _ => true,
+                }
+        }
     }
 }
 

@@ -194,19 +194,25 @@
 //!
 //! ```json
 //! {
+//!   "format_version": 1,
 //!   "clusters": [{
 //!     "name": "prod", "id": "5e0c6a3e-…", "region": "LON1",
 //!     "egress_ip": "74.220.24.10",
 //!     "network_cidr": "192.168.10.0/24",
+//!     "network": {"id": "28244c7d-…", "name": "default"},
 //!     "pod_cidr": "10.42.0.0/16", "service_cidr": "10.43.0.0/16",
 //!     "nodes": [{"name": "gw", "private_ip": "192.168.10.3", "public_ip": "74.220.24.10"},
 //!               {"name": "w-1", "private_ip": "192.168.10.4"}],
 //!     "load_balancers": [{"name": "prod-ingress", "public_ip": "74.220.25.1", "private_ip": "192.168.10.2"}],
-//!     "public_ip_pools": [{"id": "e7b2c1d0-…", "pending": 1}]
+//!     "public_ip_pools": [{"id": "e7b2c1d0-…", "pending": 1}],
+//!     "caveats": [{"kind": "public-ip-pending", "pool": "e7b2c1d0-…",
+//!                  "message": "public-IP node pool e7b2c1d0-…: 1 node(s) without a public IP …"}]
 //!   }],
 //!   "load_balancers": [],
 //!   "reserved_ips": [{"name": "spare", "ip": "74.220.27.5",
-//!                     "assigned_to": {"type": "loadbalancer", "name": "prod-api"}}]
+//!                     "assigned_to": {"type": "loadbalancer", "name": "prod-api"}}],
+//!   "left_out": [{"name": "new", "id": "0d1e…", "region": "LON1", "kind": "no-egress-ip",
+//!                 "reason": "status BUILDING and no master_ip yet"}]
 //! }
 //! ```
 //!
@@ -218,13 +224,49 @@
 //! A node with a `public_ip` egresses from it. `public_ip_pools` (optional,
 //! omitted when empty) lists the cluster's public-IP node pools, each with
 //! the number of its nodes still without a public IP (`pending`, default
-//! 0). A `null` is the same as an absent field. Validation
-//! rejects, naming the field path and the value: unknown fields (a typo
+//! 0). A `null` is the same as an absent field.
+//!
+//! What discovery knew travels with the snapshot, in optional fields that
+//! older snapshots simply lack (they read unchanged):
+//!
+//! - `format_version` ([`FORMAT_VERSION`], written by [`Topology::to_json`];
+//!   absent means the current one). A snapshot of a newer version is read
+//!   with the fields this version does not know ignored and a
+//!   `newer-format` warning; for the current version an unknown field stays
+//!   an error, since a typo is not the future.
+//! - `network` per cluster: its private network's identity ([`NetworkId`]).
+//!   Two regions (or two networks of one region) may share a CIDR: a
+//!   destination is matched to a network by identity, and a destination in
+//!   the networks of several clusters is refused as ambiguous
+//!   ([`TopologyError::AmbiguousDestination`]), never answered with both
+//!   clusters' nodes.
+//! - `caveats` per cluster: [`Warning`]s as `{"kind", "node"|"pool"|"network"?,
+//!   "message"}` ([`Cluster::caveats`]): not ACTIVE, no gateway instance, an
+//!   unmeasured CNI or distribution, a VLAN-connected network, IPv6 nodes,
+//!   lists the key could not read, pool nodes without an IP yet. Every
+//!   command that uses the cluster says them: the whitelist in its warnings
+//!   and as `#` lines in every firewall file, the audit as findings,
+//!   classify in its reasons. A cluster whose network could not be read
+//!   (`networks-unknown`) gets no destination whitelist for a private
+//!   address ([`TopologyError::NetworkUnknown`]).
+//! - `left_out` at the top level: the clusters discovery saw but could not
+//!   describe ([`LeftOut`]), with the kind and the reason: a whitelist of the
+//!   account is then incomplete.
+//!
+//! Clusters are identified by their `id`, or `region` and `name`: names
+//! repeat across regions, so [`Topology::select`] takes an id, `REGION/NAME`,
+//! or a name only one cluster carries. Loading also returns what the
+//! topology says of itself ([`Topology::warnings`]: a network that overlaps
+//! its pod CIDR, a node outside its network, a LoadBalancer on an egress
+//! IP...), as warnings, never as errors.
+//!
+//! Validation rejects, naming the field path and the value: unknown fields (a typo
 //! such as `"networkCidr"` or `"cluster"`, with the known field it was
 //! probably meant to be, unless [`Validation::allow_unknown_fields`]),
 //! unparsable addresses and CIDRs (placeholders such as
 //! `"your.cluster.ip.address"` included), CIDRs with host bits, networks
-//! that cover everything (`0.0.0.0/0`), duplicate cluster names, and egress
+//! that cover everything (`0.0.0.0/0`), the same cluster twice (one id, or
+//! one name in one region), caveats of unknown kinds, and egress
 //! IPs that are not global unicast unless [`Validation::allow_non_global`]
 //! says otherwise. [`Topology::to_json`] writes what [`Topology::from_json`]
 //! reads back.
@@ -249,17 +291,21 @@
 //! |---|---|
 //! | `cause.rs` | the foreign error under one of ours, reached through `source()` (crate-internal) |
 //! | `error.rs` | [`TopologyError`], [`AllowlistError`], [`ParseNameError`] |
+//! | `names.rs` | the macro behind the enums' stable names (crate-internal) |
+//! | `warning.rs` | [`Warning`], [`WarningKind`], [`Subject`]: the one shape of every layer's caveats |
 //! | `class.rs` | [`IpClass`], the class names |
 //! | `special.rs` | the IANA special-purpose tables, with each row's "Globally Reachable" value |
 //! | `validation.rs` | [`Validation`] |
 //! | `parse.rs` | address and CIDR parsing with field paths (crate-internal) |
 //! | `node.rs` | [`Node`], [`LoadBalancer`], [`ReservedIp`], [`Assignment`], [`AssignmentKind`], [`PublicIpPool`] |
-//! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], the K3s and Talos constants |
+//! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], [`NetworkId`], the K3s and Talos constants |
+//! | `left_out.rs` | [`LeftOut`]: a cluster the snapshot leaves out, and why |
 //! | `reason.rs` | the sentence behind each answer and warning (crate-internal) |
-//! | `snapshot.rs` | the snapshot JSON of the resources: reading, unknown fields, writing |
+//! | `snapshot.rs` | the snapshot JSON of the resources: reading, unknown fields, format versions, writing |
+//! | `consistency.rs` | what a topology says of itself: its contradictions, as warnings (crate-internal) |
 //! | `index/` | the compiled lookup behind `classify_ip`: the parts' facts, the answers, the 16-8-8 IPv4 table, the IPv6 host buckets (crate-internal) |
 //! | `classify.rs` | [`Classification`], [`OwnedClassification`], [`Reason`] |
-//! | `topology.rs` | [`Topology`] (every method), [`classify_ip`] |
+//! | `topology.rs` | [`Topology`] (every method), [`classify_ip`], [`FORMAT_VERSION`] |
 //! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`] |
 //! | `render.rs` | [`WhitelistFormat`], [`Rendered`], [`Whitelist::render`]: the whitelist for nftables, iptables, Terraform |
 //! | `allowlist.rs` | [`Allowlist`], [`AllowlistEntry`] |

@@ -280,3 +280,19 @@ fn a_newer_format_is_read_with_a_warning_and_a_typo_is_still_an_error() {
     assert!(Topology::from_json_with(typo, Validation::strict().allow_unknown_fields(true)).is_ok());
     assert!(Topology::from_json(r#"{"format_version": 0, "clusters": []}"#).is_err());
 }
+
+#[test]
+fn diff_matches_same_named_clusters_by_region() {
+    let snapshot = |fra: &str| {
+        Topology::from_json(&format!(
+            r#"{{"clusters": [{{"name": "prod", "region": "LON1", "egress_ip": "74.220.24.10"}},
+                {{"name": "prod", "region": "FRA1", "egress_ip": "{fra}"}}]}}"#
+        ))
+        .unwrap()
+    };
+    let changes = civo_egress::diff(&snapshot("74.220.26.44"), &snapshot("74.220.26.45"));
+    assert_eq!(changes.changes().len(), 1, "{changes:?}");
+    assert!(
+        matches!(&changes.changes()[0], civo_egress::Change::EgressChanged { new, .. } if new.to_string() == "74.220.26.45")
+    );
+}
