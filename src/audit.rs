@@ -537,7 +537,7 @@ fn covered(
 ) {
     let first = findings.len();
     for &(example, id) in inside {
-        let answer = topology.index().answer(id);
+        let answer = topology.answer(id);
         let (class, clusters) = (answer.class(), answer.clusters());
         if class == IpClass::Egress {
             continue;

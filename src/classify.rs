@@ -11,7 +11,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::class::IpClass;
-use crate::index::{AnswerRef, Hit, Index};
+use crate::index::{AnswerRef, Hit, Index, Resources};
 
 /// The answer of [`classify_ip`](crate::classify_ip): what the address is,
 /// to which cluster(s) it belongs, whether to whitelist it, and why.
@@ -33,16 +33,17 @@ pub struct Classification<'t> {
     /// reading the class does not touch the answer.
     hit: Hit,
     index: &'t Index,
+    resources: &'t Resources,
 }
 
 impl<'t> Classification<'t> {
     #[inline]
-    pub(crate) const fn new(ip: IpAddr, hit: Hit, index: &'t Index) -> Self {
-        Self { ip, hit, index }
+    pub(crate) const fn new(ip: IpAddr, hit: Hit, index: &'t Index, resources: &'t Resources) -> Self {
+        Self { ip, hit, index, resources }
     }
 
     fn answer(&self) -> AnswerRef<'t> {
-        self.index.answer(self.hit.id)
+        self.index.answer(self.hit.id, self.resources)
     }
 
     /// The address as it was asked about (an IPv4-mapped IPv6 address stays

@@ -17,7 +17,7 @@ use crate::classify::Classification;
 use crate::cluster::Cluster;
 use crate::consistency;
 use crate::error::TopologyError;
-use crate::index::{self, Index};
+use crate::index::{self, AnswerRef, Index, Resources};
 use crate::left_out::LeftOut;
 use crate::node::{LoadBalancer, ReservedIp};
 use crate::snapshot::{RawTopology, SnapshotRef};
@@ -67,10 +67,17 @@ pub const FORMAT_VERSION: u32 = 1;
 /// [`audit_allowing_empty`](crate::audit_allowing_empty).
 #[derive(Clone)]
 pub struct Topology {
-    /// The parts and their index, shared by clones.
-    index: Arc<Index>,
+    /// The resources and their compiled index, shared by clones.
+    inner: Arc<Inner>,
     /// What the snapshot says beside its resources, shared by clones.
     notes: Arc<Notes>,
+}
+
+/// What a topology is made of, and the index compiled from it.
+#[derive(Debug)]
+struct Inner {
+    resources: Resources,
+    index: Index,
 }
 
 /// What a topology knows beside its resources.
@@ -126,9 +133,10 @@ impl Topology {
         load_balancers: Vec<LoadBalancer>,
         reserved_ips: Vec<ReservedIp>,
     ) -> Self {
-        let index = index::build(clusters, load_balancers, reserved_ips);
-        let warnings = consistency::check(index.clusters(), index.load_balancers(), index.reserved_ips());
-        Self { index: Arc::new(index), notes: Arc::new(Notes { warnings, ..Notes::default() }) }
+        let resources = Resources::new(clusters, load_balancers, reserved_ips);
+        let index = index::build(&resources);
+        let warnings = consistency::check(&resources.clusters, &resources.load_balancers, &resources.reserved_ips);
+        Self { inner: Arc::new(Inner { resources, index }), notes: Arc::new(Notes { warnings, ..Notes::default() }) }
     }
 
     /// The same topology, recording the clusters discovery had to leave
@@ -151,15 +159,14 @@ impl Topology {
     }
 
     fn with_notes(self, left_out: Vec<LeftOut>, newer: Option<u64>) -> Self {
-        let index = &self.index;
-        let mut warnings = consistency::check(index.clusters(), index.load_balancers(), index.reserved_ips());
+        let mut warnings = consistency::check(self.clusters(), self.load_balancers(), self.reserved_ips());
         if let Some(version) = newer {
             warnings.insert(0, Warning::new(crate::WarningKind::NewerFormat, format!(
                 "the snapshot is of format version {version}, newer than this tool's {FORMAT_VERSION}: the fields it does not know were ignored, so it may miss what they say; upgrade civo-egress"
             )));
         }
         warnings.extend(left_out.iter().map(LeftOut::warning));
-        Self { index: self.index, notes: Arc::new(Notes { left_out, newer, warnings }) }
+        Self { inner: self.inner, notes: Arc::new(Notes { left_out, newer, warnings }) }
     }
 
     /// The clusters discovery saw but had to leave out, with why.
@@ -295,7 +302,7 @@ impl Topology {
     /// The clusters, in the order given.
     #[must_use]
     pub fn clusters(&self) -> &[Cluster] {
-        self.index.clusters()
+        &self.inner.resources.clusters
     }
 
     /// The cluster `query` names, if exactly one: see
@@ -308,13 +315,13 @@ impl Topology {
     /// LoadBalancers linked to no cluster.
     #[must_use]
     pub fn load_balancers(&self) -> &[LoadBalancer] {
-        self.index.load_balancers()
+        &self.inner.resources.load_balancers
     }
 
     /// The account's reserved IPs.
     #[must_use]
     pub fn reserved_ips(&self) -> &[ReservedIp] {
-        self.index.reserved_ips()
+        &self.inner.resources.reserved_ips
     }
 
     /// Whether the topology holds nothing: no cluster, no LoadBalancer, no
@@ -328,11 +335,17 @@ impl Topology {
     /// What `ip` is, whether to whitelist it, and why. See [`classify_ip`].
     #[inline]
     pub fn classify_ip(&self, ip: IpAddr) -> Classification<'_> {
-        Classification::new(ip, self.index.lookup(ip), &self.index)
+        let Inner { resources, index } = &*self.inner;
+        Classification::new(ip, index.lookup(ip), index, resources)
     }
 
     pub(crate) fn index(&self) -> &Index {
-        &self.index
+        &self.inner.index
+    }
+
+    /// The answer of `id`, an id this topology's index made.
+    pub(crate) fn answer(&self, id: u32) -> AnswerRef<'_> {
+        self.inner.index.answer(id, &self.inner.resources)
     }
 }
 
@@ -375,7 +388,8 @@ impl Default for Topology {
 
 impl PartialEq for Topology {
     fn eq(&self, other: &Self) -> bool {
-        (Arc::ptr_eq(&self.index, &other.index) || self.index.same_parts(&other.index)) && self.notes == other.notes
+        (Arc::ptr_eq(&self.inner, &other.inner) || self.inner.resources == other.inner.resources)
+            && self.notes == other.notes
     }
 }
 
@@ -383,7 +397,7 @@ impl Eq for Topology {}
 
 impl std::hash::Hash for Topology {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.index.hash_parts(state);
+        self.inner.resources.hash(state);
         self.notes.left_out.hash(state);
     }
 }

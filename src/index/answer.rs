@@ -3,12 +3,12 @@
 //! A range answer (a CIDR of a cluster, an IANA row) is shared by many
 //! addresses and few exist: it keeps its sentence. A host answer is one
 //! per known address: it keeps a reference to its deciding fact, and its
-//! sentence is written from the topology's parts when read.
+//! sentence is written from the topology's resources when read.
 
 use std::fmt;
 use std::sync::Arc;
 
-use super::facts::{FactRef, Parts, Subject};
+use super::facts::{FactRef, Resources, Subject};
 use crate::class::IpClass;
 use crate::reason::{PoolNote, Sentence};
 
@@ -35,7 +35,7 @@ pub(crate) struct Shared {
 #[derive(Clone, Copy)]
 pub(crate) enum AnswerRef<'a> {
     Range(&'a RangeAnswer),
-    Host { parts: &'a Parts, class: IpClass, fact: FactRef, shared: Option<&'a Shared> },
+    Host { resources: &'a Resources, class: IpClass, fact: FactRef, shared: Option<&'a Shared> },
 }
 
 impl<'a> AnswerRef<'a> {
@@ -51,7 +51,7 @@ impl<'a> AnswerRef<'a> {
         match self {
             Self::Range(r) => &r.clusters,
             Self::Host { shared: Some(s), .. } => &s.clusters,
-            Self::Host { parts, fact, shared: None, .. } => one_or_none(parts, fact.cluster()),
+            Self::Host { resources, fact, shared: None, .. } => one_or_none(resources, fact.cluster()),
         }
     }
 
@@ -75,18 +75,18 @@ impl<'a> AnswerRef<'a> {
 
     /// Writes the answer's sentence.
     pub(crate) fn write_reason(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self::Host { parts, class, fact, shared } = self else {
+        let Self::Host { resources, class, fact, shared } = self else {
             return f.write_str(self.stored_reason().unwrap_or_default()); // a range answer
         };
-        let (cluster, subject) = parts.subject(fact);
+        let (cluster, subject) = resources.subject(fact);
         let (more, clusters, indexes) = match shared {
             Some(s) => (s.more, &*s.clusters, &*s.indexes),
-            None => (0, one_or_none(parts, cluster), cluster.as_slice()),
+            None => (0, one_or_none(resources, cluster), cluster.as_slice()),
         };
         write!(f, "{}", Sentence { class, subject: WithMore(subject, more), clusters })?;
         if class == IpClass::Egress {
             for &ci in indexes {
-                write!(f, "{}", PoolNote(&parts.clusters[ci]))?;
+                write!(f, "{}", PoolNote(&resources.clusters[ci]))?;
             }
         }
         Ok(())
@@ -94,8 +94,8 @@ impl<'a> AnswerRef<'a> {
 }
 
 /// The name of `cluster` as a one-name list, or an empty one.
-fn one_or_none(parts: &Parts, cluster: Option<usize>) -> &[String] {
-    cluster.map_or(&[], |ci| parts.clusters[ci].name_as_slice())
+fn one_or_none(resources: &Resources, cluster: Option<usize>) -> &[String] {
+    cluster.map_or(&[], |ci| resources.clusters[ci].name_as_slice())
 }
 
 /// A subject, and how many others of the same class share the address.

@@ -8,21 +8,20 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::answer::{RangeAnswer, Shared};
-use super::facts::{FactRef, Parts};
+use super::facts::{FactRef, Resources};
 use super::hosts6::HostProbe;
 use super::table::Table4;
 use super::{Family, FoldMap, HAS_HOSTS, Index, Key, NESTED, PUBLIC, Slot};
 use crate::class::IpClass;
 use crate::cluster::Cluster;
-use crate::node::{LoadBalancer, ReservedIp};
 use crate::reason::{self, Sentence};
 use crate::special::{self, Builtin};
 
-/// Builds the index of a topology's parts, which it keeps.
-pub(crate) fn build(clusters: Vec<Cluster>, load_balancers: Vec<LoadBalancer>, reserved_ips: Vec<ReservedIp>) -> Index {
-    let parts = Parts::new(clusters, load_balancers, reserved_ips);
-    let mut b = Builder::new(&parts.clusters);
-    let (v4_hosts, v6_hosts) = hosts(&parts);
+/// Builds the index of a topology's resources (which the topology keeps
+/// beside it).
+pub(crate) fn build(resources: &Resources) -> Index {
+    let mut b = Builder::new(&resources.clusters);
+    let (v4_hosts, v6_hosts) = hosts(resources);
     let (v4_ranges, v6_ranges) = b.ranges();
     let mut v4 = b.family(&v4_hosts, v4_ranges);
     let mut v6 = b.family(&v6_hosts, v6_ranges);
@@ -34,7 +33,7 @@ pub(crate) fn build(clusters: Vec<Cluster>, load_balancers: Vec<LoadBalancer>, r
     v6.probe = HostProbe::new(&v6.host_keys);
     let v4_table = Table4::build(&v4, &classes);
     let ranges = b.answers;
-    Index { parts, ranges, classes, v4, v4_table, v6, shared }
+    Index { ranges, classes, v4, v4_table, v6, shared }
 }
 
 /// A host address with its deciding fact, and the others of the same class
@@ -48,12 +47,12 @@ struct Host<K> {
 }
 
 /// Every host address with its final answer, per family, sorted.
-fn hosts(parts: &Parts) -> (Vec<Host<u32>>, Vec<Host<u128>>) {
+fn hosts(resources: &Resources) -> (Vec<Host<u32>>, Vec<Host<u128>>) {
     // (address, class, cluster + 1 or 0, fact): sorting by it puts the
     // deciding fact of each address first (classes by precedence, then no
     // cluster before the clusters in order, then the parts' order).
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
-    parts.facts(|fact, cluster| {
+    resources.facts(|fact, cluster| {
         let cluster = cluster.map_or(0, |c| c + 1);
         match fact.ip {
             IpAddr::V4(ip) => v4.push((u32::from(ip), fact.class, cluster, fact.number)),

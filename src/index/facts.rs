@@ -1,4 +1,4 @@
-//! The parts of a topology, and a number for each host fact in them.
+//! The resources of a topology, and a number for each host fact in them.
 //!
 //! A host answer stores the number of the fact that decides it and its
 //! cluster (8 bytes, a [`FactRef`]) instead of its sentence: the sentence
@@ -14,9 +14,11 @@ use crate::class::IpClass;
 use crate::cluster::Cluster;
 use crate::node::{LoadBalancer, ReservedIp};
 
-/// What a topology is made of, owned by its index.
+/// What a topology is made of (its clusters, the LoadBalancers outside any
+/// cluster, the reserved IPs), owned by the topology beside its index, with
+/// where each cluster's block of fact numbers starts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Parts {
+pub(crate) struct Resources {
     pub(crate) clusters: Vec<Cluster>,
     pub(crate) load_balancers: Vec<LoadBalancer>,
     pub(crate) reserved_ips: Vec<ReservedIp>,
@@ -98,8 +100,8 @@ impl fmt::Display for Subject<'_> {
 const SIDES: u32 = 2;
 const EGRESS_SLOTS: u32 = 2;
 
-impl Parts {
-    /// Numbers the facts of these parts.
+impl Resources {
+    /// Numbers the facts of these resources.
     ///
     /// # Panics
     ///
@@ -164,7 +166,7 @@ impl Parts {
     /// When `fact` was not made from [`facts`](Self::facts).
     #[allow(clippy::expect_used)]
     pub(crate) fn subject(&self, fact: FactRef) -> (Option<usize>, Subject<'_>) {
-        const MADE: &str = "fact numbers are made by `facts` over these parts"; // ok: the index stores no other
+        const MADE: &str = "fact numbers are made by `facts` over these resources"; // ok: the index stores no other
         let number = fact.number;
         let Some(ci) = fact.cluster() else {
             let lbs = self.lbs_start();

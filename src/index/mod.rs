@@ -1,6 +1,6 @@
 //! The compiled lookup behind `classify_ip`.
 //!
-//! Built once per [`Topology`](crate::Topology) from its parts (this module
+//! Built once per [`Topology`](crate::Topology) from its resources (this module
 //! sits below `Topology` and knows only clusters, LoadBalancers, reserved
 //! IPs and the IANA tables). Every range (node networks,
 //! pod and service CIDRs, the IANA tables) is flattened into disjoint sorted
@@ -39,13 +39,12 @@ use std::ops::Range;
 use ipnet::IpNet;
 
 use crate::class::IpClass;
-use crate::cluster::Cluster;
-use crate::node::{LoadBalancer, ReservedIp};
 
 pub(crate) use answer::AnswerRef;
 use answer::{RangeAnswer, Shared};
 pub(crate) use build::build;
-use facts::{FactRef, Parts};
+use facts::FactRef;
+pub(crate) use facts::Resources;
 use hosts6::HostProbe;
 use table::Table4;
 
@@ -227,10 +226,9 @@ impl<K: Key> Family<K> {
     }
 }
 
-/// The index of one topology, and the parts it was built from.
+/// The compiled lookup of one topology, built from its resources.
 #[derive(Debug, Clone)]
 pub(crate) struct Index {
-    parts: Parts,
     /// The answers of ranges, ids `0..ranges.len()`.
     ranges: Vec<RangeAnswer>,
     /// The class of every answer id, one byte each: what `class()` reads.
@@ -275,7 +273,7 @@ impl Index {
     ///
     /// When `id` was not made by this index.
     #[allow(clippy::expect_used)]
-    pub(crate) fn answer(&self, id: u32) -> AnswerRef<'_> {
+    pub(crate) fn answer<'a>(&'a self, id: u32, resources: &'a Resources) -> AnswerRef<'a> {
         const MADE: &str = "answer ids are made by the builder, one per answer"; // ok: built so
         let class = *self.classes.get(id as usize).expect(MADE); // ok: MADE says why
         let fact = if id < self.v4.base {
@@ -285,32 +283,7 @@ impl Index {
         } else {
             self.v6.host_facts.get((id - self.v6.base) as usize).copied()
         };
-        AnswerRef::Host { parts: &self.parts, class, fact: fact.expect(MADE), shared: self.shared.get(&id) } // ok: MADE says why
-    }
-
-    /// The clusters, in the order given.
-    pub(crate) fn clusters(&self) -> &[Cluster] {
-        &self.parts.clusters
-    }
-
-    /// LoadBalancers linked to no cluster.
-    pub(crate) fn load_balancers(&self) -> &[LoadBalancer] {
-        &self.parts.load_balancers
-    }
-
-    /// The reserved IPs.
-    pub(crate) fn reserved_ips(&self) -> &[ReservedIp] {
-        &self.parts.reserved_ips
-    }
-
-    /// Whether both were built from equal parts.
-    pub(crate) fn same_parts(&self, other: &Self) -> bool {
-        self.parts == other.parts
-    }
-
-    /// Hashes the parts.
-    pub(crate) fn hash_parts<H: Hasher>(&self, state: &mut H) {
-        self.parts.hash(state);
+        AnswerRef::Host { resources, class, fact: fact.expect(MADE), shared: self.shared.get(&id) } // ok: MADE says why
     }
 
     /// Every distinct answer inside `net`, each with one address that has

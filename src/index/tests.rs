@@ -66,7 +66,7 @@ fn within_lists_each_answer_once() {
     .unwrap();
     let mut found = Vec::new();
     topology.index().within("192.168.0.0/16".parse().unwrap(), &mut found);
-    let classes: Vec<IpClass> = found.iter().map(|&(_, id)| topology.index().answer(id).class()).collect();
+    let classes: Vec<IpClass> = found.iter().map(|&(_, id)| topology.answer(id).class()).collect();
     assert_eq!(classes, [IpClass::Node, IpClass::Private, IpClass::NodeNetwork]);
     assert_eq!(found[0].0, "192.168.1.4".parse::<IpAddr>().unwrap());
 }
@@ -285,7 +285,7 @@ proptest! {
         let found: std::collections::BTreeSet<(IpClass, Vec<String>)> = inside
             .into_iter()
             .map(|(ip, id)| {
-                let answer = topology.index().answer(id);
+                let answer = topology.answer(id);
                 prop_assert!(net.contains(&ip));
                 prop_assert_eq!(topology.classify_ip(ip).class(), answer.class());
                 Ok((answer.class(), answer.clusters().to_vec()))

@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use civo_egress::{
-    Allowlist, Assignment, AssignmentKind, Cluster, IpClass, LoadBalancer, Node, ReservedIp, Topology, Whitelist,
-    audit, diff,
+    Allowlist, Assignment, AssignmentKind, Cluster, FindingKind, IpClass, LoadBalancer, Node, ReservedIp, Topology,
+    Whitelist, audit, diff,
 };
 use proptest::prelude::*;
 
@@ -134,11 +134,18 @@ proptest! {
         let whitelist = Whitelist::of(&t).unwrap();
         let allowlist: Allowlist = whitelist.cidrs().collect();
         let report = audit(&t, &allowlist).unwrap();
-        prop_assert!(report.is_ok(), "{:?}", report.findings());
-        prop_assert!(report.findings().is_empty());
+        // Clean but for the doubts the topology carries about its egress
+        // (a LoadBalancer or reserved IP on an egress IP, a reserved IP on a
+        // node: the generator makes such contradictions), which no
+        // allowlist can lift.
+        let about_entries = |r: &civo_egress::AuditReport| {
+            r.findings().iter().filter(|f| f.kind() != FindingKind::UnverifiedEgress).count()
+        };
+        prop_assert_eq!(report.is_ok(), whitelist.doubts().next().is_none(), "{:?}", report.findings());
+        prop_assert_eq!(about_entries(&report), 0, "{:?}", report.findings());
         let reparsed: Allowlist = whitelist.to_string().parse().unwrap();
-        prop_assert!(audit(&t, &reparsed).unwrap().findings().is_empty());
-        prop_assert!(audit(&t, &Allowlist::from(&whitelist)).unwrap().findings().is_empty());
+        prop_assert_eq!(about_entries(&audit(&t, &reparsed).unwrap()), 0);
+        prop_assert_eq!(about_entries(&audit(&t, &Allowlist::from(&whitelist)).unwrap()), 0);
     }
 
     #[test]
@@ -152,7 +159,9 @@ proptest! {
         prop_assert!(diff(&t, &back).is_empty());
         let whitelist = Whitelist::of_allowing_empty(&t);
         let whitelist_json = serde_json::to_string(&whitelist).unwrap();
-        prop_assert_eq!(serde_json::from_str::<Whitelist>(&whitelist_json).unwrap(), whitelist);
+        // The JSON is the entries alone (the warnings are not in it).
+        let back: Whitelist = serde_json::from_str(&whitelist_json).unwrap();
+        prop_assert_eq!(back.entries(), whitelist.entries());
     }
 
     #[test]
@@ -198,7 +207,12 @@ proptest! {
         }
         round_trip(&Assignment::new(AssignmentKind::Instance, "bastion").unwrap())?;
         let whitelist = Whitelist::of_allowing_empty(&t);
-        round_trip(&whitelist)?;
+        let json = serde_json::to_string(&whitelist).unwrap();
+        let back: Whitelist = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(back.entries(), whitelist.entries());
+        for warning in whitelist.warnings().iter().chain(t.warnings()) {
+            round_trip(warning)?;
+        }
         for entry in whitelist.entries() {
             round_trip(entry)?;
         }
