@@ -158,6 +158,18 @@ pub enum TopologyError {
         /// The name asked for.
         name: String,
     },
+    /// A cluster the snapshot names only as left out by discovery: its
+    /// egress IPs are unknown.
+    #[error(
+        "cluster {name} was left out of the snapshot ({reason}): its egress IPs are unknown; discover again once it is ACTIVE"
+    )]
+    #[non_exhaustive]
+    ClusterLeftOut {
+        /// The cluster, as `REGION/NAME`.
+        name: String,
+        /// Why discovery left it out.
+        reason: String,
+    },
     /// A name that several clusters carry (in several regions).
     #[error("cluster name {name:?} is ambiguous: it names {}; name one as REGION/NAME or by its id", candidates.join(", "))]
     #[non_exhaustive]
@@ -241,6 +253,7 @@ impl TopologyError {
             Self::DuplicateCluster { .. }
             | Self::UnknownCluster { .. }
             | Self::AmbiguousCluster { .. }
+            | Self::ClusterLeftOut { .. }
             | Self::AmbiguousDestination { .. }
             | Self::NetworkUnknown { .. }
             | Self::DestinationInsideCluster { .. }
@@ -267,6 +280,7 @@ impl TopologyError {
             Self::DuplicateCluster { .. }
             | Self::UnknownCluster { .. }
             | Self::AmbiguousCluster { .. }
+            | Self::ClusterLeftOut { .. }
             | Self::AmbiguousDestination { .. }
             | Self::NetworkUnknown { .. }
             | Self::DestinationInsideCluster { .. }

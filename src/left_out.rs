@@ -132,6 +132,16 @@ impl LeftOut {
         &self.reason
     }
 
+    /// Whether `query` names it: its id, `REGION/NAME` or its name.
+    pub(crate) fn answers_to(&self, query: &str) -> bool {
+        let query = query.trim();
+        self.id.as_deref() == Some(query)
+            || self.name == query
+            || self.region.as_deref().is_some_and(|r| {
+                query.split_once('/').is_some_and(|(region, name)| name == self.name && region.eq_ignore_ascii_case(r))
+            })
+    }
+
     /// The `left-out` warning every command that reads the snapshot shows.
     pub(crate) fn warning(&self) -> Warning {
         Warning::new(

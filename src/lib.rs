@@ -312,6 +312,35 @@
 //! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`audit_for`], [`AuditReport`], [`AuditDisplay`], [`Finding`], [`FindingKind`], [`Severity`] |
 //! | `diff.rs` | [`diff`], [`TopologyDiff`], [`Change`], [`ChangeKind`] |
 //!
+//! The network layers, each a public module behind its feature, use the
+//! core and never each other but as listed:
+//!
+//! | file | holds |
+//! |---|---|
+//! | `http.rs` | the HTTP plumbing shared by `civo` and the HTTP echo source: rustls with ring, URL checks, capped bodies (crate-internal) |
+//! | `civo/config.rs` | [`civo::CivoConfig`]: `CIVO_TOKEN`, `~/.civo.json`, `CIVO_CONFIG`, the region and API URL |
+//! | `civo/models.rs`, `civo/lenient.rs` | the Civo API's bodies, read leniently (`civo::api`) |
+//! | `civo/error.rs` | [`civo::CivoError`] |
+//! | `civo/client.rs` | [`civo::CivoClient`]: requests, pages, retries, deadlines |
+//! | `civo/notes.rs` | the sentences of discovery's warnings (crate-internal) |
+//! | `civo/nodes.rs`, `civo/assemble.rs` | discovery's assembling half: API models into a [`Topology`] with its caveats, identities and left-out clusters (crate-internal) |
+//! | `civo/discover.rs` | [`civo::Selection`], [`civo::Discovery`], [`civo::CivoClient::discover`]: the fetching half |
+//! | `kubeconfig.rs` | [`kubeconfig`]: which API server a context talks to |
+//! | `resolve/source.rs`, `resolve/evidence.rs` | [`resolve::EgressSource`] and what one source said |
+//! | `resolve/vantage.rs` | [`resolve::Vantage`]: where an observation was made |
+//! | `resolve/http_echo.rs`, `resolve/dns_echo.rs`, `resolve/direct.rs` | the echo services as sources |
+//! | `resolve/civo_source.rs`, `resolve/kubeconfig_source.rs` | the expected sources |
+//! | `resolve/resolver.rs`, `resolve/report.rs` | [`resolve::EgressResolver`], [`resolve_egress`], [`resolve::EgressReport`] |
+//! | `probe/` | `probe::Probe`: the pod spec and its output's parser, the run, the per-node report (feature `probe`) |
+//!
+//! The binary, `src/bin/civo-egress/` (feature `cli`), is parse, validate,
+//! run, as ripgrep's: `main.rs` (the clap definition and dispatch),
+//! `topology.rs` (where a command's snapshot comes from), `local.rs`
+//! (`classify`, `whitelist`, `audit`, `diff`), `remote.rs` (`discover`,
+//! `resolve`), `probe.rs`, `docs.rs` (completions, man), `out.rs` (capped
+//! input, stdout that survives a closed pipe) and `failure.rs` (the one
+//! mapping from errors to exit codes).
+//!
 //! # Optional features
 //!
 //! The network layers are additive features, each a public module, all

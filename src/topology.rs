@@ -214,12 +214,16 @@ impl Topology {
     /// # Errors
     ///
     /// [`TopologyError::UnknownCluster`] when no cluster answers to it,
-    /// [`TopologyError::AmbiguousCluster`] when several do.
+    /// [`TopologyError::ClusterLeftOut`] when only a cluster the snapshot
+    /// left out does, [`TopologyError::AmbiguousCluster`] when several do.
     pub fn select(&self, query: &str) -> Result<&Cluster, TopologyError> {
         let found: Vec<&Cluster> = self.clusters().iter().filter(|c| c.answers_to(query)).collect();
         match found.as_slice() {
             [one] => Ok(one),
-            [] => Err(TopologyError::UnknownCluster { name: query.to_owned() }),
+            [] => match self.left_out().iter().find(|l| l.answers_to(query)) {
+                Some(left) => Err(TopologyError::ClusterLeftOut { name: left.label(), reason: left.to_string() }),
+                None => Err(TopologyError::UnknownCluster { name: query.to_owned() }),
+            },
             many => {
                 // An id or REGION/NAME that matches one exactly wins over names.
                 let exact: Vec<&&Cluster> = many

@@ -250,6 +250,13 @@ fn left_out_clusters_travel_and_make_the_whitelist_incomplete() {
     assert!(w.render(WhitelistFormat::Iptables).to_string().contains("# INCOMPLETE: "));
     // A selection that names its clusters says nothing of the others.
     assert!(Whitelist::builder(&t).cluster("prod").build().unwrap().is_complete());
+    // Naming the left-out cluster says why it has no answer.
+    let Err(TopologyError::ClusterLeftOut { name, reason, .. }) = Whitelist::builder(&t).cluster("lon1/new").build()
+    else {
+        panic!("left out, not unknown")
+    };
+    assert_eq!(name, "LON1/new");
+    assert!(reason.contains("BUILDING"), "{reason}");
     assert_eq!(Topology::from_json(&t.to_json()).unwrap(), t);
     let report = audit(&t, &"212.2.253.151\n".parse().unwrap()).unwrap();
     assert!(report.findings().iter().any(|f| f.kind() == FindingKind::UnverifiedEgress && f.entry() == "LON1/new"));
