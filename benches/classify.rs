@@ -51,7 +51,7 @@ fn rules(t: &Topology) -> Vec<(IpNet, IpClass)> {
     rules.extend(t.load_balancers().iter().map(|lb| (IpNet::from(lb.public_ip()), IpClass::LoadBalancer)));
     rules.extend(t.reserved_ips().iter().map(|r| (IpNet::from(r.ip()), IpClass::Reserved)));
     for c in t.clusters() {
-        rules.extend(c.nodes().iter().map(|n| (IpNet::from(n.private_ip()), IpClass::Node)));
+        rules.extend(c.nodes().iter().filter_map(|n| n.private_ip()).map(|ip| (IpNet::from(ip), IpClass::Node)));
     }
     for (class, pick) in [
         (IpClass::NodeNetwork, Cluster::network_cidrs as fn(&Cluster) -> &[IpNet]),

@@ -47,7 +47,7 @@ fn nodes(c: &Cluster, out: &mut Vec<Warning>) {
     let mut outside = Examples::default();
     let mut public = Examples::default();
     for n in c.nodes() {
-        let ip = n.private_ip();
+        let Some(ip) = n.private_ip() else { continue };
         let same_family: Vec<_> = c.network_cidrs().iter().filter(|net| net.addr().is_ipv4() == ip.is_ipv4()).collect();
         if !same_family.is_empty() && !same_family.iter().any(|net| net.contains(&ip)) {
             outside.add(format_args!("{} ({ip})", n.name()));

@@ -14,7 +14,10 @@ use crate::parse;
 /// public-IP node pool (and the gateway node), a public IP.
 ///
 /// A node with a public IP sends its pods' traffic from that IP, so the
-/// public IP belongs to the cluster's egress set.
+/// public IP belongs to the cluster's egress set. A node of a public-IP
+/// pool that is still BUILDING may have its public IP before its private
+/// one ([`Node::building`]): its public IP is in the egress set all the
+/// same, since its pods will leave from it.
 ///
 /// ```
 /// use civo_egress::Node;
@@ -26,7 +29,7 @@ use crate::parse;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Node {
     name: String,
-    private_ip: IpAddr,
+    private_ip: Option<IpAddr>,
     public_ip: Option<IpAddr>,
 }
 
@@ -40,7 +43,28 @@ impl Node {
     /// blank: the snapshot format requires a name.
     pub fn new(name: impl Into<String>, private_ip: IpAddr) -> Result<Self, TopologyError> {
         let name = parse::required("name", Some(name.into()))?;
-        Ok(Self { name, private_ip: private_ip.to_canonical(), public_ip: None })
+        Ok(Self { name, private_ip: Some(private_ip.to_canonical()), public_ip: None })
+    }
+
+    /// A node that has its public IP but no private IP yet (a public-IP
+    /// pool node still BUILDING): in the egress set, in no destination
+    /// whitelist of the cluster's network until its private IP is known.
+    ///
+    /// ```
+    /// use civo_egress::{Cluster, Node};
+    /// let building = Node::building("edge-3", "74.220.24.78".parse()?)?;
+    /// assert_eq!((building.private_ip(), building.public_ip()), (None, Some("74.220.24.78".parse()?)));
+    /// let cluster = Cluster::builder("prod").egress_ip("74.220.24.10".parse::<std::net::IpAddr>()?).node(building).build()?;
+    /// assert_eq!(cluster.egress_ips().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] (field `name`) for a blank name.
+    pub fn building(name: impl Into<String>, public_ip: IpAddr) -> Result<Self, TopologyError> {
+        let name = parse::required("name", Some(name.into()))?;
+        Ok(Self { name, private_ip: None, public_ip: Some(public_ip.to_canonical()) })
     }
 
     /// Gives the node a public IP (the gateway node, or a public-IP pool node).
@@ -56,9 +80,10 @@ impl Node {
         &self.name
     }
 
-    /// The node's address in the cluster network.
+    /// The node's address in the cluster network; `None` only for a
+    /// [`building`](Self::building) node, which has a public IP.
     #[must_use]
-    pub const fn private_ip(&self) -> IpAddr {
+    pub const fn private_ip(&self) -> Option<IpAddr> {
         self.private_ip
     }
 
@@ -71,7 +96,10 @@ impl Node {
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Node({} {}", self.name, self.private_ip)?;
+        write!(f, "Node({}", self.name)?;
+        if let Some(private) = self.private_ip {
+            write!(f, " {private}")?;
+        }
         if let Some(public) = self.public_ip {
             write!(f, " public {public}")?;
         }

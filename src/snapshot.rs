@@ -453,9 +453,15 @@ impl RawNode {
     fn into_node(self, validation: Validation) -> Result<Node, TopologyError> {
         self.unknown.check(NODE_FIELDS, validation)?;
         let name = parse::required("name", self.name)?;
-        let private = parse::required("private_ip", self.private_ip)?;
+        let public = parse::opt_ip("public_ip", self.public_ip.as_deref())?;
+        // A node without a private IP is one still BUILDING that has its
+        // public IP already; without either it would say nothing.
+        let private = match (self.private_ip.filter(|p| !p.trim().is_empty()), public) {
+            (None, Some(public)) => return Node::building(name, public),
+            (private, _) => parse::required("private_ip", private)?,
+        };
         let node = Node::new(name, parse::ip("private_ip", &private)?)?;
-        Ok(match parse::opt_ip("public_ip", self.public_ip.as_deref())? {
+        Ok(match public {
             Some(public) => node.with_public_ip(public),
             None => node,
         })
@@ -617,7 +623,9 @@ impl Serialize for Node {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Node", 3)?;
         s.serialize_field("name", self.name())?;
-        s.serialize_field("private_ip", &self.private_ip())?;
+        if let Some(private) = self.private_ip() {
+            s.serialize_field("private_ip", &private)?;
+        }
         if let Some(public) = self.public_ip() {
             s.serialize_field("public_ip", &public)?;
         }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::class::IpClass;
 use crate::cluster::Cluster;
 use crate::error::TopologyError;
+use crate::node::Node;
 use crate::reason;
 use crate::special;
 use crate::topology::Topology;
@@ -361,7 +362,10 @@ impl Whitelist {
             });
         }
         let inside: Vec<&Cluster> = selected.iter().copied().filter(|c| !networks(c).is_empty()).collect();
-        if let Some(c) = inside.iter().find(|c| to.is_ipv6() && !c.nodes().iter().any(|n| n.private_ip().is_ipv6())) {
+        if let Some(c) = inside
+            .iter()
+            .find(|c| to.is_ipv6() && !c.nodes().iter().filter_map(Node::private_ip).any(|ip| ip.is_ipv6()))
+        {
             return Err(TopologyError::NetworkUnknown {
                 destination: to.to_string(),
                 cluster: c.label(),
@@ -409,8 +413,9 @@ impl Whitelist {
         for (ci, c) in inside.iter().enumerate() {
             let nets = networks(c);
             for n in c.nodes() {
-                if let Some(&net) = nets.iter().find(|net| net.contains(&n.private_ip())) {
-                    found.push((n.private_ip(), ci, n.name(), net));
+                let Some(private) = n.private_ip() else { continue };
+                if let Some(&net) = nets.iter().find(|net| net.contains(&private)) {
+                    found.push((private, ci, n.name(), net));
                 }
             }
             let net = nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
@@ -420,6 +425,14 @@ impl Whitelist {
             warnings.push(warning(WarningKind::FollowsNodes, c, message));
             if c.pending_public_nodes() > 0 {
                 warnings.push(warning(WarningKind::Incomplete, c, reason::incomplete(c)));
+            }
+            let building: Vec<&str> = c.nodes().iter().filter(|n| n.private_ip().is_none()).map(Node::name).collect();
+            if !building.is_empty() {
+                let message = format!(
+                    "incomplete: node {} has no private IP yet (BUILDING): pods on it will reach {to} from an address nobody can list yet; refresh the topology once it has one",
+                    building.join(", ")
+                );
+                warnings.push(warning(WarningKind::Incomplete, c, message));
             }
         }
         found.sort_by_key(|&(ip, ci, name, _)| (ip, ci, name));

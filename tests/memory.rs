@@ -66,7 +66,12 @@ fn a_topology_keeps_little_beyond_its_input_and_classifying_allocates_nothing() 
         // Known hosts of three kinds, and unknown addresses.
         let reserved = topology.reserved_ips().iter().map(|r| (r.ip(), IpClass::Reserved));
         let egress = topology.clusters().iter().map(|c| (c.egress_ip(), IpClass::Egress));
-        let nodes = topology.clusters().iter().flat_map(|c| c.nodes()).map(|n| (n.private_ip(), IpClass::Node));
+        let nodes = topology
+            .clusters()
+            .iter()
+            .flat_map(|c| c.nodes())
+            .filter_map(|n| n.private_ip())
+            .map(|ip| (ip, IpClass::Node));
         let probes: Vec<(IpAddr, IpClass)> = reserved.take(1000).chain(egress).chain(nodes.take(100)).collect();
         let mut sentence = String::with_capacity(4096);
         let region = Region::new(GLOBAL);

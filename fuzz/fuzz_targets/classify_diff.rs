@@ -105,7 +105,7 @@ fn edges(topology: &Topology) -> Vec<IpAddr> {
     let mut ranges: Vec<ipnet::IpNet> = Vec::new();
     for c in topology.clusters() {
         points.extend(c.egress_ips());
-        points.extend(c.nodes().iter().flat_map(|n| [Some(n.private_ip()), n.public_ip()]).flatten());
+        points.extend(c.nodes().iter().flat_map(|n| [n.private_ip(), n.public_ip()]).flatten());
         points.extend(c.load_balancers().iter().flat_map(|lb| [Some(lb.public_ip()), lb.private_ip()]).flatten());
         ranges.extend(c.network_cidrs().iter().chain(c.pod_cidrs()).chain(c.service_cidrs()));
     }

@@ -177,6 +177,7 @@ impl CivoClientBuilder {
     /// # Errors
     ///
     /// [`CivoError::MissingApiKey`] without a key;
+    /// [`CivoError::InvalidRegion`] for a region that is no region code;
     /// [`CivoError::InvalidUrl`] for an unparsable URL, or plain `http://` to
     /// a host that is not loopback; [`CivoError::Tls`] when TLS cannot be set
     /// up (no CA certificates on the system).
@@ -198,7 +199,7 @@ impl CivoClientBuilder {
         }
         let http = http::client_from(None, self.request_timeout)
             .map_err(|e| CivoError::Tls { message: e.message().to_owned(), source: e.cause() })?;
-        let region = self.region.filter(|r| !r.trim().is_empty());
+        let region = self.region.filter(|r| !r.trim().is_empty()).map(|r| check_region(&r)).transpose()?;
         let region_defaulted = region.is_none();
         let region = region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
         Ok(CivoClient {
@@ -259,7 +260,7 @@ impl CivoClient {
     /// nothing named one: not the builder's
     /// [`region`](CivoClientBuilder::region), not `CIVO_REGION`, not the
     /// Civo CLI config's `meta.default_region`. Discovery then warns
-    /// ([`WarningKind::RegionDefaulted`](super::WarningKind::RegionDefaulted))
+    /// ([`WarningKind::RegionDefaulted`](crate::WarningKind::RegionDefaulted))
     /// when it finds no cluster: the account may have clusters in another
     /// region.
     ///
@@ -358,7 +359,11 @@ impl CivoClient {
     ///
     /// As [`list_clusters`](Self::list_clusters).
     pub async fn regions(&self) -> Result<Vec<ApiRegion>, CivoError> {
-        self.get_list(&["regions"], self.new_deadline()).await
+        self.regions_by(self.new_deadline()).await
+    }
+
+    pub(crate) async fn regions_by(&self, deadline: Instant) -> Result<Vec<ApiRegion>, CivoError> {
+        self.get_list(&["regions"], deadline).await
     }
 
     pub(crate) async fn clusters_by(&self, deadline: Instant) -> Result<Vec<ApiCluster>, CivoError> {
@@ -442,8 +447,8 @@ impl CivoClient {
         Ok(items)
     }
 
-    /// GETs `/v2/{path}` with the region and `query`, retrying 429 and 5xx
-    /// until `deadline`.
+    /// GETs `/v2/{path}` with the region and `query`, retrying 429, 5xx and
+    /// a request that timed out, until `deadline`.
     async fn get<T: DeserializeOwned>(
         &self,
         path: &[&str],
@@ -455,11 +460,18 @@ impl CivoClient {
             segments.pop_if_empty().push("v2").extend(path);
         }
         url.query_pairs_mut().append_pair("region", &self.region).extend_pairs(query.iter().map(|(k, v)| (*k, v)));
+        // The deadline passed, or too close for another try: how long it
+        // really took, and the deadline.
+        let started = deadline.checked_sub(self.shared.deadline);
+        let overdue = || CivoError::Timeout {
+            after: started.map_or(self.shared.deadline, |s| s.elapsed()),
+            deadline: Some(self.shared.deadline),
+        };
         let mut retries = 0;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(CivoError::Timeout { after: self.shared.deadline });
+                return Err(overdue());
             }
             match self.attempt(url.clone(), path, remaining, retries).await {
                 Ok(value) => return Ok(value),
@@ -469,6 +481,10 @@ impl CivoClient {
                     drop(error);
                     retries += 1;
                     tokio::time::sleep(wait).await;
+                }
+                // Retries were left, the deadline was not.
+                Err(Failure::Retry { error: CivoError::Timeout { .. }, .. }) if retries < self.shared.max_retries => {
+                    return Err(overdue());
                 }
                 Err(Failure::Retry { error, .. } | Failure::Final(error)) => return Err(error),
             }
@@ -484,16 +500,20 @@ impl CivoClient {
     ) -> Result<T, Failure> {
         let timeout = self.shared.request_timeout.min(remaining);
         let request = self.shared.http.get(url).bearer_auth(self.shared.key.expose()).timeout(timeout).send();
+        // A request that timed out is retried like a 5xx (a hung connection
+        // is transient), within the deadline.
+        let timed_out =
+            || Failure::Retry { error: CivoError::Timeout { after: timeout, deadline: None }, wait: backoff(retries) };
         let response = match tokio::time::timeout(timeout, request).await {
-            Err(_) => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
-            Ok(Err(e)) if e.is_timeout() => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
+            Err(_) => return Err(timed_out()),
+            Ok(Err(e)) if e.is_timeout() => return Err(timed_out()),
             Ok(Err(e)) => return Err(Failure::Final(self.connect_error(e))),
             Ok(Ok(response)) => response,
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = match tokio::time::timeout(timeout, http::read_capped(response, self.shared.max_body_bytes)).await {
-            Err(_) | Ok(Err(BodyError::Timeout)) => return Err(Failure::Final(CivoError::Timeout { after: timeout })),
+            Err(_) | Ok(Err(BodyError::Timeout)) => return Err(timed_out()),
             Ok(Err(BodyError::TooLarge)) => {
                 return Err(Failure::Final(CivoError::TooLarge {
                     endpoint: endpoint(path),
@@ -592,6 +612,32 @@ fn retry_wait(headers: &HeaderMap, retries: u32) -> Duration {
 
 fn backoff(retries: u32) -> Duration {
     Duration::from_millis(250) * 2u32.saturating_pow(retries.min(4))
+}
+
+/// The longest region code accepted; Civo's are like `LON1`, `FRA1`.
+const MAX_REGION_LEN: usize = 32;
+
+/// `code`, trimmed, if it has the shape of a region code: a letter, then
+/// letters, digits or `-`, at most [`MAX_REGION_LEN`] characters.
+pub(crate) fn check_region(code: &str) -> Result<String, CivoError> {
+    let trimmed = code.trim();
+    let reason = if trimmed.len() > MAX_REGION_LEN {
+        Some(format!("longer than {MAX_REGION_LEN} characters ({} bytes)", code.len()))
+    } else if !trimmed.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        Some("a region code starts with a letter, like LON1".to_owned())
+    } else if !trimmed.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Some("a region code holds letters, digits and '-' only, like LON1".to_owned())
+    } else {
+        None
+    };
+    match reason {
+        None => Ok(trimmed.to_owned()),
+        Some(reason) => {
+            let shown: String = code.chars().take(MAX_REGION_LEN).collect();
+            let shown = if shown.len() < code.len() { format!("{shown}...") } else { shown };
+            Err(CivoError::InvalidRegion { region: shown, reason })
+        }
+    }
 }
 
 /// The Civo CLI's rules for finding a cluster by name or id.

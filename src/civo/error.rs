@@ -97,11 +97,24 @@ pub enum CivoError {
         excerpt: String,
     },
     /// A request, or the whole operation, ran out of time.
-    #[error("timed out after {} ms waiting for the Civo API", .after.as_millis())]
+    #[error("timed out after {} ms waiting for the Civo API{}", .after.as_millis(), deadline_hint(*.deadline))]
     #[non_exhaustive]
     Timeout {
-        /// The limit that was hit.
+        /// How long it waited: a request's timeout, or the time the whole
+        /// operation really took when its deadline passed.
         after: Duration,
+        /// The operation's deadline, when that is what passed.
+        deadline: Option<Duration>,
+    },
+    /// A region that is no region code (Civo's are like `LON1`): refused
+    /// before any request.
+    #[error("invalid Civo region {region:?}: {reason}")]
+    #[non_exhaustive]
+    InvalidRegion {
+        /// The region as given (its start, when it is long).
+        region: String,
+        /// Why it was refused.
+        reason: String,
     },
     /// The connection failed (refused, reset, DNS, TLS).
     #[error("cannot reach the Civo API: {message}")]
@@ -164,6 +177,10 @@ pub enum CivoError {
     },
 }
 
+fn deadline_hint(deadline: Option<Duration>) -> String {
+    deadline.map(|d| format!(" (the deadline is {} ms)", d.as_millis())).unwrap_or_default()
+}
+
 fn retry_hint(after: Option<Duration>) -> String {
     after.map(|d| format!(", retry in {} s", d.as_secs().max(1))).unwrap_or_default()
 }
@@ -203,11 +220,18 @@ impl CivoError {
     }
 
     /// Whether the settings or the configuration are at fault (no key, a
-    /// refused URL, an unreadable Civo CLI config, no TLS set-up): retrying
-    /// will not help.
+    /// refused URL or region, an unreadable Civo CLI config, no TLS
+    /// set-up): retrying will not help.
     #[must_use]
     pub const fn is_config(&self) -> bool {
-        matches!(self, Self::MissingApiKey | Self::Config { .. } | Self::InvalidUrl { .. } | Self::Tls { .. })
+        matches!(
+            self,
+            Self::MissingApiKey
+                | Self::Config { .. }
+                | Self::InvalidUrl { .. }
+                | Self::InvalidRegion { .. }
+                | Self::Tls { .. }
+        )
     }
 
     /// When a rate-limited API said to retry.

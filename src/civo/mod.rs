@@ -12,9 +12,13 @@
 //! manager's, not the CLI's). [`CivoClient::discover`] builds the snapshot
 //! of the clusters a [`Selection`] names: each cluster's egress IP
 //! (`master_ip`), its public-IP node pools and their nodes, network, nodes,
-//! LoadBalancers and the reserved IPs. What it could not use or cannot
-//! vouch for is a [`DiscoveryWarning`] with a [`WarningKind`], returned with
-//! the topology rather than logged: a list the key may not read (HTTP 403),
+//! LoadBalancers and the reserved IPs, in one region, several, or every
+//! region offering Kubernetes ([`Selection::all_regions`]). What it could
+//! not use or cannot vouch for is a [`Warning`](crate::Warning) with a
+//! [`WarningKind`](crate::WarningKind), returned with the topology rather
+//! than logged, and recorded on the cluster it is about
+//! ([`Cluster::caveats`](crate::Cluster::caveats)); the clusters it had to
+//! leave out are in [`Topology::left_out`](crate::Topology::left_out): a list the key may not read (HTTP 403),
 //! a cluster deleted mid-discovery (HTTP 404), a pool whose nodes have no
 //! public IP yet, a cluster not ready, what the model does not cover
 //! (Talos, Cilium, VLANs, IPv6). An authentication failure (401), any other
@@ -22,7 +26,8 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use civo_egress::civo::{CivoClient, Selection, WarningKind};
+//! use civo_egress::civo::{CivoClient, Selection};
+//! use civo_egress::WarningKind;
 //!
 //! let client = CivoClient::from_env()?; // CIVO_TOKEN, or the Civo CLI's ~/.civo.json
 //! let discovery = client.discover(&Selection::all().cluster("prod")).await?;
@@ -59,16 +64,19 @@
 //! The raw API bodies the client reads are in [`api`], with private fields
 //! and accessors, for callers who need more than discovery gives.
 
+mod assemble;
 mod client;
 mod config;
 mod discover;
 mod error;
 mod lenient;
 mod models;
+mod nodes;
+mod notes;
 
 pub use client::{CivoClient, CivoClientBuilder, DEFAULT_API_URL, DEFAULT_REGION};
 pub use config::{ApiKey, CivoConfig};
-pub use discover::{Discovery, DiscoveryWarning, Selection, WarningKind};
+pub use discover::{Discovery, Selection};
 pub use error::CivoError;
 
 /// The Civo API's bodies, as the client's list and get calls return them,

@@ -82,16 +82,17 @@ fn retry_waits_follow_the_headers_then_back_off() {
 }
 
 #[test]
-fn every_warning_kind_round_trips_its_name() {
-    use super::WarningKind;
-    let mut names: Vec<&str> = WarningKind::ALL.iter().map(|k| k.as_str()).collect();
-    for kind in WarningKind::ALL {
-        assert_eq!(kind.as_str().parse::<WarningKind>().unwrap(), *kind);
-        assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::Value::from(kind.as_str()));
+fn region_codes_are_checked_before_any_request() {
+    use super::client::check_region;
+    for good in ["LON1", "fra1", " NYC1 ", "PHX1", "eu-west-1"] {
+        assert_eq!(check_region(good).unwrap(), good.trim(), "{good}");
     }
-    names.sort_unstable();
-    names.dedup();
-    assert_eq!(names.len(), WarningKind::ALL.len(), "names are unique");
+    for bad in ["1LON", "LON 1", "LON1/prod", "lon1?x=1", "-", &"A".repeat(120_000)] {
+        let error = check_region(bad).unwrap_err();
+        assert!(matches!(error, CivoError::InvalidRegion { .. }) && error.is_config(), "{error}");
+        assert!(error.to_string().len() < 200, "a long value is cut: {}", error.to_string().len());
+    }
+    assert!(CivoClient::builder().api_key("k").region("L O N").build().is_err());
 }
 
 #[derive(Debug, Deserialize, PartialEq)]

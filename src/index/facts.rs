@@ -141,7 +141,9 @@ impl Resources {
                 if let Some(public) = n.public_ip().filter(|ip| !c.cluster_egress_ips().contains(ip)) {
                     emit(public, IpClass::Egress, number, Some(ci));
                 }
-                emit(n.private_ip(), IpClass::Node, number + 1, Some(ci));
+                if let Some(private) = n.private_ip() {
+                    emit(private, IpClass::Node, number + 1, Some(ci));
+                }
                 number += SIDES;
             }
             lb_facts(&mut emit, c.load_balancers(), number, Some(ci));

@@ -31,7 +31,7 @@ pub(crate) fn naive(
                 facts.push((IpClass::LoadBalancer, name.clone()));
             }
         }
-        if c.nodes().iter().any(|n| n.private_ip() == ip) {
+        if c.nodes().iter().any(|n| n.private_ip() == Some(ip)) {
             facts.push((IpClass::Node, name.clone()));
         }
         for (class, nets) in [
@@ -87,7 +87,7 @@ pub(crate) fn naive_host_reason(
             if n.public_ip() == Some(ip) && !c.cluster_egress_ips().contains(&ip) {
                 facts.push((IpClass::Egress, Some(ci), Subject::PublicNode(n.name())));
             }
-            if n.private_ip() == ip {
+            if n.private_ip() == Some(ip) {
                 facts.push((IpClass::Node, Some(ci), Subject::Node(n.name())));
             }
         }

@@ -116,7 +116,11 @@ pub(crate) async fn run(
         cluster
             .nodes()
             .iter()
-            .filter(|t| !listed.iter().any(|k| k.internal_ips.contains(&t.private_ip()) || k.name == t.name()))
+            .filter(|t| {
+                !listed
+                    .iter()
+                    .any(|k| t.private_ip().is_some_and(|ip| k.internal_ips.contains(&ip)) || k.name == t.name())
+            })
             .map(|t| t.name().to_owned())
             .collect()
     } else {
@@ -165,7 +169,7 @@ async fn probe_node(
     let known = cluster
         .nodes()
         .iter()
-        .find(|t| node.internal_ips.contains(&t.private_ip()))
+        .find(|t| t.private_ip().is_some_and(|ip| node.internal_ips.contains(&ip)))
         .or_else(|| cluster.nodes().iter().find(|t| t.name() == node.name));
     let plan = PodPlan {
         name: pod::pod_name(&node.name, &pod::random_word(5)),
@@ -210,9 +214,9 @@ async fn probe_node(
         .internal_ips
         .iter()
         .copied()
-        .find(|ip| known.is_some_and(|t| t.private_ip() == *ip))
+        .find(|ip| known.is_some_and(|t| t.private_ip() == Some(*ip)))
         .or_else(|| node.internal_ips.first().copied())
-        .or_else(|| known.map(crate::Node::private_ip));
+        .or_else(|| known.and_then(crate::Node::private_ip));
     let facts = NodeFacts {
         node: node.name.clone(),
         private_ip,

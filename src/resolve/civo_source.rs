@@ -1,16 +1,20 @@
 //! The Civo API as an egress source: `master_ip` and the public-IP nodes.
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
+use crate::Warning;
 use crate::civo::{CivoClient, CivoError, Selection};
 
 /// What the Civo API says a cluster's egress set is: its `master_ip`, and the
 /// public IP of every node that has one, found by [`CivoClient::discover`]
 /// for that cluster alone (its lists, then its nodes, concurrently).
+/// Discovery's warnings (the cluster not ready, its pool nodes without an
+/// IP yet, a VLAN...) are the source's [`warnings`](EgressSource::warnings).
 ///
 /// ```
 /// use civo_egress::civo::CivoClient;
@@ -24,6 +28,8 @@ use crate::civo::{CivoClient, CivoError, Selection};
 pub struct CivoSource {
     client: CivoClient,
     cluster: String,
+    /// The last discovery's warnings.
+    noticed: Arc<Mutex<Vec<Warning>>>,
 }
 
 impl CivoSource {
@@ -31,7 +37,7 @@ impl CivoSource {
     /// rules).
     #[must_use]
     pub fn new(client: CivoClient, cluster: impl Into<String>) -> Self {
-        Self { client, cluster: cluster.into() }
+        Self { client, cluster: cluster.into(), noticed: Arc::default() }
     }
 }
 
@@ -60,10 +66,25 @@ impl EgressSource for CivoSource {
             // The Civo error is the cause, with its own chain below it.
             error.with_source(e)
         })?;
+        *self.noticed.lock().unwrap_or_else(PoisonError::into_inner) = discovery.warnings().to_vec();
+        if let Some((_, left)) = discovery.unmet().first() {
+            return Err(SourceError::BadAnswer(format!("no usable egress IP: {left}")));
+        }
+        if let [first, _, ..] = discovery.topology().clusters() {
+            return Err(SourceError::config(format!(
+                "{:?} names several clusters ({}...): name it by its id",
+                self.cluster,
+                first.label()
+            )));
+        }
         let Some(cluster) = discovery.topology().clusters().first() else {
             let why: Vec<String> = discovery.warnings().iter().map(ToString::to_string).collect();
             return Err(SourceError::BadAnswer(format!("no usable egress IP: {}", why.join("; "))));
         };
         Ok(cluster.egress_ips().into_iter().filter(|&ip| family.admits(ip)).collect())
+    }
+
+    fn warnings(&self) -> Vec<Warning> {
+        self.noticed.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }

@@ -491,6 +491,15 @@ impl EgressResolver {
         };
         let verdict = self.verdict_warnings(&report, winner, &tally);
         report.warnings.extend(verdict);
+        // What the sources noticed while gathering (a Civo discovery's
+        // caveats: a cluster not ACTIVE, an unmeasured CNI...) travels too.
+        for source in &settings.sources {
+            for warning in source.warnings() {
+                if !report.warnings.contains(&warning) {
+                    report.warnings.push(warning);
+                }
+            }
+        }
         // Where the observations were made from comes first: it says how to
         // read everything else.
         report.warnings.splice(0..0, self.vantage_warnings(&report));

@@ -52,6 +52,14 @@ pub trait EgressSource: Send + Sync + fmt::Debug {
     ///
     /// A [`SourceError`] saying why there is no address.
     async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError>;
+
+    /// What the source noticed while gathering that the report should
+    /// carry (a Civo discovery's warnings: a cluster not ready, a pool
+    /// node without its IP yet...), read after [`gather`](Self::gather)
+    /// returned. Default: nothing.
+    fn warnings(&self) -> Vec<crate::Warning> {
+        Vec::new()
+    }
 }
 
 /// Fixed addresses: what a service was told its egress IP is (e.g. from

@@ -28,9 +28,17 @@ fn every_firewall_file_carries_the_caveats_and_audit_fails_on_them() {
         let out = run(&["whitelist", "--topology", topology, "--format", format]);
         assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
         let file = stdout(&out);
-        for kind in ["egress-unmeasured", "vlan-connected", "gateway-missing"] {
+        for (kind, said) in [
+            ("egress-unmeasured", "k3s/cilium"),
+            ("vlan-connected", "network vlan-net is connected"),
+            ("gateway-missing", "no instance carries"),
+        ] {
             assert!(file.contains(&format!("# warning: {kind}: cluster edge: ")), "{format}: {file}");
-            assert!(stderr(&out).contains(&format!("cluster edge: ")), "{format}: stderr too");
+            assert!(
+                stderr(&out).contains(&format!("warning: cluster edge: {said}")),
+                "{format}: stderr too: {}",
+                stderr(&out)
+            );
         }
         assert!(file.contains("# NOT VERIFIED: "), "{format}: {file}");
     }

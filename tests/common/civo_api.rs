@@ -140,6 +140,10 @@ struct State {
     account: Account,
     key: String,
     region: String,
+    /// Regions served besides `region`, each its own account.
+    others: BTreeMap<String, Account>,
+    /// `(path prefix, n, reply, seen)`: every n-th request gets the reply.
+    periodic: Vec<(String, usize, Reply, usize)>,
     max_per_page: usize,
     /// Report one page fewer than there are (at least 1).
     under_report: bool,
@@ -165,10 +169,20 @@ impl FakeCivo {
 
     /// As [`start`](Self::start), in `region` (other regions are refused).
     pub async fn start_in(account: Account, max_per_page: usize, region: &str) -> Self {
+        Self::start_regions(vec![(region, account)], max_per_page).await
+    }
+
+    /// Serves each `(region, account)`; `/v2/regions` answers the first
+    /// account's `regions`. Regions not listed are refused.
+    pub async fn start_regions(regions: Vec<(&str, Account)>, max_per_page: usize) -> Self {
+        let mut regions = regions.into_iter();
+        let (region, account) = regions.next().expect("one region at least");
+        let others = regions.map(|(r, a)| (r.to_owned(), a)).collect();
         let state = Arc::new(Mutex::new(State {
             account,
             key: KEY.into(),
             region: region.into(),
+            others,
             max_per_page,
             ..State::default()
         }));
@@ -190,6 +204,12 @@ impl FakeCivo {
     /// (failures queue up in order).
     pub fn fail_next(&self, path: &str, reply: Reply) {
         self.state.lock().unwrap().failures.push_back((path.into(), reply));
+    }
+
+    /// Every `n`-th request whose path starts with `path` gets `reply`
+    /// (the 1st, the n+1-th...), from now on.
+    pub fn fail_every(&self, path: &str, n: usize, reply: Reply) {
+        self.state.lock().unwrap().periodic.push((path.into(), n.max(1), reply, 0));
     }
 
     /// Every request whose path is `path` gets a 403 (the key's team member
@@ -220,6 +240,14 @@ fn answer(state: &Mutex<State>, request: &Request) -> Reply {
     if let Some(i) = state.failures.iter().position(|(path, _)| request.path().starts_with(path.as_str())) {
         return state.failures.remove(i).map(|(_, reply)| reply).unwrap();
     }
+    for (path, n, reply, seen) in &mut state.periodic {
+        if request.path().starts_with(path.as_str()) {
+            *seen += 1;
+            if (*seen - 1) % *n == 0 {
+                return reply.clone();
+            }
+        }
+    }
     let authorized = request
         .header("authorization")
         .and_then(|h| h.split_once(' '))
@@ -227,16 +255,22 @@ fn answer(state: &Mutex<State>, request: &Request) -> Reply {
     if !authorized {
         return Reply::json(401, fixture("civogo/error_401.json"));
     }
-    if request.query("region") != Some(state.region.as_str()) {
+    let region = request.query("region").unwrap_or_default();
+    let account = if region == state.region {
+        &state.account
+    } else if let Some(account) = state.others.get(region) {
+        account
+    } else {
         return Reply::json(
             400,
             r#"{"code":"region_not_found","reason":"The region you requested could not be found"}"#,
         );
-    }
-    if state.forbidden.iter().any(|p| p == request.path()) {
+    };
+    // `forbid("/v2/ips")` everywhere, `forbid("FRA1:/v2/ips")` in FRA1 only.
+    let forbidden = |p: &String| p == request.path() || *p == format!("{region}:{}", request.path());
+    if state.forbidden.iter().any(forbidden) {
         return Reply::json(403, fixture("cases/error_403.json"));
     }
-    let account = &state.account;
     let under = state.under_report;
     let segments: Vec<&str> = request.path().trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -252,7 +286,7 @@ fn answer(state: &Mutex<State>, request: &Request) -> Reply {
         ["v2", "loadbalancers"] => Reply::json(200, account.load_balancers.to_string()),
         ["v2", "ips"] => paginate(&account.reserved_ips, request, state.max_per_page, under),
         ["v2", "networks"] => Reply::json(200, account.networks.to_string()),
-        ["v2", "regions"] => Reply::json(200, account.regions.to_string()),
+        ["v2", "regions"] => Reply::json(200, state.account.regions.to_string()),
         _ => not_found_html(),
     }
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use civo_egress::{
     Allowlist, Cluster, FindingKind, IpClass, PublicIpPool, Severity, TALOS_POD_CIDR, TALOS_SERVICE_CIDR, Topology,
-    TopologyError, Validation, Whitelist, Warning, WarningKind, audit, audit_for,
+    TopologyError, Validation, Warning, WarningKind, Whitelist, audit, audit_for,
 };
 
 fn ip(s: &str) -> IpAddr {

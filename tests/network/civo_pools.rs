@@ -1,19 +1,12 @@
 //! Discovery records every public-IP node pool on its cluster, with how many
 //! of its nodes have no public IP yet (issue 11).
-//!
-//! NOT YET WIRED: this file uses the core's `PublicIpPool`,
-//! `Cluster::public_ip_pools()` and `Cluster::pending_public_nodes()`, which
-//! the core half of issue 11 adds. At merge, once they are in: add
-//! `mod civo_pools;` to `tests/network/main.rs`, delete the `mod shim` of
-//! `src/civo/discover.rs`, and add
-//! `"public_ip_pools": [{"id": "e7b2d4f6-1a3c-4e5b-8d7f-9a0b1c2d3e4f", "pending": 0}]`
-//! to cluster prod in `tests/fixtures/account-topology.json`.
 
 #![cfg(feature = "civo-api")]
 
 use crate::common;
 
-use civo_egress::civo::{CivoClient, Selection, WarningKind};
+use civo_egress::WarningKind;
+use civo_egress::civo::{CivoClient, Selection};
 use civo_egress::{TALOS_POD_CIDR, TALOS_SERVICE_CIDR, Topology};
 use common::civo_api::{Account, FakeCivo, KEY};
 

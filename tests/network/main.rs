@@ -10,6 +10,7 @@ mod common;
 
 mod civo;
 mod civo_pools;
+mod discover_cases;
 mod fault_matrix;
 mod kube_api;
 mod kubeconfig;

@@ -46,12 +46,14 @@ pub fn usage(error: impl std::fmt::Display) -> Failure {
     Failure::Usage(error.to_string())
 }
 
-/// The settings (no key, a refused URL, an unreadable Civo CLI config) and a
-/// cluster name that matches none or several are bad input; what the API
-/// answered (including a refused key), or failing to reach it, is a runtime
-/// failure.
+/// The settings (no key, a refused URL or region code, an unreadable Civo
+/// CLI config), a region the API does not know, and a cluster name that
+/// matches none or several are bad input; what the API answered (including
+/// a refused key), or failing to reach it, is a runtime failure.
 pub fn civo(error: CivoError) -> Failure {
-    let named_wrong = matches!(error, CivoError::ClusterNotFound { .. } | CivoError::AmbiguousCluster { .. });
+    let unknown_region = matches!(&error, CivoError::Api { status: 400, code, .. } if code == "region_not_found");
+    let named_wrong =
+        unknown_region || matches!(error, CivoError::ClusterNotFound { .. } | CivoError::AmbiguousCluster { .. });
     if error.is_config() || named_wrong { usage(error) } else { Failure::Runtime(error.to_string()) }
 }
 

@@ -59,28 +59,47 @@ pub fn deadline(secs: u64) -> Duration {
 /// `discover`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct DiscoverArgs {
-    /// Only this cluster, by name or id (repeatable; default: every cluster of the region).
+    /// Only this cluster, by name, id or REGION/NAME (repeatable; default: every cluster of the
+    /// regions).
     #[arg(long = "cluster", value_name = "NAME_OR_ID")]
     clusters: Vec<String>,
-    #[command(flatten)]
-    civo: CivoArgs,
+    /// A Civo region code (repeatable, for several regions in one snapshot). Default: CIVO_REGION,
+    /// else the Civo CLI config's default_region, else LON1.
+    #[arg(long = "region", value_name = "CODE")]
+    regions: Vec<String>,
+    /// Every region whose features include Kubernetes (asked of the Civo API), in one snapshot.
+    #[arg(long, conflicts_with = "regions")]
+    all_regions: bool,
+    /// The Civo API URL. Default: CIVO_API_URL, else the Civo CLI config's meta.url, else https://api.civo.com
+    /// (plain http:// only to a loopback address).
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
     /// Overall deadline in seconds (exit 3 when it passes).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     timeout: u64,
 }
 
-/// `discover`: the snapshot JSON on stdout.
+/// `discover`: the snapshot JSON on stdout. A cluster named with
+/// `--cluster` that matched but was left out is a runtime failure (exit 3)
+/// with the reason.
 pub fn discover(args: DiscoverArgs) -> Result<ExitCode, Failure> {
-    let client = args.civo.client(deadline(args.timeout))?;
-    let selection = args.clusters.iter().cloned().fold(Selection::all(), Selection::cluster);
+    let civo_args = CivoArgs { region: args.regions.first().cloned(), api_url: args.api_url.clone() };
+    let client = civo_args.client(deadline(args.timeout))?;
+    let selection = if args.all_regions { Selection::all_regions() } else { Selection::all() };
+    let selection = args.regions.iter().cloned().fold(selection, Selection::region);
+    let selection = args.clusters.iter().cloned().fold(selection, Selection::cluster);
     let progress = progress_wanted();
     let started = Instant::now();
     if progress {
         let what = if args.clusters.is_empty() { "every cluster".to_owned() } else { args.clusters.join(", ") };
-        eprintln!(
-            "discovering {what} in region {}: clusters, instances, networks, load balancers, reserved IPs...",
-            client.region()
-        );
+        let regions = if args.all_regions {
+            "every region offering Kubernetes".to_owned()
+        } else if args.regions.len() > 1 {
+            format!("regions {}", args.regions.join(", "))
+        } else {
+            format!("region {}", client.region())
+        };
+        eprintln!("discovering {what} in {regions}: clusters, instances, networks, load balancers, reserved IPs...");
     }
     let discovery = runtime()?.block_on(client.discover(&selection)).map_err(civo)?;
     if progress {
@@ -94,6 +113,14 @@ pub fn discover(args: DiscoverArgs) -> Result<ExitCode, Failure> {
     }
     for warning in discovery.warnings() {
         eprintln!("warning: {warning}");
+    }
+    if let Some((query, left)) = discovery.unmet().first() {
+        return Err(Failure::Runtime(format!(
+            "cluster {query:?} ({}) was left out of the snapshot ({}): {}",
+            left.label(),
+            left.kind(),
+            left.reason()
+        )));
     }
     say!("{}", discovery.topology().to_json());
     Ok(ExitCode::SUCCESS)
