@@ -34,3 +34,22 @@ pub fn check_classify(topology: &Topology, ip: IpAddr) {
 pub fn parse_echo(body: &[u8], html: bool) -> Option<IpAddr> {
     crate::resolve::parse_echo(body, html).ok()
 }
+
+/// Any bytes as every Civo API body: see `civo::fuzz::bodies`.
+#[cfg(feature = "civo-api")]
+pub fn civo_bodies(data: &[u8]) {
+    crate::civo::fuzz::bodies(data);
+}
+
+/// Any text as the Civo CLI's config: see `civo::fuzz::cli_config`.
+#[cfg(feature = "civo-api")]
+pub fn civo_cli_config(text: &str) {
+    crate::civo::fuzz::cli_config(text);
+}
+
+/// Bytes as what discovery fetched, assembled and read back: see
+/// `civo::fuzz::assembly`.
+#[cfg(feature = "civo-api")]
+pub fn civo_assembly(data: &[u8]) {
+    crate::civo::fuzz::assembly(data);
+}

@@ -295,7 +295,7 @@
 //! | `warning.rs` | [`Warning`], [`WarningKind`], [`Subject`]: the one shape of every layer's caveats |
 //! | `class.rs` | [`IpClass`], the class names |
 //! | `special.rs` | the IANA special-purpose tables, with each row's "Globally Reachable" value |
-//! | `validation.rs` | [`Validation`] |
+//! | `validation.rs` | [`Validation`] (how strictly a snapshot is read), [`AddressPolicy`] (which observed addresses count) |
 //! | `parse.rs` | address and CIDR parsing with field paths (crate-internal) |
 //! | `node.rs` | [`Node`], [`LoadBalancer`], [`ReservedIp`], [`Assignment`], [`AssignmentKind`], [`PublicIpPool`] |
 //! | `cluster.rs` | [`Cluster`], [`ClusterBuilder`], [`NetworkId`], the K3s and Talos constants |
@@ -407,7 +407,7 @@ mod render; // WhitelistFormat, Rendered: a whitelist in a firewall's language
 mod snapshot; // snapshot JSON of the resources
 mod special; // IANA special-purpose tables
 mod topology; // Topology, classify_ip
-mod validation; // Validation
+mod validation; // Validation, AddressPolicy
 mod warning; // Warning, WarningKind, Subject: every layer's caveats
 mod whitelist; // Whitelist, WhitelistBuilder, WhitelistEntry
 
@@ -446,6 +446,6 @@ pub use render::{Rendered, WhitelistFormat};
 #[cfg(feature = "resolve")]
 pub use resolve::resolve_egress;
 pub use topology::{FORMAT_VERSION, Topology, classify_ip};
-pub use validation::Validation;
+pub use validation::{AddressPolicy, Validation};
 pub use warning::{Subject, Warning, WarningKind};
 pub use whitelist::{Whitelist, WhitelistBuilder, WhitelistEntry};

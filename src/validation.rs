@@ -64,3 +64,39 @@ impl Validation {
         self.allow_unknown_fields
     }
 }
+
+/// Which addresses the resolver, the probe and the echo sources accept as
+/// an observed egress IP, and which echo URLs they may ask: what
+/// [`Validation`] is to a snapshot, this is to observations (a snapshot's
+/// unknown fields mean nothing to an echo source).
+///
+/// By default ([`GlobalOnly`](Self::GlobalOnly)) an observed address must
+/// be global unicast (a private, CGNAT, loopback or documentation answer
+/// comes from a proxy, NAT or a liar, not from the egress), and an echo URL
+/// must be HTTPS to a name or a global address (plain `http://` only to
+/// loopback). Labs that simulate the internet on such addresses say
+/// [`AllowNonGlobal`](Self::AllowNonGlobal).
+///
+/// ```
+/// use civo_egress::AddressPolicy;
+/// assert_eq!(AddressPolicy::default(), AddressPolicy::GlobalOnly);
+/// assert!(AddressPolicy::AllowNonGlobal.allows_non_global());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AddressPolicy {
+    /// Only global unicast addresses, and echo URLs on them (the default).
+    #[default]
+    GlobalOnly,
+    /// Any address, and plain `http://` to any IP literal: for labs and
+    /// tests only.
+    AllowNonGlobal,
+}
+
+impl AddressPolicy {
+    /// Whether non-global addresses are accepted.
+    #[must_use]
+    pub const fn allows_non_global(self) -> bool {
+        matches!(self, Self::AllowNonGlobal)
+    }
+}

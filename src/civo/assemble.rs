@@ -67,7 +67,7 @@ pub(super) fn assemble(
         let outcome = match &fetched.instances {
             None => Err(notes::cluster_gone(&api.master_ip)),
             Some(_) if clusters.iter().any(|c| same_cluster(c, api, &region.code)) => {
-                Err(notes::same_cluster_twice(&api.id))
+                Err(notes::same_cluster_twice(&api.id, &api.name))
             }
             Some(instances) => {
                 let draft = Draft { region, api, account_caveats: &account_caveats[fetched.region] };
@@ -121,6 +121,8 @@ fn api_name(api: &ApiCluster) -> String {
 }
 
 /// What `Topology::new` refuses as the same cluster twice.
+/// The rule of `Topology::new`: the same id when both have one, else the
+/// same name in the same region.
 fn same_cluster(built: &Cluster, api: &ApiCluster, region: &str) -> bool {
     match built.id() {
         Some(id) if !api.id.trim().is_empty() => id == api.id,

@@ -220,9 +220,22 @@ impl CivoClientBuilder {
 }
 
 /// One attempt's failure: worth retrying after `wait`, or final.
-enum Failure {
+pub(super) enum Failure {
     Retry { error: CivoError, wait: Duration },
     Final(CivoError),
+}
+
+/// What the fuzz target reaches of a client: decoding a body, and the
+/// error of a status with its body.
+#[cfg(fuzzing)]
+impl CivoClient {
+    pub(super) fn fuzz_decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, CivoError> {
+        self.decode(&["kubernetes", "clusters"], body)
+    }
+
+    pub(super) fn fuzz_status_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Failure {
+        self.status_error(status, headers, body, &["kubernetes", "clusters"], 1)
+    }
 }
 
 impl CivoClient {

@@ -132,15 +132,27 @@ impl CivoConfig {
             Some(path) => read_cli_config(&path, required)?,
             None => CliConfig::default(),
         };
+        Ok(Self::of(cli, nonempty))
+    }
+
+    /// The settings of a parsed CLI config under the variables.
+    fn of(cli: CliConfig, nonempty: impl Fn(&str) -> Option<String>) -> Self {
         let file_key = cli.apikeys.get(&cli.meta.current_apikey).cloned();
-        Ok(Self {
+        Self {
             api_key: nonempty("CIVO_TOKEN").or(file_key).filter(|k| !k.trim().is_empty()).map(ApiKey::new),
             region: nonempty("CIVO_REGION")
                 .or(Some(cli.meta.default_region))
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty()),
             api_url: nonempty("CIVO_API_URL").or(Some(cli.meta.url).filter(|u| !u.trim().is_empty())),
-        })
+        }
+    }
+
+    /// The settings of a Civo CLI config's text alone, as if it were the
+    /// file `path` and no variable were set (the fuzz target's entry).
+    #[cfg(fuzzing)]
+    pub(crate) fn from_cli_text(text: &str, path: &std::path::Path) -> Result<Self, CivoError> {
+        Ok(Self::of(parse_cli_config(text, path)?, |_| None))
     }
 
     /// The API key found, if any.
@@ -174,13 +186,20 @@ fn read_cli_config(path: &std::path::Path, required: bool) -> Result<CliConfig, 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(CliConfig::default()),
         Err(e) => return Err(config_error(e.to_string(), Some(Cause::new(e)))),
     };
+    parse_cli_config(&text, path)
+}
+
+/// A Civo CLI config's JSON; an error says where it is wrong, never what
+/// it holds (a key, say).
+fn parse_cli_config(text: &str, path: &std::path::Path) -> Result<CliConfig, CivoError> {
+    let config_error = |message: String| CivoError::Config { path: path.display().to_string(), message, source: None };
     // serde_json's message may quote a value (a key, say): report where, not what.
-    serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(text).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => "unexpected value",
             _ => "malformed JSON",
         };
         // No cause kept: serde_json's message may quote a key.
-        config_error(format!("not a Civo CLI config: {what} at line {}, column {}", e.line(), e.column()), None)
+        config_error(format!("not a Civo CLI config: {what} at line {}, column {}", e.line(), e.column()))
     })
 }

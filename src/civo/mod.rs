@@ -69,6 +69,8 @@ mod client;
 mod config;
 mod discover;
 mod error;
+#[cfg(fuzzing)]
+pub(crate) mod fuzz;
 mod lenient;
 mod models;
 mod nodes;

@@ -83,8 +83,8 @@ pub(super) fn not_built(error: &crate::TopologyError) -> Warning {
     Warning::new(WarningKind::InvalidValue, format!("left out: {error}"))
 }
 
-pub(super) fn same_cluster_twice(id: &str) -> Warning {
-    Warning::new(WarningKind::InvalidValue, format!("left out: the API listed cluster {id:?} twice"))
+pub(super) fn same_cluster_twice(id: &str, name: &str) -> Warning {
+    Warning::new(WarningKind::InvalidValue, format!("left out: the API listed cluster {id:?} ({name:?}) twice"))
 }
 
 // ---- What the cluster says of itself ----

@@ -77,8 +77,8 @@
 //!
 //! Each answer is judged by the rules of
 //! [`HttpEchoSource`]: the HTTP status, no HTML, at most 4 KiB, trimmed,
-//! one address, and non-global addresses rejected unless the lab
-//! [`Validation`] allows them.
+//! one address, and non-global addresses rejected unless
+//! [`AddressPolicy::AllowNonGlobal`] allows them.
 //!
 //! # The pod
 //!
@@ -191,7 +191,7 @@ pub use pod::{MANAGED_BY, MANAGED_BY_LABEL, POD_NAME_PREFIX, RUN_LABEL};
 pub use report::{EchoObservation, NodeProbe, ProbeReport, ProbeStatus};
 
 use crate::resolve::{DEFAULT_ECHO_URLS, HttpEchoSource};
-use crate::{Cluster, Validation};
+use crate::{AddressPolicy, Cluster};
 
 /// The image run when none is given.
 pub const DEFAULT_IMAGE: &str = "curlimages/curl";
@@ -218,7 +218,7 @@ pub struct ProbeBuilder {
     image: String,
     echo_urls: Option<Vec<String>>,
     nodes: Vec<String>,
-    validation: Validation,
+    addresses: AddressPolicy,
     pod_timeout: Duration,
     timeout: Duration,
 }
@@ -279,10 +279,11 @@ impl ProbeBuilder {
         self
     }
 
-    /// The lab opt-in: [`Validation::allow_non_global`] accepts echo URLs
-    /// and answers on non-global addresses (default strict).
-    pub const fn validation(mut self, validation: Validation) -> Self {
-        self.validation = validation;
+    /// The lab opt-in: [`AddressPolicy::AllowNonGlobal`] accepts echo URLs
+    /// and answers on non-global addresses (default
+    /// [`AddressPolicy::GlobalOnly`]).
+    pub const fn addresses(mut self, addresses: AddressPolicy) -> Self {
+        self.addresses = addresses;
         self
     }
 
@@ -306,7 +307,7 @@ impl ProbeBuilder {
     ///
     /// [`ProbeError::Config`] for an invalid namespace, image, node name or
     /// echo URL (`https://` only, except loopback or the lab
-    /// [`Validation`]), or a zero timeout; [`ProbeError::Kubeconfig`] when
+    /// [`AddressPolicy`]), or a zero timeout; [`ProbeError::Kubeconfig`] when
     /// the kubeconfig cannot be read or parsed, or the context is not in it.
     pub fn build(self) -> Result<Probe, ProbeError> {
         if !pod::is_dns_label(&self.namespace) {
@@ -328,7 +329,7 @@ impl ProbeBuilder {
         }
         for url in &urls {
             HttpEchoSource::builder(url.clone())
-                .validation(self.validation)
+                .addresses(self.addresses)
                 .build()
                 .map_err(|e| ProbeError::Config(format!("echo URL {url}: {e}")))?;
         }
@@ -365,7 +366,7 @@ impl ProbeBuilder {
                 image: self.image,
                 urls,
                 nodes: self.nodes,
-                validation: self.validation,
+                addresses: self.addresses,
                 pod_timeout: self.pod_timeout,
                 timeout: self.timeout,
             }),
@@ -414,7 +415,7 @@ struct Inner {
     image: String,
     urls: Vec<String>,
     nodes: Vec<String>,
-    validation: Validation,
+    addresses: AddressPolicy,
     pod_timeout: Duration,
     timeout: Duration,
 }
@@ -430,7 +431,7 @@ impl fmt::Debug for Probe {
             .field("image", &i.image)
             .field("echo_urls", &i.urls)
             .field("nodes", &i.nodes)
-            .field("validation", &i.validation)
+            .field("addresses", &i.addresses)
             .field("pod_timeout", &i.pod_timeout)
             .field("timeout", &i.timeout)
             .finish_non_exhaustive()
@@ -440,7 +441,7 @@ impl fmt::Debug for Probe {
 impl Probe {
     /// A builder with the defaults: the default kubeconfig and its current
     /// context, namespace `default`, image `curlimages/curl`, the default
-    /// echo URLs, every node, strict validation, 60 s per pod, 120 s in all.
+    /// echo URLs, every node, global addresses only, 60 s per pod, 120 s in all.
     pub fn builder() -> ProbeBuilder {
         ProbeBuilder {
             kubeconfig: None,
@@ -449,7 +450,7 @@ impl Probe {
             image: DEFAULT_IMAGE.to_owned(),
             echo_urls: None,
             nodes: Vec::new(),
-            validation: Validation::strict(),
+            addresses: AddressPolicy::GlobalOnly,
             pod_timeout: DEFAULT_POD_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
         }
@@ -502,7 +503,7 @@ impl Probe {
             image: &i.image,
             urls: &i.urls,
             nodes: &i.nodes,
-            validation: i.validation,
+            addresses: i.addresses,
             pod_timeout: i.pod_timeout,
             deadline,
             secrets: &i.secrets,
@@ -564,9 +565,9 @@ mod tests {
             "clear text to a public host is refused, as by the HTTP echo source"
         );
         assert!(bad(Probe::builder()).is_some_and(|e| matches!(e, ProbeError::Kubeconfig { .. })));
-        let lab = Validation::strict().allow_non_global(true);
+        let lab = AddressPolicy::AllowNonGlobal;
         assert!(
-            bad(Probe::builder().validation(lab).echo_url("http://198.51.100.80/"))
+            bad(Probe::builder().addresses(lab).echo_url("http://198.51.100.80/"))
                 .is_some_and(|e| matches!(e, ProbeError::Kubeconfig { .. })),
             "the lab's URL passes; the kubeconfig then fails"
         );

@@ -29,7 +29,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::Validation;
+use crate::AddressPolicy;
 use crate::resolve::SourceError;
 
 /// The label every probe pod carries: `app.kubernetes.io/managed-by`.
@@ -229,13 +229,13 @@ fn runtime_default() -> SeccompProfile {
 /// Splits a pod's log back into one outcome per URL, by the markers of
 /// `nonce`, with the rules of the HTTP echo source: the HTTP status, HTML,
 /// the size cap, trimming, and non-global addresses rejected unless
-/// `validation` allows them. A URL with no marker (curl stopped, the log
+/// `addresses` allows them. A URL with no marker (curl stopped, the log
 /// was cut) is [`SourceError::Unreachable`].
 pub(crate) fn parse_output(
     log: &str,
     nonce: &str,
     urls: usize,
-    validation: Validation,
+    addresses: AddressPolicy,
 ) -> Vec<Result<IpAddr, SourceError>> {
     let mut outcomes: Vec<Option<Result<IpAddr, SourceError>>> = vec![None; urls];
     let marker = format!("{MARKER}{nonce}@@\t");
@@ -259,7 +259,7 @@ pub(crate) fn parse_output(
             continue;
         }
         expected += 1;
-        outcomes[index] = Some(judge(body, http.trim(), exit.trim(), content_type, curl_error, validation));
+        outcomes[index] = Some(judge(body, http.trim(), exit.trim(), content_type, curl_error, addresses));
     }
     outcomes
         .into_iter()
@@ -274,7 +274,7 @@ fn judge(
     exit: &str,
     content_type: &str,
     curl_error: &str,
-    validation: Validation,
+    addresses: AddressPolicy,
 ) -> Result<IpAddr, SourceError> {
     match exit {
         "0" | "" => {}
@@ -303,7 +303,7 @@ fn judge(
         return Err(SourceError::BadAnswer(format!("HTTP {status}: {}", excerpt(body, 60))));
     }
     let ip = crate::resolve::parse_echo(body.as_bytes(), content_type.to_ascii_lowercase().contains("html"))?;
-    crate::resolve::check_global(ip, validation)
+    crate::resolve::check_global(ip, addresses)
 }
 
 fn excerpt(text: &str, max: usize) -> String {
@@ -397,7 +397,7 @@ mod tests {
 
     #[test]
     fn output_parses_back_per_url() {
-        let strict = Validation::strict();
+        let strict = AddressPolicy::GlobalOnly;
         let log = [
             "212.2.253.151\n".to_owned(),
             marker("n0nce", 0, "200", "0", "text/plain", ""),
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn statuses_sizes_and_non_global_follow_the_echo_rules() {
-        let strict = Validation::strict();
+        let strict = AddressPolicy::GlobalOnly;
         let one = |body: &str, http: &str, exit: &str| {
             parse_output(&format!("{body}{}", marker("n", 0, http, exit, "text/plain", "boom")), "n", 1, strict)
                 .remove(0)
@@ -432,14 +432,14 @@ mod tests {
         assert!(matches!(one("192.168.1.4", "200", "0"), Err(SourceError::NonGlobal { .. })));
         assert!(matches!(one("198.51.100.7", "200", "0"), Err(SourceError::NonGlobal { .. })));
         assert_eq!(one("::ffff:212.2.253.151\n", "200", "0"), Ok(IpAddr::from([212, 2, 253, 151])));
-        let lab = Validation::strict().allow_non_global(true);
+        let lab = AddressPolicy::AllowNonGlobal;
         let out = parse_output(&format!("198.51.100.7{}", marker("n", 0, "200", "0", "", "")), "n", 1, lab);
         assert_eq!(out[0], Ok(IpAddr::from([198, 51, 100, 7])));
     }
 
     #[test]
     fn forged_and_foreign_markers_are_ignored() {
-        let strict = Validation::strict();
+        let strict = AddressPolicy::GlobalOnly;
         // A body that forges a marker without the nonce.
         let log = format!(
             "1.1.1.1{}8.8.8.8{}",

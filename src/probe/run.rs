@@ -52,7 +52,7 @@ pub(crate) struct RunSettings<'a> {
     pub(crate) image: &'a str,
     pub(crate) urls: &'a [String],
     pub(crate) nodes: &'a [String],
-    pub(crate) validation: crate::Validation,
+    pub(crate) addresses: crate::AddressPolicy,
     pub(crate) pod_timeout: Duration,
     pub(crate) deadline: Instant,
     pub(crate) secrets: &'a Secrets,
@@ -186,7 +186,7 @@ async fn probe_node(
     let read_at = Instant::now();
     let (observations, error, create_done) = match outcome {
         Ok(Ok((log, failure))) => {
-            let outcomes = pod::parse_output(&log, &plan.nonce, settings.urls.len(), settings.validation);
+            let outcomes = pod::parse_output(&log, &plan.nonce, settings.urls.len(), settings.addresses);
             let observations: Vec<EchoObservation> =
                 settings.urls.iter().cloned().zip(outcomes).map(|(url, o)| EchoObservation::new(url, o)).collect();
             // A failed pod that printed no answer: the failure is the error.

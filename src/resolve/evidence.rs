@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::vantage::Vantage;
 use crate::cause::Cause;
 use crate::names::serialized_names;
-use crate::validation::Validation;
+use crate::validation::AddressPolicy;
 
 /// Whether a source says what the topology *expects* (the Civo API, a
 /// kubeconfig, a snapshot) or what the outside world *observed* (an echo
@@ -304,12 +304,12 @@ impl Serialize for Evidence {
 }
 
 /// An observed address must be global unicast (the internet never sees a
-/// private, CGNAT or documentation source), unless `validation` is the lab
+/// private, CGNAT or documentation source), unless `addresses` is the lab
 /// opt-in: the one rule of the resolver and the probe.
-pub(crate) fn check_global(ip: IpAddr, validation: Validation) -> Result<IpAddr, SourceError> {
+pub(crate) fn check_global(ip: IpAddr, addresses: AddressPolicy) -> Result<IpAddr, SourceError> {
     let ip = ip.to_canonical();
     match crate::special::lookup(ip) {
-        Some(range) if !validation.allows_non_global() => {
+        Some(range) if !addresses.allows_non_global() => {
             Err(SourceError::NonGlobal { ip, why: format!("{} ({})", range.name, range.rfc) })
         }
         _ => Ok(ip),

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
-use crate::Validation;
+use crate::AddressPolicy;
 use crate::http::{self, BodyError, UrlProblem};
 
 /// The echo services asked when the caller names none.
@@ -24,7 +24,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 4096;
 ///
 /// The answer is trimmed and must parse as an IP address; HTML, error pages
 /// and bodies over 4 KiB are rejected. `https://` only, except `http://` to a
-/// loopback host (and, with the lab [`Validation`], to a non-global IP
+/// loopback host (and, with [`AddressPolicy::AllowNonGlobal`], to a non-global IP
 /// literal). A family other than [`IpFamily::Both`] binds the connection to
 /// that family.
 ///
@@ -42,14 +42,14 @@ pub struct HttpEchoSource {
     clients: [OnceLock<Result<reqwest::Client, SourceError>>; 3],
 }
 
-/// Builds an [`HttpEchoSource`] with a [`Validation`] other than strict.
+/// Builds an [`HttpEchoSource`] with an [`AddressPolicy`] other than the default.
 ///
 /// ```
-/// use civo_egress::Validation;
+/// use civo_egress::AddressPolicy;
 /// use civo_egress::resolve::HttpEchoSource;
 /// // A lab's echo service on a documentation address, in clear text:
-/// let lab = Validation::strict().allow_non_global(true);
-/// let echo = HttpEchoSource::builder("http://198.51.100.80/").validation(lab).build()?;
+/// let lab = AddressPolicy::AllowNonGlobal;
+/// let echo = HttpEchoSource::builder("http://198.51.100.80/").addresses(lab).build()?;
 /// assert_eq!(echo.url(), "http://198.51.100.80/");
 /// assert!(HttpEchoSource::new("http://198.51.100.80/").is_err());
 /// # Ok::<(), civo_egress::resolve::SourceError>(())
@@ -58,16 +58,16 @@ pub struct HttpEchoSource {
 #[derive(Debug, Clone)]
 pub struct HttpEchoSourceBuilder {
     url: String,
-    validation: Validation,
+    addresses: AddressPolicy,
 }
 
 impl HttpEchoSourceBuilder {
-    /// How strictly the URL is checked (default [`Validation::strict`]). The
-    /// lab [`Validation`] also allows plain `http://` to an IP literal that
+    /// Which URLs are asked (default [`AddressPolicy::GlobalOnly`]).
+    /// [`AddressPolicy::AllowNonGlobal`] also allows plain `http://` to an IP literal that
     /// is not global unicast: a lab's echo service on a documentation or
     /// private address. See [the lab opt-in](super#labs-and-tests-the-one-opt-in).
-    pub const fn validation(mut self, validation: Validation) -> Self {
-        self.validation = validation;
+    pub const fn addresses(mut self, addresses: AddressPolicy) -> Self {
+        self.addresses = addresses;
         self
     }
 
@@ -77,10 +77,10 @@ impl HttpEchoSourceBuilder {
     ///
     /// [`SourceError::Config`] for an unparsable URL (its `source()` is the
     /// URL parser's error), or plain `http://` to a host that is not loopback
-    /// (nor, with the lab validation, a non-global IP literal).
+    /// (nor, with [`AddressPolicy::AllowNonGlobal`], a non-global IP literal).
     pub fn build(self) -> Result<HttpEchoSource, SourceError> {
         let text = self.url;
-        let url = http::checked_url(&text, self.validation.allows_non_global()).map_err(|problem| match problem {
+        let url = http::checked_url(&text, self.addresses.allows_non_global()).map_err(|problem| match problem {
             UrlProblem::Unparsable(e) => SourceError::config(format!("echo URL {text:?}: {e}")).with_source(e),
             UrlProblem::Insecure => SourceError::config(format!(
                 "echo URL {text:?}: only https:// (plain http:// only to a loopback host): an answer in clear text can be forged on the way"
@@ -91,7 +91,7 @@ impl HttpEchoSourceBuilder {
 }
 
 impl HttpEchoSource {
-    /// A source asking `url`, with the strict [`Validation`].
+    /// A source asking `url`, with the default [`AddressPolicy`].
     ///
     /// # Errors
     ///
@@ -100,12 +100,12 @@ impl HttpEchoSource {
         Self::builder(url).build()
     }
 
-    /// Starts a builder, to set the [`Validation`].
+    /// Starts a builder, to set the [`AddressPolicy`].
     pub fn builder(url: impl Into<String>) -> HttpEchoSourceBuilder {
-        HttpEchoSourceBuilder { url: url.into(), validation: Validation::strict() }
+        HttpEchoSourceBuilder { url: url.into(), addresses: AddressPolicy::GlobalOnly }
     }
 
-    /// A source for each of `urls`, with the strict [`Validation`].
+    /// A source for each of `urls`, with the default [`AddressPolicy`].
     ///
     /// # Errors
     ///

@@ -99,22 +99,22 @@
 //! [`EgressCheckError::AllRejected`], naming each address and what it is.
 //!
 //! A lab that runs its own echo service on such addresses opts in with one
-//! value, the core's [`Validation`](crate::Validation), set the same way
-//! everywhere it matters: [`EgressResolverBuilder::validation`] (accept
-//! non-global observed answers) and [`HttpEchoSourceBuilder::validation`]
-//! (allow plain `http://` to a non-global IP literal), as
-//! [`ClusterBuilder::validation`](crate::ClusterBuilder::validation) and
-//! [`Topology::from_json_with`](crate::Topology::from_json_with) do for the
-//! topology.
+//! value, the core's [`AddressPolicy`](crate::AddressPolicy), set the same
+//! way everywhere it matters: [`EgressResolverBuilder::addresses`] (accept
+//! non-global observed answers) and [`HttpEchoSourceBuilder::addresses`]
+//! (allow plain `http://` to a non-global IP literal), and the probe's
+//! builder. (A topology's own addresses are checked by
+//! [`Validation`](crate::Validation), which also says how strictly a
+//! snapshot is read.)
 //!
 //! ```
-//! use civo_egress::Validation;
+//! use civo_egress::AddressPolicy;
 //! use civo_egress::resolve::{EgressResolver, HttpEchoSource};
-//! let lab = Validation::strict().allow_non_global(true);
+//! let lab = AddressPolicy::AllowNonGlobal;
 //! let resolver = EgressResolver::builder()
-//!     .source(HttpEchoSource::builder("http://198.51.100.80/").validation(lab).build()?)
+//!     .source(HttpEchoSource::builder("http://198.51.100.80/").addresses(lab).build()?)
 //!     .quorum(1)
-//!     .validation(lab)
+//!     .addresses(lab)
 //!     .build()?;
 //! assert_eq!(format!("{resolver:?}").contains("198.51.100.80"), true);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

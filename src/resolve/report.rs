@@ -308,7 +308,7 @@ pub enum EgressCheckError {
     /// Every address the echo services answered was rejected: none is where
     /// the cluster leaves from (a proxy, a NAT or a lab network answered).
     #[error(
-        "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with Validation::strict().allow_non_global(true), set with EgressResolverBuilder::validation)",
+        "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with --allow-non-global, AddressPolicy::AllowNonGlobal in the library)",
         rejected_list(rejected)
     )]
     #[non_exhaustive]

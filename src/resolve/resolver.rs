@@ -14,7 +14,7 @@ use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError, check_globa
 use super::report::{EgressReport, EgressStatus};
 use super::source::EgressSource;
 use super::vantage::Vantage;
-use crate::{Subject, Validation, Warning, WarningKind};
+use crate::{AddressPolicy, Subject, Warning, WarningKind};
 
 /// A resolver configuration that cannot work.
 ///
@@ -88,7 +88,7 @@ struct Settings {
     source_timeout: Duration,
     deadline: Duration,
     family: IpFamily,
-    validation: Validation,
+    addresses: AddressPolicy,
     cluster: Option<String>,
     /// Stated, or detected at `build()`.
     vantage: Vantage,
@@ -123,7 +123,7 @@ impl Default for EgressResolverBuilder {
                 source_timeout: Duration::from_secs(3),
                 deadline: Duration::from_secs(5),
                 family: IpFamily::Both,
-                validation: Validation::strict(),
+                addresses: AddressPolicy::GlobalOnly,
                 cluster: None,
                 // Replaced at build(), by the stated vantage or the detected one.
                 vantage: Vantage::Host,
@@ -180,11 +180,11 @@ impl EgressResolverBuilder {
         self
     }
 
-    /// How strictly observed addresses are checked (default
-    /// [`Validation::strict`]: they must be global unicast). The lab opt-in,
+    /// Which observed addresses count (default
+    /// [`AddressPolicy::GlobalOnly`]: they must be global unicast). The lab opt-in,
     /// described in [the module docs](super#labs-and-tests-the-one-opt-in).
-    pub fn validation(mut self, validation: Validation) -> Self {
-        self.settings.validation = validation;
+    pub fn addresses(mut self, addresses: AddressPolicy) -> Self {
+        self.settings.addresses = addresses;
         self
     }
 
@@ -334,7 +334,7 @@ impl EgressResolver {
             return Err(SourceError::WrongFamily(ip));
         }
         if kind == EvidenceKind::Observed {
-            return check_global(ip, self.inner.validation);
+            return check_global(ip, self.inner.addresses);
         }
         Ok(ip)
     }
@@ -582,7 +582,7 @@ impl EgressResolver {
             warn(
                 WarningKind::AllRejected,
                 format!(
-                    "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with Validation::strict().allow_non_global(true), set with EgressResolverBuilder::validation)",
+                    "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with --allow-non-global, AddressPolicy::AllowNonGlobal in the library)",
                     what.join(", ")
                 ),
             );

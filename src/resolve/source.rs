@@ -14,7 +14,7 @@ use crate::Topology;
 /// the resolver runs every source concurrently, enforces its timeout,
 /// cancels it once the outcome is decided, and checks what it returns
 /// (observed addresses must be global unicast, unless the resolver's
-/// [`Validation`](crate::Validation) says otherwise). Object safe, stored as
+/// [`AddressPolicy`](crate::AddressPolicy) says otherwise). Object safe, stored as
 /// `Arc<dyn EgressSource>`. The trait is async through
 /// [`async_trait`](macro@super::async_trait), re-exported here so that your
 /// impl uses the same version as the crate.
@@ -143,9 +143,7 @@ impl TopologySource {
     ///
     /// [`SourceError::Config`] when the cluster is not in the topology.
     pub fn new(topology: &Topology, cluster: &str) -> Result<Self, SourceError> {
-        let found = topology
-            .cluster(cluster)
-            .ok_or_else(|| SourceError::config(format!("no cluster named {cluster:?} in the topology")))?;
+        let found = topology.select(cluster).map_err(|e| SourceError::config(e.to_string()))?;
         Ok(Self { name: format!("topology:{cluster}"), ips: found.egress_ips() })
     }
 }

@@ -229,7 +229,7 @@ fn seen_by_private_destination(ns: &str) -> IpAddr {
     in_namespace(ns, || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let source = HttpEchoSource::builder(PRIVATE_ECHO)
-            .validation(Validation::strict().allow_non_global(true))
+            .addresses(civo_egress::AddressPolicy::AllowNonGlobal)
             .build()
             .unwrap();
         let seen = runtime.block_on(source.gather(IpFamily::V4)).unwrap();
@@ -271,18 +271,18 @@ fn cli_binary() -> PathBuf {
 /// The library, inside a pod: the snapshot expects, the echo services observe.
 fn resolve_in(ns: &str) -> EgressReport {
     in_namespace(ns, || {
-        let lab = Validation::strict().allow_non_global(true);
-        let topology = Topology::from_json_with(SNAPSHOT, lab).unwrap();
+        let lab = civo_egress::AddressPolicy::AllowNonGlobal;
+        let topology = Topology::from_json_with(SNAPSHOT, Validation::strict().allow_non_global(true)).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             EgressResolver::builder()
                 .cluster("lab")
                 .vantage(Vantage::Pod)
-                .validation(lab)
+                .addresses(lab)
                 .quorum(2)
                 .deadline(Duration::from_secs(5))
                 .source(TopologySource::new(&topology, "lab").unwrap())
-                .source(HttpEchoSource::builder(HTTP_ECHO).validation(lab).build().unwrap())
+                .source(HttpEchoSource::builder(HTTP_ECHO).addresses(lab).build().unwrap())
                 .source(DnsEchoSource::new(DnsEchoStyle::OpenDns, DNS_ECHO.parse().unwrap()))
                 .build()
                 .unwrap()
@@ -491,7 +491,7 @@ fn probe_lab(lab: &Lab) -> civo_egress::probe::ProbeReport {
         let probe = civo_egress::probe::Probe::builder()
             .kubeconfig(&kubeconfig)
             .echo_url(HTTP_ECHO)
-            .validation(Validation::strict().allow_non_global(true))
+            .addresses(civo_egress::AddressPolicy::AllowNonGlobal)
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();

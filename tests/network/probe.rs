@@ -420,8 +420,8 @@ async fn non_global_answers_need_the_lab_opt_in() {
             .iter()
             .all(|o| matches!(o.error(), Some(civo_egress::resolve::SourceError::NonGlobal { .. })))
     );
-    let lab_opt_in = Validation::strict().allow_non_global(true);
-    let report = lab.probe().node("k3s-worker-a").validation(lab_opt_in).build().unwrap().run(&cluster).await.unwrap();
+    let lab_opt_in = civo_egress::AddressPolicy::AllowNonGlobal;
+    let report = lab.probe().node("k3s-worker-a").addresses(lab_opt_in).build().unwrap().run(&cluster).await.unwrap();
     assert_eq!(report.status(), ProbeStatus::Confirmed);
     assert_eq!(report.egress_ips(), [ip("198.51.100.7")]);
     lab.assert_no_pod_left().await;

@@ -16,7 +16,7 @@ use civo_egress::resolve::{
     EvidenceKind, HttpEchoSource, IpFamily, KubeconfigSource, ResolveError, SourceError, StaticSource, TopologySource,
     Vantage,
 };
-use civo_egress::{Allowlist, Subject, Topology, Validation, Warning, WarningKind, resolve_egress};
+use civo_egress::{Allowlist, Subject, Topology, Warning, WarningKind, resolve_egress};
 use common::dns::{Answer, FakeDns};
 use common::server::{Reply, echo, echo_reply};
 use hickory_server::proto::rr::RecordType;
@@ -279,7 +279,7 @@ async fn bad_echo_answers_are_rejected_with_reasons() {
 async fn non_global_observations_need_an_explicit_opt_in() {
     let report = pod()
         .quorum(1)
-        .validation(Validation::strict().allow_non_global(true))
+        .addresses(civo_egress::AddressPolicy::AllowNonGlobal)
         .sources(http(&["203.0.113.10"]).await)
         .build()
         .unwrap()
@@ -547,11 +547,11 @@ async fn when_every_answer_is_rejected_the_report_and_the_check_say_why() {
         other => panic!("{other:?}"),
     }
     let text = error.to_string();
-    assert!(text.contains("192.0.2.1") && text.contains("100.64.0.1") && text.contains("allow_non_global"), "{text}");
+    assert!(text.contains("192.0.2.1") && text.contains("100.64.0.1") && text.contains("--allow-non-global"), "{text}");
 
     // With the lab opt-in, the same answers are evidence.
-    let lab = Validation::strict().allow_non_global(true);
-    let report = pod().quorum(1).validation(lab).sources(http(&["192.0.2.1"]).await).build().unwrap().resolve().await;
+    let lab = civo_egress::AddressPolicy::AllowNonGlobal;
+    let report = pod().quorum(1).addresses(lab).sources(http(&["192.0.2.1"]).await).build().unwrap().resolve().await;
     assert_eq!(report.observed(), Some(ip("192.0.2.1")));
 }
 

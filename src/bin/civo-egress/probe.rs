@@ -43,6 +43,8 @@ pub struct ProbeArgs {
     /// on them. For labs and tests only.
     #[arg(long)]
     allow_non_global: bool,
+    #[command(flatten)]
+    fields: crate::topology::FieldsArgs,
     /// Overall deadline in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
@@ -76,7 +78,11 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     use crate::topology;
 
     let deadline = deadline(args.timeout);
-    let validation = civo_egress::Validation::strict().allow_non_global(args.allow_non_global);
+    let addresses = if args.allow_non_global {
+        civo_egress::AddressPolicy::AllowNonGlobal
+    } else {
+        civo_egress::AddressPolicy::GlobalOnly
+    };
     // An empty context is no context, as kubectl reads it.
     let context = args.context.filter(|c| !c.is_empty());
     // Refuse what kubectl refuses before kube-rs reads the file its own way.
@@ -90,13 +96,15 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     let snapshot = args.topology.clone().or_else(|| if asks_civo { None } else { topology::from_env() });
     let cluster = match (snapshot, &args.cluster) {
         (Some(path), name) => {
-            let snapshot = topology::load_file(&path, args.allow_non_global)?;
+            let read = civo_egress::Validation::strict()
+                .allow_non_global(args.allow_non_global)
+                .allow_unknown_fields(args.fields.allow_unknown_fields);
+            let snapshot = topology::load_with(&path, read)?;
             let shown = topology::display(&path);
             match (name, snapshot.clusters()) {
-                (Some(name), _) => snapshot
-                    .cluster(name)
-                    .cloned()
-                    .ok_or_else(|| Failure::Usage(format!("{shown}: no cluster named {name:?}")))?,
+                (Some(name), _) => {
+                    snapshot.select(name).cloned().map_err(|e| Failure::Usage(format!("{shown}: {e}")))?
+                }
                 (None, [only]) => only.clone(),
                 (None, _) => return Err(Failure::Usage(format!("{shown}: name the cluster with --cluster"))),
             }
@@ -123,7 +131,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
         .namespace(args.namespace.clone())
         .image(args.image)
         .nodes(args.nodes.clone())
-        .validation(validation)
+        .addresses(addresses)
         .timeout(deadline);
     if !args.echo_urls.is_empty() {
         builder = builder.echo_urls(args.echo_urls);

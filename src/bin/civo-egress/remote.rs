@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use civo_egress::Validation;
 use civo_egress::civo::{CivoClient, CivoClientBuilder, CivoConfig, Selection};
 use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
 use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressResolverBuilder, HttpEchoSource,
     KubeconfigSource, StaticSource, TopologySource, Vantage,
 };
+use civo_egress::{AddressPolicy, Validation};
 
 use crate::Format;
 use crate::failure::{FINDING, Failure, civo, runtime, usage};
@@ -142,6 +142,8 @@ pub struct ResolveArgs {
     #[arg(long)]
     allow_non_global: bool,
     #[command(flatten)]
+    fields: topology::FieldsArgs,
+    #[command(flatten)]
     civo: CivoArgs,
     /// A kubeconfig whose server names the cluster IP. Default: KUBECONFIG, else ~/.kube/config.
     #[arg(long, value_name = "FILE")]
@@ -177,7 +179,7 @@ pub struct ResolveArgs {
 /// `resolve`: exit 1 on a mismatch or when unknown.
 pub fn resolve(args: ResolveArgs) -> Result<ExitCode, Failure> {
     let deadline = deadline(args.timeout);
-    let validation = Validation::strict().allow_non_global(args.allow_non_global);
+    let addresses = if args.allow_non_global { AddressPolicy::AllowNonGlobal } else { AddressPolicy::GlobalOnly };
     if args.civo.given() && (args.topology.is_some() || args.cluster.is_none()) {
         return Err(Failure::Usage(
             "--region and --api-url go with --cluster, to ask the Civo API (not with --topology)".into(),
@@ -187,11 +189,14 @@ pub fn resolve(args: ResolveArgs) -> Result<ExitCode, Failure> {
         .quorum(args.quorum)
         .deadline(deadline)
         .source_timeout(deadline.min(Duration::from_secs(3)))
-        .validation(validation);
+        .addresses(addresses);
     let mut name = args.cluster.clone();
     let snapshot = args.topology.clone().or_else(|| if args.civo.given() { None } else { topology::from_env() });
     if let Some(path) = snapshot {
-        let snapshot = topology::load_file(&path, args.allow_non_global)?;
+        let read = Validation::strict()
+            .allow_non_global(args.allow_non_global)
+            .allow_unknown_fields(args.fields.allow_unknown_fields);
+        let snapshot = topology::load_with(&path, read)?;
         let chosen = match (args.cluster, snapshot.clusters()) {
             (Some(cluster), _) => cluster,
             (None, [only]) => only.name().to_owned(),
@@ -224,7 +229,7 @@ pub fn resolve(args: ResolveArgs) -> Result<ExitCode, Failure> {
         resolver = resolver.source(from_env);
     }
     if !args.no_observe {
-        resolver = observers(resolver, &args.echo_urls, &args.dns_servers, validation)?;
+        resolver = observers(resolver, &args.echo_urls, &args.dns_servers, addresses)?;
     }
     if let Some(name) = name {
         resolver = resolver.cluster(name);
@@ -246,13 +251,13 @@ fn observers(
     mut resolver: EgressResolverBuilder,
     echo_urls: &[String],
     dns_servers: &[String],
-    validation: Validation,
+    addresses: AddressPolicy,
 ) -> Result<EgressResolverBuilder, Failure> {
     if echo_urls.is_empty() && dns_servers.is_empty() {
         return Ok(resolver.sources(HttpEchoSource::defaults()).sources(DnsEchoSource::defaults()));
     }
     for url in echo_urls {
-        resolver = resolver.source(HttpEchoSource::builder(url).validation(validation).build().map_err(usage)?);
+        resolver = resolver.source(HttpEchoSource::builder(url).addresses(addresses).build().map_err(usage)?);
     }
     for server in dns_servers {
         let addr: SocketAddr =

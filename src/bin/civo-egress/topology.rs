@@ -66,11 +66,6 @@ pub fn from_env() -> Option<PathBuf> {
     std::env::var_os(ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-/// Reads and validates a snapshot file (`-` for stdin).
-pub fn load_file(path: &Path, allow_non_global: bool) -> Result<Topology, Failure> {
-    load_with(path, Validation::strict().allow_non_global(allow_non_global))
-}
-
 /// Reads a snapshot file with `validation`, and prints what the topology
 /// says of itself (contradictions, a newer format, clusters left out) on
 /// stderr, as every command that reads one does.
