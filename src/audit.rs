@@ -452,6 +452,9 @@ fn run(topology: &Topology, allowlist: &Allowlist, wanted: &Whitelist) -> AuditR
             .iter()
             .filter(|w| w.kind() == WarningKind::FollowsNodes)
             .filter_map(Warning::cluster)
+            // Warnings name clusters REGION/NAME; answers name them by name.
+            .filter_map(|label| topology.clusters().iter().find(|c| c.label() == label))
+            .map(crate::Cluster::name)
             .collect()
     } else {
         Vec::new()

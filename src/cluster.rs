@@ -289,14 +289,22 @@ impl Cluster {
         self.caveats.iter().any(|c| c.kind() == kind)
     }
 
-    /// Whether the cluster's private network is known: its CIDRs are
-    /// recorded, or nothing says they could not be read. When not
-    /// (`networks-unknown`, `network`), an address may be inside the
-    /// cluster's network without the topology knowing it.
+    /// Whether the cluster's private network is known: nothing says it
+    /// could not be read (`networks-unknown`), or that one of its CIDRs is
+    /// missing or absurd (`network`). When not, an address may be inside
+    /// the cluster's network without the topology knowing it.
     #[must_use]
     pub fn network_known(&self) -> bool {
-        !self.network_cidrs.is_empty()
-            || !(self.has_caveat(WarningKind::NetworksUnknown) || self.has_caveat(WarningKind::Network))
+        !(self.has_caveat(WarningKind::NetworksUnknown) || self.has_caveat(WarningKind::Network))
+    }
+
+    /// Whether the cluster's network is known for the family of `ip`: a
+    /// CIDR of that family is recorded, or nothing says any is unknown.
+    #[must_use]
+    pub fn network_known_for(&self, ip: IpAddr) -> bool {
+        self.network_cidrs.iter().any(|n| n.addr().is_ipv4() == ip.is_ipv4())
+            && !self.has_caveat(WarningKind::NetworksUnknown)
+            || self.network_known()
     }
 
     /// How many nodes of the cluster's public-IP pools have no public IP
@@ -520,6 +528,8 @@ impl ClusterBuilder {
                 });
             }
         }
+        // Caveats name the cluster as a person names it: REGION/NAME.
+        let label = p.region.as_ref().map_or_else(|| name.clone(), |r| format!("{r}/{name}"));
         Ok(Cluster {
             id: p.id,
             region: p.region,
@@ -531,7 +541,7 @@ impl ClusterBuilder {
             load_balancers: p.load_balancers,
             public_ip_pools: p.public_ip_pools,
             network: p.network,
-            caveats: p.caveats.into_iter().map(|c| c.with_cluster(name.clone())).collect(),
+            caveats: p.caveats.into_iter().map(|c| c.with_cluster(label.clone())).collect(),
             name,
         })
     }

@@ -37,7 +37,7 @@ fn overlaps(c: &Cluster, out: &mut Vec<Warning>) {
             if net.contains(other) || other.contains(net) {
                 out.push(Warning::new(WarningKind::NetworkOverlap, format!(
                     "its network {net} overlaps its {what} CIDR {other}: an address there cannot be told apart (node or {what}), so classify and destination whitelists are ambiguous; check the snapshot"
-                )).with_cluster(c.name()));
+                )).with_cluster(c.label()));
             }
         }
     }
@@ -61,12 +61,12 @@ fn nodes(c: &Cluster, out: &mut Vec<Warning>) {
         out.push(Warning::new(WarningKind::NodeOutsideNetwork, format!(
             "the private IP of node {list} is outside its network {}: a destination inside that network would not see it; the snapshot is stale or wrong",
             nets.join(", ")
-        )).with_cluster(c.name()));
+        )).with_cluster(c.label()));
     }
     if let Some(list) = public.finish() {
         out.push(Warning::new(WarningKind::PublicPrivateIp, format!(
             "the private IP of node {list} is a public address: private IPs are RFC 1918 or ULA on Civo; the snapshot mixes up public and private addresses"
-        )).with_cluster(c.name()));
+        )).with_cluster(c.label()));
     }
     let mut names: Vec<&str> = c.nodes().iter().map(|n| n.name()).collect();
     names.sort_unstable();
@@ -77,7 +77,7 @@ fn nodes(c: &Cluster, out: &mut Vec<Warning>) {
     if let Some(list) = repeated.finish() {
         out.push(Warning::new(WarningKind::DuplicateNode, format!(
             "node name {list} is used by several nodes: answers and probe reports that name a node cannot tell them apart"
-        )).with_cluster(c.name()));
+        )).with_cluster(c.label()));
     }
 }
 
@@ -108,7 +108,7 @@ fn collisions(clusters: &[Cluster], lbs: &[LoadBalancer], reserved: &[ReservedIp
                 out.push(Warning::new(WarningKind::EgressCollision, format!(
                     "its egress IP {ip} is also LoadBalancer {}'s: a master_ip is never a LoadBalancer's, so one of the two answers is wrong; verify the egress IP by observing before anyone whitelists it",
                     lb.name()
-                )).with_cluster(c.name()));
+                )).with_cluster(c.label()));
             }
         }
     }
@@ -117,7 +117,7 @@ fn collisions(clusters: &[Cluster], lbs: &[LoadBalancer], reserved: &[ReservedIp
             out.push(Warning::new(WarningKind::EgressCollision, format!(
                 "its egress IP {} is also reserved IP {}: a master_ip cannot be pinned to a reserved IP, so the answer is suspicious; verify the egress IP by observing before anyone whitelists it",
                 r.ip(), r.name()
-            )).with_cluster(c.name()));
+            )).with_cluster(c.label()));
         }
     }
 }
@@ -137,7 +137,7 @@ fn reserved_on_nodes(clusters: &[Cluster], reserved: &[ReservedIp], out: &mut Ve
                 out.push(Warning::new(WarningKind::ReservedOnNode, format!(
                     "reserved IP {} ({}) is assigned to its node {}: pods on that node may leave from it, and the egress set does not list it; verify by observing (civo-egress probe)",
                     r.name(), r.ip(), n.name()
-                )).with_cluster(c.name()));
+                )).with_cluster(c.label()));
             }
         }
     }

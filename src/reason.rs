@@ -146,8 +146,9 @@ pub(crate) fn public_while_pending(clusters: &[Cluster]) -> Option<String> {
         .filter(|c| c.pending_public_nodes() > 0)
         .map(|c| format!("{} of cluster {}", pools(c), c.name()))
         .collect();
-    // Clusters whose egress may be another address than the one recorded.
-    let elsewhere: Vec<&str> = clusters
+    // Clusters whose egress may be another address than the one recorded
+    // (a reserved IP on a node is the topology's own warning, said apart).
+    let elsewhere: Vec<String> = clusters
         .iter()
         .filter(|c| {
             c.caveats().iter().any(|w| {
@@ -158,25 +159,33 @@ pub(crate) fn public_while_pending(clusters: &[Cluster]) -> Option<String> {
                         | WarningKind::EgressUnmeasured
                         | WarningKind::Talos
                         | WarningKind::NotActive
-                        | WarningKind::ReservedOnNode
+                        | WarningKind::NotReady
+                        | WarningKind::Ipv6Unmeasured
                 )
             })
         })
-        .map(Cluster::name)
+        .map(Cluster::label)
         .collect();
-    if pending.is_empty() && elsewhere.is_empty() {
+    let unverified = (!elsewhere.is_empty()).then(|| {
+        format!(
+            "the egress of cluster {} is not verified (see its caveats): pods may leave from another address than the one recorded",
+            elsewhere.join(", ")
+        )
+    });
+    let total = clusters.iter().fold(0u32, |sum, c| sum.saturating_add(c.pending_public_nodes()));
+    let pending = (!pending.is_empty()).then(|| {
+        format!(
+            "{} no public IP yet in {}: it may be the IP a new node will get",
+            nodes_have(total),
+            pending.join("; ")
+        )
+    });
+    let why: Vec<String> = pending.into_iter().chain(unverified).collect();
+    if why.is_empty() {
         return None;
     }
-    if pending.is_empty() {
-        return Some(format!(
-            "public address unknown to this topology, but the egress of cluster {} is not verified (see its caveats): pods may leave from another address than the one recorded, so this one cannot be ruled out; observe the egress (civo-egress resolve or probe) before whitelisting or rejecting it",
-            elsewhere.join(", ")
-        ));
-    }
-    let total = clusters.iter().fold(0u32, |sum, c| sum.saturating_add(c.pending_public_nodes()));
     Some(format!(
-        "public address unknown to this topology, but {} no public IP yet in {}: it may be the IP a new node will get, so it cannot be ruled out as an egress IP; refresh the topology before whitelisting or rejecting it",
-        nodes_have(total),
-        pending.join("; ")
+        "public address unknown to this topology, but {}; so it cannot be ruled out as an egress IP: refresh the topology and observe the egress (civo-egress resolve or probe) before whitelisting or rejecting it",
+        why.join("; and ")
     ))
 }

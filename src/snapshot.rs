@@ -296,8 +296,10 @@ impl RawTopology {
         let reserved_ips = enumerate(self.reserved_ips, "reserved_ips", |raw| raw.into_reserved(validation))?;
         let left_out = enumerate(self.left_out, "left_out", |raw| {
             let mut raw = raw;
-            if read.newer {
+            if read.newer || read.validation.allows_unknown_fields() {
                 retain_known(&mut raw, &["name", "id", "region", "kind", "reason"]);
+            }
+            if read.newer {
                 lenient_kind(&mut raw);
             }
             serde_json::from_value::<LeftOut>(raw).map_err(|e| invalid(&e))
@@ -360,8 +362,10 @@ fn lenient_kind(value: &mut serde_json::Value) {
 /// A cluster's caveat, strictly for this format, leniently for a newer one.
 fn caveat(raw: serde_json::Value, read: Read) -> Result<Warning, TopologyError> {
     let mut raw = raw;
-    if read.newer {
+    if read.newer || read.validation.allows_unknown_fields() {
         retain_known(&mut raw, &["kind", "node", "pool", "source", "network", "message"]);
+    }
+    if read.newer {
         lenient_kind(&mut raw);
     }
     let fields: RawWarning = serde_json::from_value(raw).map_err(|e| match suggest_field(&e) {
@@ -673,12 +677,14 @@ pub(crate) struct SnapshotRef<'a> {
     pub(crate) load_balancers: &'a [LoadBalancer],
     pub(crate) reserved_ips: &'a [ReservedIp],
     pub(crate) left_out: &'a [LeftOut],
+    /// The `format_version` to write.
+    pub(crate) version: u64,
 }
 
 impl Serialize for SnapshotRef<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Topology", 5)?;
-        s.serialize_field("format_version", &FORMAT_VERSION)?;
+        s.serialize_field("format_version", &self.version)?;
         s.serialize_field("clusters", self.clusters)?;
         if !self.load_balancers.is_empty() {
             s.serialize_field("load_balancers", self.load_balancers)?;

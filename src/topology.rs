@@ -112,15 +112,25 @@ impl Topology {
         load_balancers: Vec<LoadBalancer>,
         reserved_ips: Vec<ReservedIp>,
     ) -> Result<Self, TopologyError> {
-        for (i, c) in clusters.iter().enumerate() {
-            let same = |o: &&Cluster| match (c.id(), o.id()) {
-                (Some(a), Some(b)) => a == b,
-                _ => {
-                    c.name() == o.name()
-                        && c.region().map(str::to_ascii_uppercase) == o.region().map(str::to_ascii_uppercase)
-                }
+        // Two are one when both have ids and they are equal, or when one
+        // lacks an id and their names and regions are equal: counted in one
+        // pass, so that a snapshot of 250k clusters costs no quadratic time.
+        let mut ids = std::collections::HashSet::new();
+        let mut names: std::collections::HashMap<(&str, Option<String>), (usize, usize)> =
+            std::collections::HashMap::new();
+        for c in &clusters {
+            if let Some(id) = c.id()
+                && !ids.insert(id)
+            {
+                return Err(TopologyError::DuplicateCluster { name: c.label() });
+            }
+            let (with_id, without) = names.entry((c.name(), c.region().map(str::to_ascii_uppercase))).or_insert((0, 0));
+            if c.id().is_some() {
+                *with_id += 1
+            } else {
+                *without += 1
             };
-            if clusters[..i].iter().any(|o| same(&o)) {
+            if *without > 0 && *with_id + *without > 1 {
                 return Err(TopologyError::DuplicateCluster { name: c.label() });
             }
         }
@@ -217,30 +227,30 @@ impl Topology {
     /// [`TopologyError::ClusterLeftOut`] when only a cluster the snapshot
     /// left out does, [`TopologyError::AmbiguousCluster`] when several do.
     pub fn select(&self, query: &str) -> Result<&Cluster, TopologyError> {
+        let trimmed = query.trim();
         let found: Vec<&Cluster> = self.clusters().iter().filter(|c| c.answers_to(query)).collect();
-        match found.as_slice() {
-            [one] => Ok(one),
-            [] => match self.left_out().iter().find(|l| l.answers_to(query)) {
-                Some(left) => Err(TopologyError::ClusterLeftOut { name: left.label(), reason: left.to_string() }),
-                None => Err(TopologyError::UnknownCluster { name: query.to_owned() }),
-            },
-            many => {
-                // An id or REGION/NAME that matches one exactly wins over names.
-                let exact: Vec<&&Cluster> = many
+        // An id, or REGION/NAME, that names one cluster exactly wins.
+        let exact = |c: &&&Cluster| {
+            c.id() == Some(trimmed) || (trimmed.contains('/') && c.label().eq_ignore_ascii_case(trimmed))
+        };
+        if let [one] = found.iter().filter(exact).collect::<Vec<_>>().as_slice() {
+            return Ok(one);
+        }
+        // A cluster left out by that name is a candidate too: never pick
+        // the present one silently when the name may mean the other.
+        let left: Vec<&LeftOut> = self.left_out().iter().filter(|l| l.answers_to(query)).collect();
+        match (found.as_slice(), left.as_slice()) {
+            ([one], []) => Ok(one),
+            ([], []) => Err(TopologyError::UnknownCluster { name: query.to_owned() }),
+            ([], [first, ..]) => Err(TopologyError::ClusterLeftOut { name: first.label(), reason: first.to_string() }),
+            (many, left) => Err(TopologyError::AmbiguousCluster {
+                name: query.to_owned(),
+                candidates: many
                     .iter()
-                    .filter(|c| {
-                        c.id() == Some(query.trim())
-                            || c.label().eq_ignore_ascii_case(query.trim()) && query.contains('/')
-                    })
-                    .collect();
-                match exact.as_slice() {
-                    [one] => Ok(one),
-                    _ => Err(TopologyError::AmbiguousCluster {
-                        name: query.to_owned(),
-                        candidates: many.iter().map(|c| candidate(c)).collect(),
-                    }),
-                }
-            }
+                    .map(|c| candidate(c))
+                    .chain(left.iter().map(|l| format!("{} (left out)", l.label())))
+                    .collect(),
+            }),
         }
     }
 
@@ -439,6 +449,9 @@ impl Serialize for Topology {
             load_balancers: self.load_balancers(),
             reserved_ips: self.reserved_ips(),
             left_out: self.left_out(),
+            // A snapshot of a newer format, written again, keeps saying it
+            // is one: its reader is told that fields were dropped.
+            version: self.notes.newer.map_or(u64::from(FORMAT_VERSION), |v| v),
         }
         .serialize(serializer)
     }

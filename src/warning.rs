@@ -103,6 +103,10 @@ pub enum WarningKind {
     /// A value that is not an address (a placeholder, an empty field); the
     /// item was left out.
     InvalidValue,
+    /// A node has no usable private IP yet (BUILDING, or an answer that is
+    /// no address): it is not in the snapshot, so a destination inside the
+    /// cluster's network will see an address no whitelist lists.
+    NodePending,
 
     // What a topology says of itself ([`Topology::warnings`](crate::Topology::warnings)).
     /// A cluster's network overlaps its pod or service CIDR.
@@ -180,6 +184,7 @@ serialized_names!(pub WarningKind, "warning kind", {
     RegionEmpty => "region-empty",
     RegionFailed => "region-failed",
     InvalidValue => "invalid-value",
+    NodePending => "node-pending",
     NetworkOverlap => "network-overlap",
     NodeOutsideNetwork => "node-outside-network",
     EgressCollision => "egress-collision",

@@ -284,7 +284,7 @@ impl Whitelist {
         // The topology's own contradictions about these clusters (a
         // LoadBalancer on an egress IP...) put the list in doubt as much.
         let contradictions = topology.warnings().iter().filter(|w| {
-            w.kind() != WarningKind::LeftOut && w.cluster().is_some_and(|n| selected.iter().any(|c| c.name() == n))
+            w.kind() != WarningKind::LeftOut && w.cluster().is_some_and(|n| selected.iter().any(|c| c.label() == n))
         });
         let before: Vec<Warning> = caveats.chain(contradictions.cloned()).collect();
         self.warnings.splice(0..0, before);
@@ -353,7 +353,7 @@ impl Whitelist {
             IpAddr::V4(v4) => v4.is_private(),
             IpAddr::V6(v6) => v6.is_unique_local(),
         };
-        if private && let Some(c) = selected.iter().find(|c| !c.network_known()) {
+        if private && let Some(c) = selected.iter().find(|c| !c.network_known_for(to)) {
             return Err(TopologyError::NetworkUnknown {
                 destination: to.to_string(),
                 cluster: c.label(),
@@ -362,15 +362,27 @@ impl Whitelist {
             });
         }
         let inside: Vec<&Cluster> = selected.iter().copied().filter(|c| !networks(c).is_empty()).collect();
-        if let Some(c) = inside
-            .iter()
-            .find(|c| to.is_ipv6() && !c.nodes().iter().filter_map(Node::private_ip).any(|ip| ip.is_ipv6()))
-        {
-            return Err(TopologyError::NetworkUnknown {
-                destination: to.to_string(),
-                cluster: c.label(),
-                why: "none of its nodes has a known IPv6 address in that network".into(),
-            });
+        // An IPv6 destination sees each node's IPv6 address: every node
+        // must have a known one in that network, or the list would be short.
+        for c in inside.iter().filter(|_| to.is_ipv6()) {
+            let nets = networks(c);
+            let unknown: Vec<&str> = c
+                .nodes()
+                .iter()
+                .filter(|n| !n.private_ip().is_some_and(|ip| nets.iter().any(|net| net.contains(&ip))))
+                .map(Node::name)
+                .collect();
+            if !unknown.is_empty() || c.nodes().is_empty() {
+                return Err(TopologyError::NetworkUnknown {
+                    destination: to.to_string(),
+                    cluster: c.label(),
+                    why: if unknown.is_empty() {
+                        "it has no known node".into()
+                    } else {
+                        format!("the IPv6 address of node {} in that network is not known", unknown.join(", "))
+                    },
+                });
+            }
         }
         if let [first, rest @ ..] = inside.as_slice()
             && rest.iter().any(|c| !same_network(first, c))
@@ -426,7 +438,11 @@ impl Whitelist {
             if c.pending_public_nodes() > 0 {
                 warnings.push(warning(WarningKind::Incomplete, c, reason::incomplete(c)));
             }
-            let building: Vec<&str> = c.nodes().iter().filter(|n| n.private_ip().is_none()).map(Node::name).collect();
+            let mut building: Vec<&str> =
+                c.nodes().iter().filter(|n| n.private_ip().is_none()).map(Node::name).collect();
+            // Nodes discovery left out for want of a private IP.
+            let pending = c.caveats().iter().filter(|w| w.kind() == WarningKind::NodePending);
+            building.extend(pending.filter_map(|w| w.subject()).map(crate::Subject::name));
             if !building.is_empty() {
                 let message = format!(
                     "incomplete: node {} has no private IP yet (BUILDING): pods on it will reach {to} from an address nobody can list yet; refresh the topology once it has one",
@@ -584,17 +600,22 @@ impl<'de> Deserialize<'de> for Whitelist {
 /// Whether two clusters' networks are one: the same network id, or, where
 /// neither records one, the same region (as snapshots written before
 /// network identities were recorded, where clusters sharing a CIDR in one
-/// region share the network).
+/// region share the network); never when neither says its region.
 fn same_network(a: &Cluster, b: &Cluster) -> bool {
     match (a.network(), b.network()) {
         (Some(x), Some(y)) => x.id() == y.id(),
-        (None, None) => a.region().map(str::to_ascii_uppercase) == b.region().map(str::to_ascii_uppercase),
+        // Without ids, one region says one network; without regions either,
+        // nothing does.
+        (None, None) => match (a.region(), b.region()) {
+            (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+            _ => false,
+        },
         _ => false,
     }
 }
 
 fn warning(kind: WarningKind, cluster: &Cluster, message: String) -> Warning {
-    Warning::new(kind, message).with_cluster(cluster.name())
+    Warning::new(kind, message).with_cluster(cluster.label())
 }
 
 impl<'a> IntoIterator for &'a Whitelist {

@@ -230,7 +230,12 @@ impl CivoClient {
         };
         if selection.all_regions {
             for region in self.regions_by(deadline).await?.iter().filter(|r| r.features.kubernetes) {
-                add(check_region(&region.code)?, false);
+                // One odd code in the API's list is that region's failure,
+                // not the account's.
+                match check_region(&region.code) {
+                    Ok(code) => add(code, false),
+                    Err(e) => warnings.push(notes::region_unusable(&region.code, &e)),
+                }
             }
             if codes.is_empty() {
                 warnings.push(notes::no_kubernetes_region());

@@ -58,7 +58,7 @@ impl Walk {
         }
         let own = public.filter(|&ip| ip != egress);
         let by_right = flagged || (pools.0.is_empty() && !api.legacy);
-        let Some(mut node) = self.node(instance, own.filter(|_| by_right)) else { return };
+        let Some(mut node) = self.node(instance, public) else { return };
         if let Some(public) = public {
             node = node.with_public_ip(public);
         }

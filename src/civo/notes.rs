@@ -214,7 +214,13 @@ pub(super) fn ipv6_unmeasured(nodes: &[String]) -> Warning {
 }
 
 pub(super) fn node_left_out(node: &str, state: &str, error: &crate::TopologyError) -> Warning {
-    Warning::new(WarningKind::InvalidValue, format!("node {node}{state} left out: {error}"))
+    Warning::new(
+        WarningKind::NodePending,
+        format!(
+            "node {node}{state} left out, without a usable private IP ({error}): a destination inside the cluster's network will see its address, which no whitelist lists yet; discover again once it has one"
+        ),
+    )
+    .about(Subject::Node(node.to_owned()))
 }
 
 pub(super) fn node_unnamed(node: &str, error: &crate::TopologyError) -> Warning {
@@ -243,4 +249,14 @@ pub(super) fn reserved_ip_left_out(name: &str, error: &crate::TopologyError, quo
 
 pub(super) fn assignment_ignored(name: &str, error: &crate::TopologyError) -> Warning {
     Warning::new(WarningKind::InvalidValue, format!("reserved IP {name}: assignment ignored: {error}"))
+}
+
+pub(super) fn region_unusable(code: &str, error: &CivoError) -> Warning {
+    let shown: String = code.chars().take(40).collect();
+    Warning::new(
+        WarningKind::RegionFailed,
+        format!(
+            "region {shown:?} of /v2/regions was not asked ({error}): its clusters, if any, are not in the snapshot"
+        ),
+    )
 }

@@ -236,7 +236,7 @@ pub struct ProbeReport {
     status: ProbeStatus,
     egress_ips: Vec<IpAddr>,
     nodes: Vec<NodeProbe>,
-    warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<Warning>,
     elapsed: Duration,
     after_last_log: Option<Duration>,
 }

@@ -138,7 +138,9 @@ pub(crate) async fn run(
     if timeout_at(Instant::now() + CLEANUP, sweep_run(&pods, &run_id)).await.is_ok_and(|r| r.is_ok()) {
         sweep.armed = false;
     }
-    let report = ProbeReport::conclude(cluster.name(), rows, &missing);
+    let mut report = ProbeReport::conclude(cluster.name(), rows, &missing);
+    // What the snapshot knew about the cluster travels into the report.
+    report.warnings.splice(0..0, cluster.caveats().iter().cloned());
     let done = Instant::now();
     Ok(report.with_times(done - started, last_log.map(|at| done - at)))
 }

@@ -134,6 +134,8 @@ impl EgressSource for StaticSource {
 pub struct TopologySource {
     name: String,
     ips: Vec<IpAddr>,
+    /// What the snapshot knew about the cluster: its caveats.
+    caveats: Vec<crate::Warning>,
 }
 
 impl TopologySource {
@@ -144,7 +146,7 @@ impl TopologySource {
     /// [`SourceError::Config`] when the cluster is not in the topology.
     pub fn new(topology: &Topology, cluster: &str) -> Result<Self, SourceError> {
         let found = topology.select(cluster).map_err(|e| SourceError::config(e.to_string()))?;
-        Ok(Self { name: format!("topology:{cluster}"), ips: found.egress_ips() })
+        Ok(Self { name: format!("topology:{cluster}"), ips: found.egress_ips(), caveats: found.caveats().to_vec() })
     }
 }
 
@@ -160,6 +162,11 @@ impl EgressSource for TopologySource {
 
     async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
         Ok(self.ips.iter().copied().filter(|&ip| family.admits(ip)).collect())
+    }
+
+    /// The cluster's caveats, recorded in the snapshot by discovery.
+    fn warnings(&self) -> Vec<crate::Warning> {
+        self.caveats.clone()
     }
 }
 

@@ -33,9 +33,9 @@ fn every_firewall_file_carries_the_caveats_and_audit_fails_on_them() {
             ("vlan-connected", "network vlan-net is connected"),
             ("gateway-missing", "no instance carries"),
         ] {
-            assert!(file.contains(&format!("# warning: {kind}: cluster edge: ")), "{format}: {file}");
+            assert!(file.contains(&format!("# warning: {kind}: cluster LON1/edge: ")), "{format}: {file}");
             assert!(
-                stderr(&out).contains(&format!("warning: cluster edge: {said}")),
+                stderr(&out).contains(&format!("warning: cluster LON1/edge: {said}")),
                 "{format}: stderr too: {}",
                 stderr(&out)
             );
@@ -163,4 +163,18 @@ fn unknown_fields_are_refused_unless_allowed_and_a_newer_format_is_read_with_a_w
     let out = run(&["whitelist", "--topology", newer.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("format version 2, newer than this tool's 1"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_audit_that_could_not_see_everything_says_so_even_when_it_passes() {
+    let json = r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+      "caveats": [{"kind": "load-balancers-unknown", "message": "the API key may not list LoadBalancers (HTTP 403)"}]}]}"#;
+    let path = tmp("lbs-unknown.json", json);
+    let allowlist = tmp("lbs-unknown-allow.txt", "212.2.253.151\n");
+    let out = run(&["audit", "--topology", path.to_str().unwrap(), allowlist.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("info") && text.contains("load-balancers-unknown"), "{text}");
+    assert!(text.contains("ok as far as the snapshot knows"), "{text}");
+    assert!(!text.contains("nothing of the clusters' own"), "no all clear: {text}");
 }

@@ -158,9 +158,18 @@ fn a_destination_in_two_clusters_networks_is_ambiguous_unless_one_network() {
 
 #[test]
 fn an_unknown_network_is_no_answer_for_a_private_destination() {
-    let t = one(r#", "caveats": [{"kind": "networks-unknown", "message": "the API key may not list networks"}]"#);
-    // The caveat says nothing about a cluster whose CIDRs are known...
-    assert!(t.clusters()[0].network_known());
+    // A CIDR of the family that discovery could read is known; an IPv6
+    // CIDR it could not parse (`network`) leaves IPv6 unknown.
+    let t =
+        one(r#", "caveats": [{"kind": "network", "message": "network prod-net: cidr_v6: invalid CIDR; left out"}]"#);
+    assert!(!t.clusters()[0].network_known());
+    assert!(t.clusters()[0].network_known_for(ip("192.168.1.50")));
+    assert!(!t.clusters()[0].network_known_for(ip("fd12::50")));
+    assert_eq!(Whitelist::builder(&t).destination(ip("192.168.1.50")).build().unwrap().to_string(), "192.168.1.4/32\n");
+    assert!(matches!(
+        Whitelist::builder(&t).destination(ip("fd12::50")).build(),
+        Err(TopologyError::NetworkUnknown { .. })
+    ));
     let unknown = Topology::from_json(
         r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
             "caveats": [{"kind": "networks-unknown", "message": "the API key may not list networks"}]}]}"#,
@@ -302,4 +311,84 @@ fn diff_matches_same_named_clusters_by_region() {
     assert!(
         matches!(&changes.changes()[0], civo_egress::Change::EgressChanged { new, .. } if new.to_string() == "74.220.26.45")
     );
+}
+
+#[test]
+fn a_left_out_twin_makes_a_name_ambiguous() {
+    let t = Topology::from_json(
+        r#"{"clusters": [{"name": "prod", "region": "LON1", "egress_ip": "74.220.24.10"}],
+            "left_out": [{"name": "prod", "region": "FRA1", "kind": "cluster-gone", "reason": "deleted meanwhile"}]}"#,
+    )
+    .unwrap();
+    let Err(TopologyError::AmbiguousCluster { candidates, .. }) = t.select("prod") else {
+        panic!("never the present one silently")
+    };
+    assert_eq!(candidates, ["LON1/prod", "FRA1/prod (left out)"]);
+    assert_eq!(t.select("LON1/prod").unwrap().region(), Some("LON1"));
+    assert!(matches!(t.select("fra1/prod"), Err(TopologyError::ClusterLeftOut { .. })));
+}
+
+#[test]
+fn clusters_without_network_ids_or_regions_are_not_one_network() {
+    let t = Topology::from_json(
+        r#"{"clusters": [
+          {"name": "a", "egress_ip": "74.220.24.10", "network_cidr": "192.168.1.0/24", "nodes": [{"name": "a", "private_ip": "192.168.1.4"}]},
+          {"name": "b", "egress_ip": "74.220.24.11", "network_cidr": "192.168.1.0/24", "nodes": [{"name": "b", "private_ip": "192.168.1.5"}]}]}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        Whitelist::builder(&t).destination(ip("192.168.1.50")).build(),
+        Err(TopologyError::AmbiguousDestination { .. })
+    ));
+}
+
+#[test]
+fn a_node_without_a_private_ip_makes_a_destination_whitelist_incomplete() {
+    for extra in [
+        // A pool node BUILDING with its public IP: in the egress set, not in the network's list.
+        r#", "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}, {"name": "edge-3", "public_ip": "212.2.253.160"}]"#,
+        // A node discovery left out for want of a private IP.
+        r#", "nodes": [{"name": "w-1", "private_ip": "192.168.1.4"}],
+           "caveats": [{"kind": "node-pending", "node": "w-2", "message": "node w-2 (BUILDING) left out"}]"#,
+    ] {
+        let t = Topology::from_json(&format!(
+            r#"{{"clusters": [{{"name": "prod", "egress_ip": "212.2.253.151", "network_cidr": "192.168.1.0/24"{extra}}}]}}"#
+        ))
+        .unwrap();
+        let db = Whitelist::builder(&t).destination(ip("192.168.1.50")).build().unwrap();
+        assert_eq!(db.to_string(), "192.168.1.4/32\n");
+        assert!(!db.is_complete(), "{extra}: {:?}", db.warnings());
+        assert!(db.render(WhitelistFormat::Text).to_string().contains("# INCOMPLETE: "));
+    }
+    let building = Topology::from_json(
+        r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+            "nodes": [{"name": "edge-3", "public_ip": "212.2.253.160"}]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(Whitelist::of(&building).unwrap().to_string(), "212.2.253.151/32\n212.2.253.160/32\n");
+    assert_eq!(Topology::from_json(&building.to_json()).unwrap(), building);
+    assert!(
+        Topology::from_json(r#"{"clusters": [{"name": "p", "egress_ip": "212.2.253.151", "nodes": [{"name": "x"}]}]}"#)
+            .is_err()
+    );
+}
+
+#[test]
+fn a_newer_snapshot_written_again_still_says_it_is_newer() {
+    let t = Topology::from_json(
+        r#"{"format_version": 3, "clusters": [{"name": "prod", "egress_ip": "212.2.253.151", "x": 1}]}"#,
+    )
+    .unwrap();
+    let again = Topology::from_json(&t.to_json()).unwrap();
+    assert_eq!(again.warnings()[0].kind(), WarningKind::NewerFormat);
+}
+
+#[test]
+fn allowing_unknown_fields_reaches_caveats_and_left_out() {
+    let json = r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
+        "caveats": [{"kind": "legacy", "message": "m", "severity": "low"}]}],
+        "left_out": [{"name": "x", "kind": "cluster-gone", "reason": "r", "when": "now"}]}"#;
+    assert!(Topology::from_json(json).is_err());
+    let t = Topology::from_json_with(json, Validation::strict().allow_unknown_fields(true)).unwrap();
+    assert_eq!((t.clusters()[0].caveats().len(), t.left_out().len()), (1, 1));
 }

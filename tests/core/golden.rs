@@ -132,5 +132,5 @@ fn the_additions_are_optional_fields_written_only_when_set() {
     assert!(written["clusters"][0]["caveats"][0].get("cluster").is_none(), "a caveat's cluster is its enclosing one");
     assert!(written["clusters"][1].get("caveats").is_none() && written["clusters"][1].get("network").is_none());
     let full = full();
-    assert_eq!(full.clusters()[0].caveats()[0].cluster(), Some("prod"));
+    assert_eq!(full.clusters()[0].caveats()[0].cluster(), Some("LON1/prod"), "named REGION/NAME");
 }

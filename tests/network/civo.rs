@@ -460,7 +460,7 @@ async fn the_cases_account_says_what_the_model_does_not_cover() {
     let discovery = client(&fake).discover(&Selection::all()).await.unwrap();
     let found = kinds(&discovery);
     let expected: Vec<(Option<String>, WarningKind)> = [
-        ("edge", WarningKind::InvalidValue), // pub02 is BUILDING: no private IP yet, left out
+        ("edge", WarningKind::NodePending), // pub02 is BUILDING: no private IP yet, left out
         ("edge", WarningKind::PublicIpNodePool),
         ("edge", WarningKind::PublicIpPending),
         ("talos", WarningKind::Talos),
@@ -469,7 +469,7 @@ async fn the_cases_account_says_what_the_model_does_not_cover() {
         ("moved", WarningKind::GatewayMissing),
         ("scaling", WarningKind::NotActive),
         ("scaling", WarningKind::NotReady),
-        ("scaling", WarningKind::InvalidValue), // scl03 is BUILDING: no private IP yet
+        ("scaling", WarningKind::NodePending), // scl03 is BUILDING: no private IP yet
         ("handmade", WarningKind::UnflaggedPublicIp),
     ]
     .into_iter()

@@ -69,7 +69,7 @@ async fn a_403_on_networks_is_a_caveat_on_every_cluster() {
         assert!(cluster.has_caveat(WarningKind::NetworksUnknown), "{cluster:?}");
         assert!(!cluster.network_known(), "{cluster:?}");
         assert_eq!(cluster.network(), None);
-        assert_eq!(cluster.caveats()[0].cluster(), Some(cluster.name()));
+        assert_eq!(cluster.caveats()[0].cluster(), Some(cluster.label().as_str()));
     }
     let said: Vec<_> = discovery.warnings().iter().filter(|w| w.kind() == WarningKind::NetworksUnknown).collect();
     assert_eq!(said.len(), 1, "said once for the account: {:?}", discovery.warnings());
@@ -389,5 +389,83 @@ mod cli {
             assert!(stderr(&out).len() < 400, "{}", stderr(&out));
         }
         assert!(fake.requests().iter().all(|r| r.contains("region=NYC9")), "{:?}", fake.requests());
+    }
+
+    /// `discover` to a file, then another command of the binary on it.
+    async fn discovered(fake: &FakeCivo, name: &str, regions: &[&str]) -> std::path::PathBuf {
+        let url = fake.url();
+        let mut args = vec!["discover", "--api-url", url.as_str()];
+        for r in regions {
+            args.extend(["--region", r]);
+        }
+        let out = run(&args).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let path = std::env::temp_dir().join(format!("civo-egress-discovered-{}-{name}.json", std::process::id()));
+        std::fs::write(&path, &out.stdout).unwrap();
+        path
+    }
+
+    fn stdout(out: &Output) -> String {
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[tokio::test]
+    async fn what_discovery_knew_reaches_every_command_run_on_its_snapshot() {
+        // Cilium, a VLAN network, no gateway instance, Talos, IPv6, a pool
+        // node without an IP: the cases account.
+        let fake = FakeCivo::start(Account::cases(), 20).await;
+        let path = discovered(&fake, "cases", &[]).await;
+        let snapshot = path.to_str().unwrap();
+        let out = run(&["whitelist", "--topology", snapshot, "--format", "nftables"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let file = stdout(&out);
+        for kind in ["vlan-connected", "gateway-missing", "talos", "ipv6-unmeasured", "public-ip-pending", "not-active"]
+        {
+            assert!(file.contains(&format!("# warning: {kind}: ")), "{kind}: {file}");
+        }
+        assert!(file.contains("# INCOMPLETE: "), "{file}");
+        let allowlist = std::env::temp_dir().join(format!("civo-egress-discovered-{}-allow.txt", std::process::id()));
+        std::fs::write(&allowlist, stdout(&run(&["whitelist", "--topology", snapshot]).await)).unwrap();
+        let audit = run(&["audit", "--topology", snapshot, allowlist.to_str().unwrap()]).await;
+        assert_eq!(audit.status.code(), Some(1), "never all clear: {}", stdout(&audit));
+        assert!(stdout(&audit).contains("cannot be judged"), "{}", stdout(&audit));
+        // resolve on the snapshot carries the cluster's caveats.
+        let resolve =
+            run(&["resolve", "--topology", snapshot, "--cluster", "vlan", "--no-observe", "--format", "json"]).await;
+        let report: Value = serde_json::from_slice(&resolve.stdout).unwrap_or(Value::Null);
+        let kinds: Vec<&str> =
+            report["warnings"].as_array().into_iter().flatten().filter_map(|w| w["kind"].as_str()).collect();
+        assert!(kinds.contains(&"vlan-connected"), "{kinds:?}: {}", stderr(&resolve));
+    }
+
+    #[tokio::test]
+    async fn a_403_on_networks_refuses_a_destination_through_the_binary() {
+        let fake = FakeCivo::account().await;
+        fake.forbid("/v2/networks");
+        let path = discovered(&fake, "no-networks", &[]).await;
+        let out = run(&["whitelist", "--topology", path.to_str().unwrap(), "--destination", "192.168.10.50"]).await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "never the egress IPs as a guess");
+        assert!(stderr(&out).contains("network is unknown"), "{}", stderr(&out));
+    }
+
+    #[tokio::test]
+    async fn two_regions_with_one_cidr_are_refused_as_a_destination_and_named_by_region() {
+        let lon = Account::fixture();
+        let fra = elsewhere(&lon, 221);
+        let fake = FakeCivo::start_regions(vec![("LON1", lon), ("FRA1", fra)], 1).await;
+        let path = discovered(&fake, "two-regions", &["LON1", "FRA1"]).await;
+        let snapshot = path.to_str().unwrap();
+        let out = run(&["whitelist", "--topology", snapshot, "--destination", "192.168.1.50"]).await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("several clusters"), "{}", stderr(&out));
+        let out = run(&["whitelist", "--topology", snapshot, "--cluster", "prod"]).await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("LON1/prod") && stderr(&out).contains("FRA1/prod"), "{}", stderr(&out));
+        let one =
+            run(&["whitelist", "--topology", snapshot, "--cluster", "FRA1/prod", "--destination", "192.168.1.50"])
+                .await;
+        assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+        assert!(!stdout(&one).is_empty());
     }
 }

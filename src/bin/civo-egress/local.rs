@@ -153,9 +153,13 @@ pub fn audit_command(args: AuditArgs) -> Result<ExitCode, Failure> {
         Format::Text => {
             say_raw!("{}", report.display_with_path(&name));
             let errors = report.findings().iter().filter(|f| f.severity() == civo_egress::Severity::Error);
-            match errors.count() {
-                0 => say!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
-                n => say!("{n} error(s)"),
+            let caveats = report.findings().iter().filter(|f| f.kind() == civo_egress::FindingKind::Caveat).count();
+            match (errors.count(), caveats) {
+                (0, 0) => say!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
+                (0, n) => say!(
+                    "ok as far as the snapshot knows: the allowlist lets in every egress IP; {n} caveat(s) above say what could not be checked"
+                ),
+                (n, _) => say!("{n} error(s)"),
             }
         }
     }

@@ -115,9 +115,23 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
             for warning in discovery.warnings() {
                 eprintln!("warning: {warning}");
             }
-            discovery.topology().clusters().first().cloned().ok_or_else(|| {
-                Failure::Runtime(format!("the Civo API gave no usable egress IP for cluster {name:?}"))
-            })?
+            match discovery.topology().clusters() {
+                [one] => one.clone(),
+                [] => {
+                    let why = discovery.topology().left_out().first().map_or_else(String::new, |l| format!(": {l}"));
+                    return Err(Failure::Runtime(format!(
+                        "the Civo API gave no usable egress IP for cluster {name:?}{why}"
+                    )));
+                }
+                several => {
+                    let names: Vec<String> = several.iter().map(|c| c.label()).collect();
+                    return Err(Failure::Usage(format!(
+                        "--cluster {name:?} names {} clusters ({}): name one as REGION/NAME or by its id",
+                        several.len(),
+                        names.join(", ")
+                    )));
+                }
+            }
         }
         (None, None) => {
             return Err(Failure::Usage(
