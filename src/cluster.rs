@@ -144,23 +144,13 @@ impl Cluster {
     /// and, when it is unique, the name.
     #[must_use]
     pub fn label(&self) -> String {
-        match &self.region {
-            Some(region) => format!("{region}/{}", self.name),
-            None => self.name.clone(),
-        }
+        label(&self.name, self.region.as_deref())
     }
 
     /// Whether `query` names this cluster: its id, `REGION/NAME` (the region
     /// in any case), or its name.
     pub(crate) fn answers_to(&self, query: &str) -> bool {
-        let query = query.trim();
-        if self.id.as_deref() == Some(query) || self.name == query {
-            return true;
-        }
-        match (query.split_once('/'), &self.region) {
-            (Some((region, name)), Some(own)) => name == self.name && region.eq_ignore_ascii_case(own),
-            _ => false,
-        }
+        answers_to(query, &self.name, self.id.as_deref(), self.region.as_deref())
     }
 
     /// The name as a one-name list: what a host answer of this cluster
@@ -529,7 +519,7 @@ impl ClusterBuilder {
             }
         }
         // Caveats name the cluster as a person names it: REGION/NAME.
-        let label = p.region.as_ref().map_or_else(|| name.clone(), |r| format!("{r}/{name}"));
+        let label = label(&name, p.region.as_deref());
         Ok(Cluster {
             id: p.id,
             region: p.region,
@@ -545,6 +535,25 @@ impl ClusterBuilder {
             name,
         })
     }
+}
+
+/// `REGION/NAME`, or the name alone: how a person names a cluster (present
+/// or left out) without ambiguity.
+pub(crate) fn label(name: &str, region: Option<&str>) -> String {
+    match region {
+        Some(region) => format!("{region}/{name}"),
+        None => name.to_owned(),
+    }
+}
+
+/// Whether `query` names a cluster of this name, id and region: its id,
+/// `REGION/NAME` (the region in any case), or its name.
+pub(crate) fn answers_to(query: &str, name: &str, id: Option<&str>, region: Option<&str>) -> bool {
+    let query = query.trim();
+    id == Some(query)
+        || name == query
+        || region
+            .is_some_and(|own| query.split_once('/').is_some_and(|(r, n)| n == name && r.eq_ignore_ascii_case(own)))
 }
 
 fn push_cidr(list: &mut Vec<IpNet>, name: &str, cidr: IpNet) -> Result<(), TopologyError> {

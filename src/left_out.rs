@@ -114,10 +114,7 @@ impl LeftOut {
     /// `REGION/NAME`, or the name alone.
     #[must_use]
     pub fn label(&self) -> String {
-        match &self.region {
-            Some(region) => format!("{region}/{}", self.name),
-            None => self.name.clone(),
-        }
+        crate::cluster::label(&self.name, self.region.as_deref())
     }
 
     /// What discovery warned about it.
@@ -134,12 +131,7 @@ impl LeftOut {
 
     /// Whether `query` names it: its id, `REGION/NAME` or its name.
     pub(crate) fn answers_to(&self, query: &str) -> bool {
-        let query = query.trim();
-        self.id.as_deref() == Some(query)
-            || self.name == query
-            || self.region.as_deref().is_some_and(|r| {
-                query.split_once('/').is_some_and(|(region, name)| name == self.name && region.eq_ignore_ascii_case(r))
-            })
+        crate::cluster::answers_to(query, &self.name, self.id.as_deref(), self.region.as_deref())
     }
 
     /// The `left-out` warning every command that reads the snapshot shows.

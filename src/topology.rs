@@ -78,6 +78,8 @@ pub struct Topology {
 struct Inner {
     resources: Resources,
     index: Index,
+    /// What the resources say of themselves, found once when built.
+    contradictions: Vec<Warning>,
 }
 
 /// What a topology knows beside its resources.
@@ -145,8 +147,10 @@ impl Topology {
     ) -> Self {
         let resources = Resources::new(clusters, load_balancers, reserved_ips);
         let index = index::build(&resources);
-        let warnings = consistency::check(&resources.clusters, &resources.load_balancers, &resources.reserved_ips);
-        Self { inner: Arc::new(Inner { resources, index }), notes: Arc::new(Notes { warnings, ..Notes::default() }) }
+        let contradictions =
+            consistency::check(&resources.clusters, &resources.load_balancers, &resources.reserved_ips);
+        let notes = Notes { warnings: contradictions.clone(), ..Notes::default() };
+        Self { inner: Arc::new(Inner { resources, index, contradictions }), notes: Arc::new(notes) }
     }
 
     /// The same topology, recording the clusters discovery had to leave
@@ -169,7 +173,7 @@ impl Topology {
     }
 
     fn with_notes(self, left_out: Vec<LeftOut>, newer: Option<u64>) -> Self {
-        let mut warnings = consistency::check(self.clusters(), self.load_balancers(), self.reserved_ips());
+        let mut warnings = self.inner.contradictions.clone();
         if let Some(version) = newer {
             warnings.insert(0, Warning::new(crate::WarningKind::NewerFormat, format!(
                 "the snapshot is of format version {version}, newer than this tool's {FORMAT_VERSION}: the fields it does not know were ignored, so it may miss what they say; upgrade civo-egress"
@@ -349,7 +353,7 @@ impl Topology {
     /// What `ip` is, whether to whitelist it, and why. See [`classify_ip`].
     #[inline]
     pub fn classify_ip(&self, ip: IpAddr) -> Classification<'_> {
-        let Inner { resources, index } = &*self.inner;
+        let Inner { resources, index, .. } = &*self.inner;
         Classification::new(ip, index.lookup(ip), index, resources)
     }
 
