@@ -468,4 +468,31 @@ mod cli {
         assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
         assert!(!stdout(&one).is_empty());
     }
+    #[tokio::test]
+    async fn two_networks_of_one_region_with_one_cidr_refuse_a_destination_through_the_binary() {
+        let mut account = Account::fixture();
+        account.networks[0]["cidr"] = "192.168.10.0/24".into();
+        let fake = FakeCivo::start(account, 1).await;
+        let path = discovered(&fake, "one-region-one-cidr", &[]).await;
+        let snapshot = path.to_str().unwrap();
+        let out = run(&["whitelist", "--topology", snapshot, "--destination", "192.168.10.50"]).await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "never the union of both clusters' nodes");
+        assert!(stderr(&out).contains("prod-net") && stderr(&out).contains("Default"), "{}", stderr(&out));
+        let one =
+            run(&["whitelist", "--topology", snapshot, "--destination", "192.168.10.50", "--cluster", "staging"]).await;
+        assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    }
+
+    #[tokio::test]
+    async fn a_building_pool_node_with_its_public_ip_is_in_the_binarys_whitelist() {
+        let mut account = Account::cases();
+        account.instances.get_mut("e1d9a6b2-3c4d-4e5f-8a6b-7c8d9e0f1a2b").unwrap()[2]["public_ip"] =
+            "74.220.30.22".into();
+        let fake = FakeCivo::start(account, 20).await;
+        let path = discovered(&fake, "building", &[]).await;
+        let out = run(&["whitelist", "--topology", path.to_str().unwrap(), "--cluster", "edge"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).contains("74.220.30.22/32\n"), "{}", stdout(&out));
+    }
 }
