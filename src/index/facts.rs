@@ -184,12 +184,8 @@ impl Resources {
         let (c, start) = self.clusters.get(ci).zip(self.offsets.get(ci)).expect(MADE); // ok: MADE says why
         let local = number.checked_sub(*start).expect(MADE); // ok: MADE says why
         let subject = if local < EGRESS_SLOTS {
-            if c.cluster_egress_ips().get(local as usize).expect(MADE).is_ipv4() {
-                // ok: MADE says why
-                Subject::ClusterIp
-            } else {
-                Subject::ClusterIpV6
-            }
+            let egress = c.cluster_egress_ips().get(local as usize).expect(MADE); // ok: MADE says why
+            if egress.is_ipv4() { Subject::ClusterIp } else { Subject::ClusterIpV6 }
         } else {
             let (slot, side) = ((local - EGRESS_SLOTS) / SIDES, (local - EGRESS_SLOTS) % SIDES);
             match c.nodes().get(slot as usize) {
