@@ -11,7 +11,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::class::IpClass;
-use crate::index::{AnswerRef, Hit, Index, Resources};
+use crate::index::{AnswerRef, Compiled, Hit};
 
 /// The answer of [`classify_ip`](crate::classify_ip): what the address is,
 /// to which cluster(s) it belongs, whether to whitelist it, and why.
@@ -32,18 +32,17 @@ pub struct Classification<'t> {
     /// The answer's id and class, from the index's one-byte side table:
     /// reading the class does not touch the answer.
     hit: Hit,
-    index: &'t Index,
-    resources: &'t Resources,
+    compiled: &'t Compiled,
 }
 
 impl<'t> Classification<'t> {
     #[inline]
-    pub(crate) const fn new(ip: IpAddr, hit: Hit, index: &'t Index, resources: &'t Resources) -> Self {
-        Self { ip, hit, index, resources }
+    pub(crate) const fn new(ip: IpAddr, hit: Hit, compiled: &'t Compiled) -> Self {
+        Self { ip, hit, compiled }
     }
 
     fn answer(&self) -> AnswerRef<'t> {
-        self.index.answer(self.hit.id, self.resources)
+        self.compiled.answer(self.hit.id)
     }
 
     /// The address as it was asked about (an IPv4-mapped IPv6 address stays
@@ -118,7 +117,7 @@ impl<'t> Classification<'t> {
 
 impl PartialEq for Classification<'_> {
     fn eq(&self, other: &Self) -> bool {
-        let same_answer = std::ptr::eq(self.index, other.index) && self.hit == other.hit;
+        let same_answer = std::ptr::eq(self.compiled, other.compiled) && self.hit == other.hit;
         self.ip == other.ip
             && (same_answer
                 || (self.class() == other.class()

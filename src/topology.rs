@@ -17,7 +17,7 @@ use crate::classify::Classification;
 use crate::cluster::Cluster;
 use crate::consistency;
 use crate::error::TopologyError;
-use crate::index::{self, AnswerRef, Index, Resources};
+use crate::index::{AnswerRef, Compiled, Index, Resources};
 use crate::left_out::LeftOut;
 use crate::node::{LoadBalancer, ReservedIp};
 use crate::snapshot::{RawTopology, SnapshotRef};
@@ -76,8 +76,7 @@ pub struct Topology {
 /// What a topology is made of, and the index compiled from it.
 #[derive(Debug)]
 struct Inner {
-    resources: Resources,
-    index: Index,
+    compiled: Compiled,
     /// What the resources say of themselves, found once when built.
     contradictions: Vec<Warning>,
 }
@@ -146,11 +145,11 @@ impl Topology {
         reserved_ips: Vec<ReservedIp>,
     ) -> Self {
         let resources = Resources::new(clusters, load_balancers, reserved_ips);
-        let index = index::build(&resources);
         let contradictions =
             consistency::check(&resources.clusters, &resources.load_balancers, &resources.reserved_ips);
+        let compiled = Compiled::new(resources);
         let notes = Notes { warnings: contradictions.clone(), ..Notes::default() };
-        Self { inner: Arc::new(Inner { resources, index, contradictions }), notes: Arc::new(notes) }
+        Self { inner: Arc::new(Inner { compiled, contradictions }), notes: Arc::new(notes) }
     }
 
     /// The same topology, recording the clusters discovery had to leave
@@ -322,7 +321,7 @@ impl Topology {
     /// The clusters, in the order given.
     #[must_use]
     pub fn clusters(&self) -> &[Cluster] {
-        &self.inner.resources.clusters
+        &self.inner.compiled.resources.clusters
     }
 
     /// The cluster `query` names, if exactly one: see
@@ -335,13 +334,13 @@ impl Topology {
     /// LoadBalancers linked to no cluster.
     #[must_use]
     pub fn load_balancers(&self) -> &[LoadBalancer] {
-        &self.inner.resources.load_balancers
+        &self.inner.compiled.resources.load_balancers
     }
 
     /// The account's reserved IPs.
     #[must_use]
     pub fn reserved_ips(&self) -> &[ReservedIp] {
-        &self.inner.resources.reserved_ips
+        &self.inner.compiled.resources.reserved_ips
     }
 
     /// Whether the topology holds nothing: no cluster, no LoadBalancer, no
@@ -355,17 +354,17 @@ impl Topology {
     /// What `ip` is, whether to whitelist it, and why. See [`classify_ip`].
     #[inline]
     pub fn classify_ip(&self, ip: IpAddr) -> Classification<'_> {
-        let Inner { resources, index, .. } = &*self.inner;
-        Classification::new(ip, index.lookup(ip), index, resources)
+        let compiled = &self.inner.compiled;
+        Classification::new(ip, compiled.lookup(ip), compiled)
     }
 
     pub(crate) fn index(&self) -> &Index {
-        &self.inner.index
+        &self.inner.compiled.index
     }
 
     /// The answer of `id`, an id this topology's index made.
     pub(crate) fn answer(&self, id: u32) -> AnswerRef<'_> {
-        self.inner.index.answer(id, &self.inner.resources)
+        self.inner.compiled.answer(id)
     }
 }
 
@@ -408,7 +407,7 @@ impl Default for Topology {
 
 impl PartialEq for Topology {
     fn eq(&self, other: &Self) -> bool {
-        (Arc::ptr_eq(&self.inner, &other.inner) || self.inner.resources == other.inner.resources)
+        (Arc::ptr_eq(&self.inner, &other.inner) || self.inner.compiled.resources == other.inner.compiled.resources)
             && self.notes == other.notes
     }
 }
@@ -417,7 +416,7 @@ impl Eq for Topology {}
 
 impl std::hash::Hash for Topology {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.resources.hash(state);
+        self.inner.compiled.resources.hash(state);
         self.notes.left_out.hash(state);
     }
 }

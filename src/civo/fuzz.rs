@@ -119,37 +119,31 @@ fn lists<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Option<Vec<T>> {
     if raw == b"403" { None } else { Some(serde_json::from_slice(raw).unwrap_or_default()) }
 }
 
-/// Bytes as what discovery fetched (a cluster list, each cluster's
-/// instances, the networks, LoadBalancers and reserved IPs, split at
-/// `\0`), assembled: the snapshot it makes reads back, strictly, equal;
-/// every cluster it names is either in it or left out, never dropped.
+/// Bytes as what discovery fetched from up to three regions (LON1, FRA1,
+/// NYC1; sections split at two NUL bytes), each a cluster list, each
+/// cluster's instances (or `404`), the networks, LoadBalancers and reserved
+/// IPs (or `403`), split at one NUL byte; assembled: the snapshot it makes
+/// reads back, strictly, equal; every cluster asked about is either in it
+/// or left out, never dropped, also when names repeat across regions.
 pub(crate) fn assembly(data: &[u8]) {
-    let mut parts = data.split(|&b| b == 0);
-    let mut next = || parts.next().unwrap_or_default();
-    let Ok(clusters) = serde_json::from_slice::<Vec<ApiCluster>>(next()) else { return };
-    if clusters.len() > 16 {
+    const CODES: [&str; 3] = ["LON1", "FRA1", "NYC1"];
+    let mut regions = Vec::new();
+    let mut chosen = Vec::new();
+    for (r, section) in split_sections(data).into_iter().take(CODES.len()).enumerate() {
+        let Some((lists, instances)) = region(CODES[r], section) else { return };
+        chosen.extend(instances.into_iter().enumerate().map(|(cluster, instances)| Fetched {
+            region: r,
+            cluster,
+            instances,
+        }));
+        regions.push(lists);
+    }
+    if regions.is_empty() {
         return;
     }
-    let instances: Vec<Option<Vec<ApiInstance>>> = clusters
-        .iter()
-        .map(|_| {
-            let raw = next();
-            if raw == b"404" { None } else { Some(serde_json::from_slice(raw).unwrap_or_default()) }
-        })
-        .collect();
-    let networks: Option<Vec<ApiNetwork>> = lists(next());
-    let load_balancers: Option<Vec<ApiLoadBalancer>> = lists(next());
-    let reserved_ips: Option<Vec<ApiReservedIp>> = lists(next());
-    let several = data.first().is_some_and(|b| b % 2 == 1);
-    let region =
-        RegionLists { code: "LON1".into(), defaulted: false, clusters, load_balancers, reserved_ips, networks };
-    let chosen: Vec<Fetched> = instances
-        .into_iter()
-        .enumerate()
-        .map(|(cluster, instances)| Fetched { region: 0, cluster, instances })
-        .collect();
+    let several = regions.len() > 1 || data.first().is_some_and(|b| b % 2 == 1);
     let asked = chosen.len();
-    let assembled = assemble(std::slice::from_ref(&region), chosen, false, several, Vec::new());
+    let assembled = assemble(&regions, chosen, false, several, Vec::new());
     let topology = assembled.topology;
     let json = topology.to_json();
     let back = Topology::from_json_with(&json, Validation::strict())
@@ -161,4 +155,35 @@ pub(crate) fn assembly(data: &[u8]) {
         let (built, left) = (topology.clusters().len(), topology.left_out().len());
         panic!("{asked} clusters asked, {built} built, {left} left out: one was dropped silently"); // ok: the fuzz oracle
     }
+}
+
+/// `data` cut at each pair of NUL bytes.
+fn split_sections(data: &[u8]) -> Vec<&[u8]> {
+    let mut sections = Vec::new();
+    let mut rest = data;
+    while let Some(at) = rest.windows(2).position(|w| w == [0, 0]) {
+        sections.push(&rest[..at]);
+        rest = &rest[at + 2..];
+    }
+    sections.push(rest);
+    sections
+}
+
+/// One region's lists and each of its clusters' instances, from a section.
+fn region(code: &str, section: &[u8]) -> Option<(RegionLists, Vec<Option<Vec<ApiInstance>>>)> {
+    let mut parts = section.split(|&b| b == 0);
+    let mut next = || parts.next().unwrap_or_default();
+    let clusters = serde_json::from_slice::<Vec<ApiCluster>>(next()).ok().filter(|c| c.len() <= 16)?;
+    let instances: Vec<Option<Vec<ApiInstance>>> = clusters
+        .iter()
+        .map(|_| {
+            let raw = next();
+            if raw == b"404" { None } else { Some(serde_json::from_slice(raw).unwrap_or_default()) }
+        })
+        .collect();
+    let networks: Option<Vec<ApiNetwork>> = lists(next());
+    let load_balancers: Option<Vec<ApiLoadBalancer>> = lists(next());
+    let reserved_ips: Option<Vec<ApiReservedIp>> = lists(next());
+    let lists = RegionLists { code: code.into(), defaulted: false, clusters, load_balancers, reserved_ips, networks };
+    Some((lists, instances))
 }

@@ -226,6 +226,34 @@ impl<K: Key> Family<K> {
     }
 }
 
+/// A topology's resources and the index compiled from them, side by
+/// side: what a [`Classification`](crate::Classification) borrows, with one
+/// reference.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) resources: Resources,
+    pub(crate) index: Index,
+}
+
+impl Compiled {
+    /// Compiles the index of `resources`, and keeps both.
+    pub(crate) fn new(resources: Resources) -> Self {
+        let index = build(&resources);
+        Self { resources, index }
+    }
+
+    /// The answer id and class for `ip`.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, ip: IpAddr) -> Hit {
+        self.index.lookup(ip)
+    }
+
+    /// The answer of `id`, an id this index made.
+    pub(crate) fn answer(&self, id: u32) -> AnswerRef<'_> {
+        self.index.answer(id, &self.resources)
+    }
+}
+
 /// The compiled lookup of one topology, built from its resources.
 #[derive(Debug, Clone)]
 pub(crate) struct Index {
