@@ -150,20 +150,7 @@ pub(crate) fn public_while_pending(clusters: &[Cluster]) -> Option<String> {
     // (a reserved IP on a node is the topology's own warning, said apart).
     let elsewhere: Vec<String> = clusters
         .iter()
-        .filter(|c| {
-            c.caveats().iter().any(|w| {
-                matches!(
-                    w.kind(),
-                    WarningKind::GatewayMissing
-                        | WarningKind::VlanConnected
-                        | WarningKind::EgressUnmeasured
-                        | WarningKind::Talos
-                        | WarningKind::NotActive
-                        | WarningKind::NotReady
-                        | WarningKind::Ipv6Unmeasured
-                )
-            })
-        })
+        .filter(|c| c.caveats().iter().any(|w| w.kind().egress_may_be_elsewhere()))
         .map(Cluster::label)
         .collect();
     let unverified = (!elsewhere.is_empty()).then(|| {

@@ -235,6 +235,26 @@ impl WarningKind {
     }
 }
 
+impl WarningKind {
+    /// Whether a caveat of this kind means pods of the cluster may leave
+    /// from another address than the one recorded (not merely that the set
+    /// may be short): then an unknown public address cannot be ruled out
+    /// as its egress. A subset of [`doubts_egress`](Self::doubts_egress).
+    #[must_use]
+    pub const fn egress_may_be_elsewhere(self) -> bool {
+        matches!(
+            self,
+            Self::GatewayMissing
+                | Self::VlanConnected
+                | Self::EgressUnmeasured
+                | Self::Talos
+                | Self::NotActive
+                | Self::NotReady
+                | Self::Ipv6Unmeasured
+        )
+    }
+}
+
 /// What within a cluster (or the account) a [`Warning`] is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -466,6 +486,13 @@ mod tests {
         for &kind in WarningKind::ALL {
             assert_eq!(kind.as_str().parse::<WarningKind>().ok(), Some(kind));
             assert!(kind.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{kind}");
+        }
+    }
+
+    #[test]
+    fn elsewhere_is_a_doubt() {
+        for &kind in WarningKind::ALL {
+            assert!(!kind.egress_may_be_elsewhere() || kind.doubts_egress(), "{kind}");
         }
     }
 
