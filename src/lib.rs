@@ -399,6 +399,7 @@ mod error; // TopologyError, AllowlistError, ParseNameError
 pub mod fuzzing;
 mod index; // the compiled classify index
 mod left_out; // LeftOut
+mod local_file; // read_local_file: every file read on a user's behalf, capped
 mod names; // the macro behind the stable names of the enums
 mod node; // Node, LoadBalancer, ReservedIp, Assignment, PublicIpPool
 mod parse; // field-path parsing helpers
@@ -441,6 +442,7 @@ pub use cluster::{
 pub use diff::{Change, ChangeKind, TopologyDiff, diff};
 pub use error::{AllowlistError, ParseNameError, TopologyError};
 pub use left_out::LeftOut;
+pub use local_file::{LocalFileError, MAX_LOCAL_FILE_BYTES, read_local_file};
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
 pub use render::{Rendered, WhitelistFormat};
 #[cfg(feature = "resolve")]

@@ -152,6 +152,25 @@ pub enum WarningKind {
     NotInTopology,
     /// A node of the topology that Kubernetes does not list.
     NotInCluster,
+    /// Expected sources disagree on the egress (a snapshot says one IP, the
+    /// kubeconfig another): never confirmed, whatever was observed.
+    Conflict,
+    /// An expected source gave an address that cannot be an egress IP (a
+    /// kubeconfig server on a loopback or private address, a tunnel): the
+    /// source is not used.
+    SourceUnusable,
+    /// Inside the cluster, every observer hung, failed or was rejected:
+    /// nothing was observed.
+    NothingObserved,
+    /// This runs in a pod, but not one proven to belong to the cluster
+    /// asked about: its observations are treated as a host's.
+    VantageUnproven,
+    /// Expected egress IPs that no observation verified (a node that could
+    /// not be probed, a family no observer answered).
+    Unverified,
+    /// A cluster or a selection one snapshot covers and the other does not:
+    /// compared on what both cover.
+    NotCompared,
     /// A kind this version does not know, read from a snapshot of a newer
     /// format (its name is kept at the start of the message).
     Unrecognized,
@@ -203,6 +222,12 @@ serialized_names!(pub WarningKind, "warning kind", {
     NotProbed => "not-probed",
     NotInTopology => "not-in-topology",
     NotInCluster => "not-in-cluster",
+    Conflict => "conflict",
+    SourceUnusable => "source-unusable",
+    NothingObserved => "nothing-observed",
+    VantageUnproven => "vantage-unproven",
+    Unverified => "unverified",
+    NotCompared => "not-compared",
     Unrecognized => "unrecognized",
 });
 serde_by_name!(WarningKind);
