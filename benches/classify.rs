@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use civo_egress::{Allowlist, Cluster, IpClass, Topology, Whitelist, audit};
+use civo_egress::{Allowlist, Audit, Cluster, IpClass, Topology, Whitelist};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
@@ -198,7 +198,7 @@ fn large_topology(c: &mut Criterion) {
     let mut group = c.benchmark_group("audit");
     group.throughput(Throughput::Elements(10_000));
     group.bench_function("parse_and_audit_10k_lines", |b| {
-        b.iter(|| audit(&topology, &Allowlist::parse(black_box(&text)).unwrap()).unwrap())
+        b.iter(|| Audit::builder(&topology).build().unwrap().run(&Allowlist::parse(black_box(&text)).unwrap()))
     });
     group.finish();
 

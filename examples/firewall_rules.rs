@@ -27,7 +27,7 @@
 
 use std::process::ExitCode;
 
-use civo_egress::{Allowlist, Severity, Topology, Whitelist, audit};
+use civo_egress::{Allowlist, Audit, Severity, Topology, Whitelist};
 
 /// The article's cluster (egress 212.2.253.151).
 const SNAPSHOT: &str = include_str!("topology.json");
@@ -43,8 +43,10 @@ const ALLOWLIST: &str =
 fn check(snapshot: &str, allowlist: &str) -> Result<Vec<String>, String> {
     let topology = Topology::from_json(snapshot).map_err(|e| format!("snapshot: {e}"))?;
     let allowlist = Allowlist::parse(allowlist).map_err(|e| format!("allowlist: {e}"))?;
-    let mut errors: Vec<String> = audit(&topology, &allowlist)
+    let mut errors: Vec<String> = Audit::builder(&topology)
+        .build()
         .map_err(|e| e.to_string())?
+        .run(&allowlist)
         .findings()
         .iter()
         .filter(|f| f.severity() == Severity::Error)

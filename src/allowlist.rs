@@ -247,10 +247,10 @@ impl Extend<AllowlistEntry> for Allowlist {
 /// Exactly the whitelist's CIDRs: what a partner should allow.
 ///
 /// ```
-/// use civo_egress::{audit, Allowlist, Topology, Whitelist};
+/// use civo_egress::{Allowlist, Audit, Topology, Whitelist};
 /// let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151"}]}"#)?;
 /// let allowlist = Allowlist::from(&Whitelist::of(&topology)?);
-/// assert!(audit(&topology, &allowlist)?.is_ok());
+/// assert!(Audit::builder(&topology).build()?.run(&allowlist).is_ok());
 /// # Ok::<(), civo_egress::TopologyError>(())
 /// ```
 impl From<&Whitelist> for Allowlist {

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::error::TopologyError;
+use crate::fingerprint::CaFingerprint;
 use crate::node::{LoadBalancer, Node, PublicIpPool};
 use crate::parse;
 use crate::validation::Validation;
@@ -79,6 +80,7 @@ pub struct Cluster {
     /// What discovery knew about the cluster and the snapshot keeps, each
     /// with this cluster's name.
     caveats: Vec<Warning>,
+    ca_fingerprint: Option<CaFingerprint>,
 }
 
 /// The identity of a cluster's private network (the Civo API's network id
@@ -273,6 +275,27 @@ impl Cluster {
         &self.caveats
     }
 
+    /// The fingerprint of the cluster's Kubernetes CA certificate, if
+    /// known: discovery records it from the kubeconfig the Civo API holds
+    /// for the cluster (the snapshot's `ca_fingerprint`). A pod whose
+    /// service-account `ca.crt` has this fingerprint is in this cluster
+    /// (see `resolve::prove`, feature `resolve`).
+    ///
+    /// ```
+    /// use civo_egress::{CaFingerprint, Cluster};
+    /// let ca: CaFingerprint = "sha256:7e8ed5c64b37eb24e09a77b7a71470297b8e4f2c9eaa290834dad87a4ac6d429".parse()?;
+    /// let cluster = Cluster::builder("prod")
+    ///     .egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?)
+    ///     .ca_fingerprint(ca)
+    ///     .build()?;
+    /// assert_eq!(cluster.ca_fingerprint(), Some(ca));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn ca_fingerprint(&self) -> Option<CaFingerprint> {
+        self.ca_fingerprint
+    }
+
     /// Whether a caveat of `kind` is recorded.
     #[must_use]
     pub fn has_caveat(&self, kind: WarningKind) -> bool {
@@ -334,6 +357,7 @@ struct Draft {
     public_ip_pools: Vec<PublicIpPool>,
     network: Option<NetworkId>,
     caveats: Vec<Warning>,
+    ca_fingerprint: Option<CaFingerprint>,
 }
 
 /// Builds a [`Cluster`]; every setter is checked, the first error is
@@ -477,6 +501,15 @@ impl ClusterBuilder {
         })
     }
 
+    /// Sets the fingerprint of the cluster's Kubernetes CA certificate
+    /// ([`Cluster::ca_fingerprint`]).
+    pub fn ca_fingerprint(self, fingerprint: CaFingerprint) -> Self {
+        self.and_then(|p| {
+            p.ca_fingerprint = Some(fingerprint);
+            Ok(())
+        })
+    }
+
     /// Chooses how strictly egress addresses are checked (default: strict).
     pub fn validation(mut self, validation: Validation) -> Self {
         self.validation = validation;
@@ -532,6 +565,7 @@ impl ClusterBuilder {
             public_ip_pools: p.public_ip_pools,
             network: p.network,
             caveats: p.caveats.into_iter().map(|c| c.with_cluster(label.clone())).collect(),
+            ca_fingerprint: p.ca_fingerprint,
             name,
         })
     }

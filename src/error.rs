@@ -210,7 +210,7 @@ pub enum TopologyError {
     /// is no egress IP to whitelist or audit against. Usually a snapshot
     /// that lost its clusters; callers who really want an empty answer say
     /// so with [`Whitelist::of_allowing_empty`](crate::Whitelist::of_allowing_empty)
-    /// or [`audit_allowing_empty`](crate::audit_allowing_empty).
+    /// or [`AuditBuilder::allow_empty`](crate::AuditBuilder::allow_empty).
     #[error("the topology has no cluster, so there is no egress IP to whitelist or audit against")]
     NoClusters,
     /// The snapshot is not well-formed JSON of the expected shape.

@@ -1,57 +1,18 @@
-//! HTTP plumbing shared by the Civo client and the HTTP echo source.
+//! HTTP plumbing shared by the Civo client and the HTTP echo source: the
+//! TLS configuration (built once per process), the client, capped bodies.
+//! The URL rule and body excerpts are the echo rules' (`resolve/echo.rs`,
+//! pure, which the probe uses without reqwest), named here too.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use url::{Host, Url};
-
 use crate::cause::Cause;
+#[cfg(feature = "civo-api")]
+pub(crate) use crate::resolve::echo::{UrlProblem, checked_url, excerpt};
 
 /// The User-Agent every request carries.
 pub(crate) const USER_AGENT: &str = concat!("civo-egress/", env!("CARGO_PKG_VERSION"));
-
-/// Why a URL was refused before any connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum UrlProblem {
-    Unparsable(url::ParseError),
-    /// Not `https://`, and not `http://` to a loopback host.
-    Insecure,
-}
-
-/// Parses `text` and allows `https://`, or `http://` to a loopback host only
-/// (tests and local proxies): an API key or an egress answer must never cross
-/// a network in clear text.
-///
-/// With `lab`, plain `http://` is also allowed to an IP literal that is not
-/// global unicast (a lab's documentation or private addresses, which never
-/// cross the internet).
-pub(crate) fn checked_url(text: &str, lab: bool) -> Result<Url, UrlProblem> {
-    let url = Url::parse(text.trim()).map_err(UrlProblem::Unparsable)?;
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if is_loopback(url.host()) => Ok(url),
-        "http" if lab && is_non_global(url.host()) => Ok(url),
-        _ => Err(UrlProblem::Insecure),
-    }
-}
-
-fn is_non_global(host: Option<Host<&str>>) -> bool {
-    let ip = match host {
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
-        _ => return false,
-    };
-    crate::special::lookup(ip).is_some()
-}
-
-fn is_loopback(host: Option<Host<&str>>) -> bool {
-    match host {
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
 
 /// Why the HTTP client could not be built (no CA roots on the system, say).
 #[derive(Debug)]
@@ -77,9 +38,24 @@ impl ClientError {
 /// The TLS configuration: rustls with the ring provider (no aws-lc-sys, no
 /// C build beyond ring's), TLS 1.2 and 1.3, the platform's certificate
 /// verifier (the system's CA roots, as reqwest's default does), HTTP/1.1 by
-/// ALPN. Built per client, never installed as the process default: the
-/// application's own rustls setup stays its own.
+/// ALPN. Never installed as the process default: the application's own
+/// rustls setup stays its own.
+///
+/// Built once per process and cloned into each client (a clone shares the
+/// verifier and its roots): loading and parsing the system's CA roots takes
+/// a few hundred milliseconds in a debug build, and an HTTP echo source
+/// builds its clients when it is built, never inside a deadline. A failure
+/// is not kept: the next call tries again.
 pub(crate) fn tls_config() -> Result<rustls::ClientConfig, ClientError> {
+    static SHARED: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    if let Some(config) = SHARED.get() {
+        return Ok(config.clone());
+    }
+    let config = new_tls_config()?;
+    Ok(SHARED.get_or_init(|| config).clone())
+}
+
+fn new_tls_config() -> Result<rustls::ClientConfig, ClientError> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -152,38 +128,9 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
     if inner == outer { outer } else { format!("{outer}: {inner}") }
 }
 
-/// The first `max` characters of a body, on one line, for an error message.
-pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(body);
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_https_or_loopback_http() {
-        assert!(checked_url("https://api.civo.com", false).is_ok());
-        assert!(checked_url("http://127.0.0.1:8080/", false).is_ok());
-        assert!(checked_url("http://127.9.9.9/", false).is_ok());
-        assert!(checked_url("http://[::1]:80/", false).is_ok());
-        assert!(checked_url("http://localhost:3000", false).is_ok());
-        assert_eq!(checked_url("http://api.civo.com", false), Err(UrlProblem::Insecure));
-        assert_eq!(checked_url("http://10.0.0.1", false), Err(UrlProblem::Insecure));
-        assert_eq!(checked_url("http://localhost.evil.com", false), Err(UrlProblem::Insecure));
-        assert_eq!(checked_url("ftp://127.0.0.1", false), Err(UrlProblem::Insecure));
-        assert!(matches!(checked_url("not a url", false), Err(UrlProblem::Unparsable(_))));
-        assert_eq!(checked_url("http://198.51.100.80/", false), Err(UrlProblem::Insecure));
-        assert!(checked_url("http://198.51.100.80/", true).is_ok());
-        assert!(checked_url("http://192.168.1.1/", true).is_ok());
-        assert_eq!(checked_url("http://8.8.8.8/", true), Err(UrlProblem::Insecure));
-        assert_eq!(checked_url("http://echo.lab/", true), Err(UrlProblem::Insecure));
-    }
 
     #[test]
     fn the_client_is_built_with_rustls_and_ring_without_network() {
@@ -197,8 +144,10 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_bounded_and_flat() {
-        assert_eq!(excerpt(b"<html>\n  <body>Not Found</body>\n</html>", 100), "<html> <body>Not Found</body> </html>");
-        assert_eq!(excerpt("ééééé".as_bytes(), 3), "ééé…");
+    fn the_tls_configuration_is_built_once_and_shared() {
+        let (one, two) = (tls_config().unwrap(), tls_config().unwrap()); // ok: test
+        assert!(std::sync::Arc::ptr_eq(one.crypto_provider(), two.crypto_provider()), "one provider, one set of roots");
+        let fresh = new_tls_config().unwrap(); // ok: test
+        assert!(!std::sync::Arc::ptr_eq(one.crypto_provider(), fresh.crypto_provider()));
     }
 }

@@ -61,9 +61,12 @@ use serde::Deserialize;
 use url::{Host, Url};
 
 use crate::cause::{Cause, Redacted};
+use crate::fingerprint::{CaFingerprint, PemError};
+use crate::local_file::{LocalFileError, read_local_file};
 
-/// A kubeconfig larger than this is not one.
-const MAX_FILE_BYTES: u64 = 4 << 20;
+/// A kubeconfig larger than this is not one (4 MiB: a kubeconfig of a
+/// hundred clusters with their certificates inline is well under 1 MiB).
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// A kubeconfig that cannot be used.
 ///
@@ -82,9 +85,10 @@ pub enum KubeconfigError {
     Read {
         /// The file.
         path: String,
-        /// What failed.
+        /// What failed (not found, not a regular file, larger than
+        /// [`MAX_FILE_BYTES`], not UTF-8, an io error).
         message: String,
-        /// The io error (`None` for a file too large to be a kubeconfig).
+        /// The [`LocalFileError`] that says so.
         source: Option<Cause>,
     },
     /// A file is not kubeconfig YAML.
@@ -163,6 +167,32 @@ pub enum KubeconfigError {
         /// The URL parser's error, if the value did not parse.
         source: Option<Cause>,
     },
+    /// The cluster's certificate authority (its `certificate-authority-data`,
+    /// or the file its `certificate-authority` names) is not a PEM bundle of
+    /// certificates.
+    #[error("cluster {cluster:?}: its certificate authority is not usable: {message}")]
+    #[non_exhaustive]
+    BadCertificateAuthority {
+        /// The cluster.
+        cluster: String,
+        /// What is wrong (never the data itself).
+        message: String,
+        /// The PEM error.
+        source: Cause,
+    },
+    /// The file the cluster's `certificate-authority` names cannot be read.
+    #[error("cluster {cluster:?}: cannot read its certificate-authority file {message}")]
+    #[non_exhaustive]
+    UnreadableCertificateAuthority {
+        /// The cluster.
+        cluster: String,
+        /// The file.
+        path: String,
+        /// What failed, after the file's name.
+        message: String,
+        /// The [`LocalFileError`] that says so.
+        source: Cause,
+    },
 }
 
 impl KubeconfigError {
@@ -174,20 +204,25 @@ impl KubeconfigError {
     }
 
     /// Whether a file is not a usable kubeconfig: not YAML, a number or
-    /// boolean where a string belongs, a name defined twice, or a server that
-    /// is not a URL.
+    /// boolean where a string belongs, a name defined twice, a server that
+    /// is not a URL, or a certificate authority that is not PEM.
     #[must_use]
     pub const fn is_invalid(&self) -> bool {
         matches!(
             self,
-            Self::Yaml { .. } | Self::NotAString { .. } | Self::DuplicateName { .. } | Self::BadServer { .. }
+            Self::Yaml { .. }
+                | Self::NotAString { .. }
+                | Self::DuplicateName { .. }
+                | Self::BadServer { .. }
+                | Self::BadCertificateAuthority { .. }
         )
     }
 
-    /// Whether a file could not be read.
+    /// Whether a file (a kubeconfig, or the certificate-authority file it
+    /// names) could not be read.
     #[must_use]
     pub const fn is_io(&self) -> bool {
-        matches!(self, Self::Read { .. })
+        matches!(self, Self::Read { .. } | Self::UnreadableCertificateAuthority { .. })
     }
 }
 
@@ -225,11 +260,12 @@ struct NamedUser {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case")]
-#[allow(dead_code)] // all but `server` are read to type-check them
+#[allow(dead_code)] // all but `server` and the CA are read to type-check them
 struct ClusterEntry {
     server: Option<String>,
     tls_server_name: Option<String>,
     certificate_authority: Option<String>,
+    certificate_authority_data: Option<String>,
     proxy_url: Option<String>,
 }
 
@@ -301,6 +337,17 @@ fn is_yaml11_bool(value: &str) -> bool {
     )
 }
 
+/// What is wrong with a file, without its path (the error names it).
+fn reason(error: &LocalFileError) -> String {
+    match error {
+        LocalFileError::NotFound { .. } => "no such file".to_owned(),
+        LocalFileError::NotRegular { what, .. } => format!("not a regular file (a {what})"),
+        LocalFileError::TooLarge { max_bytes, .. } => format!("larger than {max_bytes} bytes"),
+        LocalFileError::NotText { .. } => "not UTF-8 text".to_owned(),
+        LocalFileError::Io { source, .. } => source.to_string(),
+    }
+}
+
 fn no_duplicates<'a>(
     path: &str,
     list: &'static str,
@@ -323,6 +370,41 @@ pub struct Kubeconfig {
     clusters: Vec<(String, String)>,
     contexts: Vec<(String, String)>,
     current_context: Option<String>,
+    /// Each cluster's certificate authority, merged as `clusters` is.
+    authorities: Vec<(String, Authority)>,
+}
+
+/// The certificate authority a kubeconfig cluster names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Authority {
+    /// None: the system's roots, or no verification.
+    None,
+    /// `certificate-authority-data`, fingerprinted as read.
+    Data(Result<Vec<CaFingerprint>, PemError>),
+    /// `certificate-authority`: a PEM file, read when asked for.
+    File(PathBuf),
+}
+
+/// A certificate-authority file larger than this is not one.
+const MAX_CA_FILE_BYTES: u64 = 1 << 20;
+
+impl Authority {
+    /// The authority of `cluster`, defined in the file `path`: the data
+    /// wins over the file, as for kubectl, and a relative file is relative
+    /// to the kubeconfig that names it.
+    fn of(cluster: Option<&ClusterEntry>, path: &str) -> Self {
+        let Some(cluster) = cluster else { return Self::None };
+        if let Some(data) = cluster.certificate_authority_data.as_deref().filter(|d| !d.trim().is_empty()) {
+            return Self::Data(CaFingerprint::from_pem_base64(data));
+        }
+        match cluster.certificate_authority.as_deref().filter(|f| !f.is_empty()).map(Path::new) {
+            Some(file) if file.is_relative() => {
+                Self::File(Path::new(path).parent().unwrap_or_else(|| Path::new("")).join(file))
+            }
+            Some(file) => Self::File(file.to_owned()),
+            None => Self::None,
+        }
+    }
 }
 
 /// The API server a context talks to.
@@ -445,9 +527,12 @@ impl Kubeconfig {
         // A document that is empty, `---` or `null` is an empty config, as
         // for kubectl (which skips such a file in `KUBECONFIG`).
         let file = file.unwrap_or_default();
-        let clusters: Vec<(String, String)> = file
-            .clusters
-            .unwrap_or_default()
+        let entries = file.clusters.unwrap_or_default();
+        let authorities: Vec<(String, Authority)> = entries
+            .iter()
+            .map(|e| (e.name.clone().unwrap_or_default(), Authority::of(e.value.as_ref(), path)))
+            .collect();
+        let clusters: Vec<(String, String)> = entries
             .into_iter()
             .map(|e| (e.name.unwrap_or_default(), e.value.and_then(|c| c.server).unwrap_or_default()))
             .collect();
@@ -462,7 +547,7 @@ impl Kubeconfig {
         no_duplicates(path, "clusters", clusters.iter().map(|(name, _)| name.as_str()))?;
         no_duplicates(path, "contexts", contexts.iter().map(|(name, _)| name.as_str()))?;
         no_duplicates(path, "users", users.iter().map(String::as_str))?;
-        Ok(Self { clusters, contexts, current_context: file.current_context.filter(|c| !c.is_empty()) })
+        Ok(Self { clusters, contexts, current_context: file.current_context.filter(|c| !c.is_empty()), authorities })
     }
 
     /// Adds what `other` defines and `self` does not: the first file to
@@ -478,12 +563,21 @@ impl Kubeconfig {
                 self.contexts.push((name, cluster));
             }
         }
+        for (name, authority) in other.authorities {
+            if !self.authorities.iter().any(|(known, _)| *known == name) {
+                self.authorities.push((name, authority));
+            }
+        }
         if self.current_context.is_none() {
             self.current_context = other.current_context;
         }
     }
 
     /// Reads and merges `paths` (missing files are skipped, as kubectl does).
+    ///
+    /// Each file is read with [`read_local_file`]: it must be a regular file
+    /// (a FIFO, a device or a directory is refused, a FIFO before it is
+    /// opened) of at most [`MAX_FILE_BYTES`].
     ///
     /// # Errors
     ///
@@ -495,18 +589,19 @@ impl Kubeconfig {
         for path in paths {
             let path = path.as_ref();
             let shown = path.display().to_string();
-            let read_error =
-                |message: String, source: Option<Cause>| KubeconfigError::Read { path: shown.clone(), message, source };
-            let io_error = |e: std::io::Error| read_error(e.to_string(), Some(Cause::new(e)));
-            match std::fs::metadata(path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error(e)),
-                Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                    return Err(read_error(format!("larger than {MAX_FILE_BYTES} bytes"), None));
+            // A regular file only (a FIFO would block, /dev/zero never end),
+            // read with the cap whatever length it reports.
+            let text = match read_local_file(path, MAX_FILE_BYTES) {
+                Ok(text) => text,
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => {
+                    return Err(KubeconfigError::Read {
+                        path: shown,
+                        message: reason(&e),
+                        source: Some(Cause::new(e)),
+                    });
                 }
-                Ok(_) => {}
-            }
-            let text = std::fs::read_to_string(path).map_err(io_error)?;
+            };
             let file = Self::parse(&shown, &text)?;
             config.merge(file);
             read_any = true;
@@ -586,5 +681,134 @@ impl Kubeconfig {
             Some(_) => {}
         }
         Ok(ApiServer { context: context.to_owned(), cluster: cluster.clone(), url })
+    }
+
+    /// The fingerprints of the CA certificates the cluster of `context` (or
+    /// of the current context, as for [`server`](Self::server)) is verified
+    /// with: those of its `certificate-authority-data`, else of the PEM
+    /// file its `certificate-authority` names (a relative path is relative
+    /// to the kubeconfig file that names it, as for kubectl; read with
+    /// [`read_local_file`], at most 1 MiB), one per
+    /// certificate. Empty when the cluster names no CA (it trusts the
+    /// system's roots, or skips verification).
+    ///
+    /// A pod whose service-account `ca.crt` has one of them is in this
+    /// cluster: see [`prove`](crate::resolve::prove).
+    ///
+    /// ```
+    /// use civo_egress::kubeconfig::Kubeconfig;
+    /// let yaml = "clusters:\n- name: prod\n  cluster:\n    server: https://74.220.24.10:6443\n\
+    ///             contexts:\n- name: prod\n  context:\n    cluster: prod\n\
+    ///             current-context: prod\n";
+    /// assert!(Kubeconfig::from_yaml(yaml)?.ca_fingerprints(None)?.is_empty());
+    /// # Ok::<(), civo_egress::kubeconfig::KubeconfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`server`](Self::server) for the context and cluster
+    /// ([`KubeconfigError::NoContext`], [`KubeconfigError::UnknownContext`],
+    /// [`KubeconfigError::UnknownCluster`]);
+    /// [`KubeconfigError::BadCertificateAuthority`] when the data or the file
+    /// is not a PEM bundle of certificates;
+    /// [`KubeconfigError::UnreadableCertificateAuthority`] when the file
+    /// cannot be read.
+    pub fn ca_fingerprints(&self, context: Option<&str>) -> Result<Vec<CaFingerprint>, KubeconfigError> {
+        let context = context
+            .filter(|name| !name.is_empty())
+            .or(self.current_context.as_deref())
+            .ok_or(KubeconfigError::NoContext)?;
+        let (_, cluster) =
+            self.contexts.iter().find(|(name, _)| name == context).ok_or_else(|| KubeconfigError::UnknownContext {
+                name: context.to_owned(),
+                available: self.contexts.iter().map(|(name, _)| name.clone()).collect(),
+            })?;
+        let Some((_, authority)) = self.authorities.iter().find(|(name, _)| name == cluster) else {
+            return Err(KubeconfigError::UnknownCluster { context: context.to_owned(), cluster: cluster.clone() });
+        };
+        let bad = |message: String, e: PemError| KubeconfigError::BadCertificateAuthority {
+            cluster: cluster.clone(),
+            message,
+            source: Cause::new(e),
+        };
+        match authority {
+            Authority::None => Ok(Vec::new()),
+            Authority::Data(Ok(fingerprints)) => Ok(fingerprints.clone()),
+            Authority::Data(Err(e)) => Err(bad(format!("certificate-authority-data: {e}"), e.clone())),
+            Authority::File(path) => {
+                let text = crate::read_local_file(path, MAX_CA_FILE_BYTES).map_err(|e| {
+                    KubeconfigError::UnreadableCertificateAuthority {
+                        cluster: cluster.clone(),
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                        source: Cause::new(e),
+                    }
+                })?;
+                CaFingerprint::from_pem(&text).map_err(|e| bad(format!("{}: {e}", path.display()), e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("civo-egress-kubeconfig-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test
+        dir
+    }
+
+    fn read_error(path: &Path) -> (String, String) {
+        match Kubeconfig::load(&[path]) {
+            Err(e @ KubeconfigError::Read { .. }) => {
+                let source = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+                (e.to_string(), source)
+            }
+            other => panic!("{}: {other:?}", path.display()), // ok: test
+        }
+    }
+
+    #[test]
+    fn a_file_past_the_cap_is_refused_whatever_its_kind() {
+        let dir = dir("cap");
+        // Sparse: 4 MiB + 1 of zeros, without writing them.
+        let big = dir.join("big");
+        std::fs::File::create(&big).and_then(|f| f.set_len(MAX_FILE_BYTES + 1)).unwrap(); // ok: test
+        let (message, source) = read_error(&big);
+        assert_eq!(message, format!("cannot read kubeconfig {}: larger than {MAX_FILE_BYTES} bytes", big.display()));
+        assert!(source.contains("larger than"), "{source}");
+        // Exactly the cap is read (and is then not YAML: zeros).
+        std::fs::File::create(&big).and_then(|f| f.set_len(MAX_FILE_BYTES)).unwrap(); // ok: test
+        assert!(Kubeconfig::load(&[&big]).is_err_and(|e| !e.is_io()));
+        let (message, _) = read_error(&dir);
+        assert!(message.ends_with(": not a regular file (a directory)"), "{message}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn devices_fifos_and_proc_files() {
+        // /dev/zero reports a length of 0 and never ends.
+        let (message, source) = read_error(Path::new("/dev/zero"));
+        assert_eq!(message, "cannot read kubeconfig /dev/zero: not a regular file (a character device)");
+        assert!(source.contains("/dev/zero"), "{source}");
+        // A FIFO with no writer is refused before it is opened (opening blocks).
+        let dir = dir("fifo");
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo is needed by this test");
+        let (message, _) = read_error(&fifo);
+        assert!(message.ends_with(": not a regular file (a FIFO)"), "{message}");
+        // A FIFO among the KUBECONFIG list fails the list too.
+        let good = dir.join("config");
+        std::fs::write(&good, "current-context: a\n").unwrap(); // ok: test
+        assert!(Kubeconfig::load(&[&good, &fifo]).is_err_and(|e| e.is_io()));
+        // /proc reports a length of 0 and has content: it is read (and is not a kubeconfig).
+        let proc = Kubeconfig::load(&[Path::new("/proc/self/status")]);
+        assert!(proc.as_ref().is_ok_and(|k| k.server(None).is_err()) || proc.is_err_and(|e| !e.is_io()));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -11,9 +11,9 @@
 //! - **What is this address?** [`classify_ip`]: egress (whitelist it), or a
 //!   LoadBalancer, reserved, node, node-network, pod, service,
 //!   special-purpose, private or unknown public address (and why not).
-//! - **What must a partner allow?** [`Whitelist::of`], and [`audit`] to
+//! - **What must a partner allow?** [`Whitelist::of`], and [`Audit`] to
 //!   check an existing allowlist against the topology. The answer depends
-//!   on the destination ([`Whitelist::builder`], [`audit_for`]): a partner
+//!   on the destination ([`Whitelist::builder`], [`AuditBuilder::destination`]): a partner
 //!   on the internet sees the egress IPs, a Civo database or instance on the
 //!   cluster's own private network sees each node's private IP.
 //!
@@ -54,12 +54,13 @@
 //!
 //! ```
 //! # use civo_egress::Topology;
-//! use civo_egress::{audit, Allowlist};
+//! use civo_egress::{Allowlist, Audit};
 //! # let topology = Topology::from_json(r#"{"clusters": [{"name": "prod", "egress_ip": "212.2.253.151",
 //! #   "load_balancers": [{"name": "ingress", "public_ip": "212.2.251.1"}]}]}"#)?;
 //! use civo_egress::{FindingKind, IpClass};
 //! let allowlist: Allowlist = "212.2.251.1  # someone whitelisted the ingress\n".parse()?;
-//! let report = audit(&topology, &allowlist)?;
+//! // For every cluster (`.cluster("prod")` audits one), for a partner on the internet:
+//! let report = Audit::builder(&topology).build()?.run(&allowlist);
 //! assert!(!report.is_ok());
 //! let kinds: Vec<FindingKind> = report.findings().iter().map(|f| f.kind()).collect();
 //! assert_eq!(kinds, [FindingKind::Covers(IpClass::LoadBalancer), FindingKind::MissingEgress]);
@@ -75,7 +76,7 @@
 //! own public IP, so the egress set grows with the pool, and while some of
 //! its nodes have no IP yet it is incomplete. The whitelist says so with
 //! typed [`Warning`]s (never in its binding JSON, which stays an
-//! array of `{cidr, clusters, reason}`), [`audit`] with an
+//! array of `{cidr, clusters, reason}`), [`Audit::run`] with an
 //! `incomplete-egress` finding, and [`classify_ip`] in its reasons (an
 //! unknown public address may then be a new node's IP).
 //!
@@ -206,7 +207,8 @@
 //!     "load_balancers": [{"name": "prod-ingress", "public_ip": "74.220.25.1", "private_ip": "192.168.10.2"}],
 //!     "public_ip_pools": [{"id": "e7b2c1d0-…", "pending": 1}],
 //!     "caveats": [{"kind": "public-ip-pending", "pool": "e7b2c1d0-…",
-//!                  "message": "public-IP node pool e7b2c1d0-…: 1 node(s) without a public IP …"}]
+//!                  "message": "public-IP node pool e7b2c1d0-…: 1 node(s) without a public IP …"}],
+//!     "ca_fingerprint": "sha256:7e8ed5c64b37eb24e09a77b7a71470297b8e4f2c9eaa290834dad87a4ac6d429"
 //!   }],
 //!   "load_balancers": [],
 //!   "reserved_ips": [{"name": "spare", "ip": "74.220.27.5",
@@ -249,6 +251,13 @@
 //!   classify in its reasons. A cluster whose network could not be read
 //!   (`networks-unknown`) gets no destination whitelist for a private
 //!   address ([`TopologyError::NetworkUnknown`]).
+//! - `ca_fingerprint` per cluster: the SHA-256 of its Kubernetes CA
+//!   certificate ([`CaFingerprint`], `sha256:` and 64 lowercase hex
+//!   digits; [`Cluster::ca_fingerprint`]), from the kubeconfig the Civo API
+//!   holds for the cluster (read for its CA only: that kubeconfig, which
+//!   carries admin credentials, is never kept). A pod is evidence about the
+//!   cluster only when its service-account `ca.crt` has this fingerprint:
+//!   the kubelet's variables and files are in every cluster's pods.
 //! - `left_out` at the top level: the clusters discovery saw but could not
 //!   describe ([`LeftOut`]), with the kind and the reason: a whitelist of the
 //!   account is then incomplete.
@@ -309,8 +318,11 @@
 //! | `whitelist.rs` | [`Whitelist`], [`WhitelistBuilder`], [`WhitelistEntry`] |
 //! | `render.rs` | [`WhitelistFormat`], [`Rendered`], [`Whitelist::render`]: the whitelist for nftables, iptables, Terraform |
 //! | `allowlist.rs` | [`Allowlist`], [`AllowlistEntry`] |
-//! | `audit.rs` | [`audit`], [`audit_allowing_empty`], [`audit_for`], [`AuditReport`], [`AuditDisplay`], [`Finding`], [`FindingKind`], [`Severity`] |
-//! | `diff.rs` | [`diff`], [`TopologyDiff`], [`Change`], [`ChangeKind`] |
+//! | `audit/` | [`Audit`], [`AuditBuilder`], [`AuditReport`], [`AuditDisplay`], [`Finding`], [`FindingKind`], [`Severity`]: the finding, the report, the pure rules for one entry |
+//! | `diff/` | [`diff`], [`TopologyDiff`], [`Change`], [`ChangeKind`]: who a cluster is across snapshots, what both cover, the changes of one cluster |
+//! | `verdict/` | [`EgressStatus`], [`FamilyVerdict`], [`IpFamily`]: the one rule that weighs expected against observed evidence for `resolve` and `probe`, its table of cases |
+//! | `fingerprint.rs` | [`CaFingerprint`]: which CA a cluster's certificates chain to |
+//! | `local_file.rs` | [`read_local_file`]: every local file, read with a cap, FIFOs and devices refused |
 //!
 //! The network layers, each a public module behind its feature, use the
 //! core and never each other but as listed:
@@ -324,10 +336,12 @@
 //! | `civo/client.rs` | [`civo::CivoClient`]: requests, pages, retries, deadlines |
 //! | `civo/notes.rs` | the sentences of discovery's warnings (crate-internal) |
 //! | `civo/nodes.rs`, `civo/assemble.rs` | discovery's assembling half: API models into a [`Topology`] with its caveats, identities and left-out clusters (crate-internal) |
+//! | `civo/ca.rs` | the CA fingerprint of the kubeconfig the Civo API holds for a cluster, never keeping it (crate-internal) |
 //! | `civo/discover.rs` | [`civo::Selection`], [`civo::Discovery`], [`civo::CivoClient::discover`]: the fetching half |
 //! | `kubeconfig.rs` | [`kubeconfig`]: which API server a context talks to |
 //! | `resolve/source.rs`, `resolve/evidence.rs` | [`resolve::EgressSource`] and what one source said |
-//! | `resolve/vantage.rs` | [`resolve::Vantage`]: where an observation was made |
+//! | `resolve/vantage.rs` | [`resolve::Vantage`], [`resolve::VantageProof`]: where an observation was made, and whether that pod is proven to be the cluster's |
+//! | `resolve/echo.rs` | the echo answers' rules (URL checks, body parsing, the global check, the size cap), shared with the probe (crate-internal) |
 //! | `resolve/http_echo.rs`, `resolve/dns_echo.rs`, `resolve/direct.rs` | the echo services as sources |
 //! | `resolve/civo_source.rs`, `resolve/kubeconfig_source.rs` | the expected sources |
 //! | `resolve/resolver.rs`, `resolve/report.rs` | [`resolve::EgressResolver`], [`resolve_egress`], [`resolve::EgressReport`] |
@@ -386,7 +400,7 @@
 
 // The pure core: its files are layered as "Where things are" lists them.
 mod allowlist; // Allowlist, AllowlistEntry
-mod audit; // audit, audit_for, AuditReport, Finding
+mod audit; // Audit, AuditBuilder, AuditReport, Finding
 mod cause; // the io/JSON/HTTP/DNS/YAML error under ours, for source()
 mod class; // IpClass
 mod classify; // Classification, OwnedClassification, Reason
@@ -394,6 +408,7 @@ mod cluster; // Cluster, ClusterBuilder, K3s and Talos constants
 mod consistency; // what a topology says of itself: Topology::warnings
 mod diff; // diff, TopologyDiff, Change
 mod error; // TopologyError, AllowlistError, ParseNameError
+mod fingerprint; // CaFingerprint: which CA a cluster's certificates chain to
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -409,6 +424,7 @@ mod snapshot; // snapshot JSON of the resources
 mod special; // IANA special-purpose tables
 mod topology; // Topology, classify_ip
 mod validation; // Validation, AddressPolicy
+mod verdict; // EgressStatus, FamilyVerdict: the one rule that weighs egress evidence
 mod warning; // Warning, WarningKind, Subject: every layer's caveats
 mod whitelist; // Whitelist, WhitelistBuilder, WhitelistEntry
 
@@ -432,7 +448,7 @@ pub mod resolve;
 pub use ipnet;
 
 pub use allowlist::{Allowlist, AllowlistEntry};
-pub use audit::{AuditDisplay, AuditReport, Finding, FindingKind, Severity, audit, audit_allowing_empty, audit_for};
+pub use audit::{Audit, AuditBuilder, AuditDisplay, AuditReport, Finding, FindingKind, Severity};
 pub use class::IpClass;
 pub use classify::{Classification, OwnedClassification, Reason};
 pub use cluster::{
@@ -441,6 +457,9 @@ pub use cluster::{
 };
 pub use diff::{Change, ChangeKind, TopologyDiff, diff};
 pub use error::{AllowlistError, ParseNameError, TopologyError};
+#[cfg(feature = "resolve")]
+pub use fingerprint::PemError;
+pub use fingerprint::{CaFingerprint, ParseFingerprintError};
 pub use left_out::LeftOut;
 pub use local_file::{LocalFileError, MAX_LOCAL_FILE_BYTES, read_local_file};
 pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
@@ -449,5 +468,6 @@ pub use render::{Rendered, WhitelistFormat};
 pub use resolve::resolve_egress;
 pub use topology::{FORMAT_VERSION, Topology, classify_ip};
 pub use validation::{AddressPolicy, Validation};
+pub use verdict::{EgressStatus, FamilyVerdict, IpFamily};
 pub use warning::{Subject, Warning, WarningKind};
 pub use whitelist::{Whitelist, WhitelistBuilder, WhitelistEntry};

@@ -327,7 +327,7 @@ impl fmt::Debug for ReservedIp {
 /// [`pending`](Self::pending) counts the pool's nodes that have no public
 /// IP yet (BUILDING, or a pool scaling up): while it is above zero the
 /// egress set is incomplete, and [`Whitelist`](crate::Whitelist),
-/// [`classify_ip`](crate::classify_ip) and [`audit`](crate::audit) say so.
+/// [`classify_ip`](crate::classify_ip) and [`Audit`](crate::Audit) say so.
 /// The nodes that have their IP are ordinary [`Node`]s with a public IP.
 ///
 /// ```

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Cluster, NetworkId};
 use crate::error::TopologyError;
+use crate::fingerprint::{self, CaFingerprint};
 use crate::left_out::LeftOut;
 use crate::node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, ReservedIp};
 use crate::parse;
@@ -55,6 +56,7 @@ const CLUSTER_FIELDS: &[&str] = &[
     "public_ip_pools",
     "network",
     "caveats",
+    "ca_fingerprint",
 ];
 const NETWORK_FIELDS: &[&str] = &["id", "name"];
 const NODE_FIELDS: &[&str] = &["name", "private_ip", "public_ip"];
@@ -207,6 +209,7 @@ struct RawCluster {
     public_ip_pools: Option<Vec<RawPool>>,
     network: Option<RawNetwork>,
     caveats: Option<Vec<serde_json::Value>>,
+    ca_fingerprint: Option<String>,
     #[serde(flatten)]
     unknown: Unknown,
 }
@@ -449,6 +452,14 @@ impl RawCluster {
         for caveat in enumerate(self.caveats, "caveats", |raw| caveat(raw, read))? {
             builder = builder.caveat(caveat);
         }
+        if let Some(text) = self.ca_fingerprint {
+            let fingerprint = text.parse::<CaFingerprint>().map_err(|e| TopologyError::InvalidValue {
+                field: "ca_fingerprint".into(),
+                value: format!("{text:?}: {}", e.why),
+                expected: fingerprint::EXPECTED,
+            })?;
+            builder = builder.ca_fingerprint(fingerprint);
+        }
         builder.build()
     }
 }
@@ -580,7 +591,7 @@ impl<T: Serialize> Serialize for OneOrList<'_, T> {
 
 impl Serialize for Cluster {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Cluster", 10)?;
+        let mut s = serializer.serialize_struct("Cluster", 13)?;
         s.serialize_field("name", self.name())?;
         if let Some(id) = self.id() {
             s.serialize_field("id", id)?;
@@ -605,6 +616,9 @@ impl Serialize for Cluster {
         if !self.caveats().is_empty() {
             let caveats: Vec<_> = self.caveats().iter().map(Warning::without_cluster).collect();
             s.serialize_field("caveats", &caveats)?;
+        }
+        if let Some(fingerprint) = self.ca_fingerprint() {
+            s.serialize_field("ca_fingerprint", &fingerprint)?;
         }
         s.end()
     }

@@ -59,12 +59,12 @@ pub const FORMAT_VERSION: u32 = 1;
 /// A topology without clusters is valid ([`Topology::empty`], `{}` or
 /// `{"clusters": []}`): it still classifies addresses by the IANA tables.
 /// But it has no egress IP, so [`Whitelist::of`](crate::Whitelist::of) and
-/// [`audit`](crate::audit) refuse it with [`TopologyError::NoClusters`]
+/// [`Audit::builder`](crate::Audit::builder) refuse it with [`TopologyError::NoClusters`]
 /// rather than answer "allow nothing" or "ok" for a snapshot that lost its
 /// clusters. A caller who means it says so, with the one opt-in of the
-/// crate: the `_allowing_empty` variants,
-/// [`Whitelist::of_allowing_empty`](crate::Whitelist::of_allowing_empty) and
-/// [`audit_allowing_empty`](crate::audit_allowing_empty).
+/// crate: [`Whitelist::of_allowing_empty`](crate::Whitelist::of_allowing_empty),
+/// and `allow_empty(true)` on [`WhitelistBuilder`](crate::WhitelistBuilder::allow_empty)
+/// and [`AuditBuilder`](crate::AuditBuilder::allow_empty).
 #[derive(Clone)]
 pub struct Topology {
     /// The resources and their compiled index, shared by clones.
@@ -345,7 +345,7 @@ impl Topology {
 
     /// Whether the topology holds nothing: no cluster, no LoadBalancer, no
     /// reserved IP. (`clusters().is_empty()` is what
-    /// [`Whitelist::of`](crate::Whitelist::of) and [`audit`](crate::audit) refuse.)
+    /// [`Whitelist::of`](crate::Whitelist::of) and [`Audit::builder`](crate::Audit::builder) refuse.)
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.clusters().is_empty() && self.load_balancers().is_empty() && self.reserved_ips().is_empty()

@@ -2,7 +2,7 @@
 //! and parse back, and audit without panicking.
 #![no_main]
 
-use civo_egress::{Allowlist, Topology, audit};
+use civo_egress::{Allowlist, Audit, Topology};
 use libfuzzer_sys::fuzz_target;
 
 const TOPOLOGY: &str = include_str!("../../examples/topology.json");
@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
                 assert!(list.allows(entry.net().network()), "{entry:?} allows its own network");
             }
             let topology = Topology::from_json(TOPOLOGY).expect("the example topology reads"); // ok: the fuzz oracle
-            let report = audit(&topology, &list).expect("the example topology has a cluster"); // ok: the fuzz oracle
+            let audit = Audit::builder(&topology).build().expect("the example topology has a cluster"); // ok: the fuzz oracle
+            let report = audit.run(&list);
             assert_eq!(report.is_ok(), report.findings().iter().all(|f| f.severity() != civo_egress::Severity::Error));
         }
     }

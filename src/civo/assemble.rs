@@ -180,6 +180,9 @@ impl Draft<'_> {
         };
         let talos = api.cluster_type.trim().eq_ignore_ascii_case("talos");
         let mut builder = Cluster::builder(&api.name).id(&api.id).region(&self.region.code).egress_ip(egress);
+        if let Some(ca) = api.ca_fingerprint {
+            builder = builder.ca_fingerprint(ca);
+        }
         if talos {
             builder = builder.pod_cidr(TALOS_POD_CIDR).service_cidr(TALOS_SERVICE_CIDR);
         }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::error::CivoError;
 use crate::cause::Cause;
+use crate::local_file::{LocalFileError, read_local_file};
 
 /// A Civo API key. It shows as `ApiKey(***)` in `Debug` and `Display`, so it
 /// cannot leak into a log by accident.
@@ -92,8 +93,9 @@ impl CivoConfig {
     /// # Errors
     ///
     /// [`CivoError::Config`] when `CIVO_CONFIG` names a file that cannot be
-    /// read, or a config file is not the Civo CLI's JSON. A missing
-    /// `~/.civo.json` is not an error.
+    /// read (missing, not a regular file, larger than 1 MiB, not UTF-8), or
+    /// a config file is not the Civo CLI's JSON. A missing `~/.civo.json` is
+    /// not an error.
     pub fn from_env() -> Result<Self, CivoError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -175,16 +177,27 @@ impl CivoConfig {
     }
 }
 
+/// The cap on the Civo CLI config: 1 MiB (a config holds a few keys and
+/// regions, a few KiB).
+const MAX_CLI_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads the Civo CLI config with [`read_local_file`]: a regular file of at
+/// most [`MAX_CLI_CONFIG_BYTES`] (a FIFO is refused before it is opened). A
+/// missing file that is not `required` is no config.
 fn read_cli_config(path: &std::path::Path, required: bool) -> Result<CliConfig, CivoError> {
-    let config_error = |message: String, source: Option<Cause>| CivoError::Config {
-        path: path.display().to_string(),
-        message,
-        source,
-    };
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_local_file(path, MAX_CLI_CONFIG_BYTES) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(CliConfig::default()),
-        Err(e) => return Err(config_error(e.to_string(), Some(Cause::new(e)))),
+        Err(e) if e.is_not_found() && !required => return Ok(CliConfig::default()),
+        Err(e) => {
+            let message = match &e {
+                LocalFileError::NotFound { .. } => "no such file".to_owned(),
+                LocalFileError::NotRegular { what, .. } => format!("not a regular file (a {what})"),
+                LocalFileError::TooLarge { max_bytes, .. } => format!("larger than {max_bytes} bytes"),
+                LocalFileError::NotText { .. } => "not UTF-8 text".to_owned(),
+                LocalFileError::Io { source, .. } => source.to_string(),
+            };
+            return Err(CivoError::Config { path: path.display().to_string(), message, source: Some(Cause::new(e)) });
+        }
     };
     parse_cli_config(&text, path)
 }
@@ -202,4 +215,76 @@ fn parse_cli_config(text: &str, path: &std::path::Path) -> Result<CliConfig, Civ
         // No cause kept: serde_json's message may quote a key.
         config_error(format!("not a Civo CLI config: {what} at line {}, column {}", e.line(), e.column()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("civo-egress-cli-config-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test
+        dir
+    }
+
+    /// The settings with `CIVO_CONFIG` (or `HOME`) set to `value`.
+    fn with(name: &'static str, value: &Path) -> Result<CivoConfig, CivoError> {
+        let value = value.display().to_string();
+        CivoConfig::from_vars(|var| (var == name).then(|| value.clone()))
+    }
+
+    fn config_error(result: Result<CivoConfig, CivoError>) -> (String, String) {
+        match result {
+            Err(e @ CivoError::Config { .. }) => {
+                let source = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+                (e.to_string(), source)
+            }
+            other => panic!("{other:?}"), // ok: test
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_no_config_unless_named() {
+        let dir = dir("missing");
+        assert_eq!(with("HOME", &dir).unwrap(), CivoConfig::default()); // ok: test
+        let (message, source) = config_error(with("CIVO_CONFIG", &dir.join("nope.json")));
+        assert!(message.ends_with("nope.json: no such file"), "{message}");
+        assert!(!source.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_file_past_the_cap_is_refused() {
+        let dir = dir("cap");
+        let big = dir.join("big.json");
+        std::fs::File::create(&big).and_then(|f| f.set_len(MAX_CLI_CONFIG_BYTES + 1)).unwrap(); // ok: test
+        let (message, source) = config_error(with("CIVO_CONFIG", &big));
+        assert_eq!(message, format!("civo config {}: larger than 1048576 bytes", big.display()));
+        assert!(source.contains("larger than"), "{source}");
+        let (message, _) = config_error(with("CIVO_CONFIG", &dir));
+        assert!(message.ends_with(": not a regular file (a directory)"), "{message}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn devices_fifos_and_proc_files() {
+        let (message, _) = config_error(with("CIVO_CONFIG", Path::new("/dev/zero")));
+        assert_eq!(message, "civo config /dev/zero: not a regular file (a character device)");
+        // A FIFO with no writer: refused at once, named or as ~/.civo.json.
+        let dir = dir("fifo");
+        let made = std::process::Command::new("mkfifo").arg(dir.join(".civo.json")).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo is needed by this test");
+        let (message, _) = config_error(with("CIVO_CONFIG", &dir.join(".civo.json")));
+        assert!(message.ends_with(".civo.json: not a regular file (a FIFO)"), "{message}");
+        let (message, _) = config_error(with("HOME", &dir));
+        assert!(message.ends_with(".civo.json: not a regular file (a FIFO)"), "{message}");
+        // /proc reports a length of 0 and has content: it is read (and is not JSON).
+        let (message, _) = config_error(with("CIVO_CONFIG", Path::new("/proc/self/status")));
+        assert!(message.contains("not a Civo CLI config: malformed JSON"), "{message}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

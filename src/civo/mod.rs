@@ -65,6 +65,7 @@
 //! and accessors, for callers who need more than discovery gives.
 
 mod assemble;
+mod ca; // the CA fingerprint from the API's kubeconfig, which is never kept
 mod client;
 mod config;
 mod discover;

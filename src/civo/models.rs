@@ -7,7 +7,8 @@
 
 use serde::Deserialize;
 
-use super::lenient;
+use super::{ca, lenient};
+use crate::fingerprint::CaFingerprint;
 
 /// One page of a paginated list (`/v2/kubernetes/clusters`, `/v2/ips`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -70,6 +71,11 @@ pub struct ApiCluster {
     /// The pools asked for (id, size, count, flag; no instances).
     #[serde(deserialize_with = "lenient::list")]
     pub(crate) required_pools: Vec<ApiPool>,
+    /// The fingerprint of the CA in the cluster's `kubeconfig`. The
+    /// kubeconfig itself holds the cluster's admin credentials: it is read
+    /// for its `certificate-authority-data` and dropped, never kept.
+    #[serde(rename = "kubeconfig", deserialize_with = "ca::from_kubeconfig")]
+    pub(crate) ca_fingerprint: Option<CaFingerprint>,
 }
 
 /// A readiness condition of a cluster (`ControlPlaneReady`,
@@ -372,6 +378,11 @@ getters!(ApiCluster {
     /// The pools asked for, where the API returns them (id, size, count,
     /// flag; no instances).
     required_pools: list<ApiPool>,
+    /// The fingerprint of the cluster's Kubernetes CA certificate, from the
+    /// `certificate-authority-data` of the `kubeconfig` the API sends;
+    /// `None` when there is none that decodes. The kubeconfig itself, which
+    /// holds the cluster's admin credentials, is never kept.
+    ca_fingerprint: copy<Option<CaFingerprint>>,
 });
 
 getters!(ApiCondition {

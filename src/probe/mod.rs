@@ -16,7 +16,8 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use civo_egress::Topology;
-//! use civo_egress::probe::{Probe, ProbeStatus};
+//! use civo_egress::EgressStatus;
+//! use civo_egress::probe::Probe;
 //!
 //! let topology = Topology::from_json(&std::fs::read_to_string("topology.json")?)?;
 //! let cluster = topology.cluster("prod").ok_or("no cluster prod in the topology")?;
@@ -33,7 +34,7 @@
 //! for warning in report.warnings() {
 //!     eprintln!("warning: {warning}"); // a mismatch names the node and both IPs
 //! }
-//! if report.status() != ProbeStatus::Confirmed {
+//! if report.status() != EgressStatus::Confirmed {
 //!     std::process::exit(1);
 //! }
 //! println!("{}", serde_json::to_string_pretty(&report)?);
@@ -75,10 +76,15 @@
 //!  "message": "node w-2 was not probed: ..."}
 //! ```
 //!
-//! Each answer is judged by the rules of
-//! [`HttpEchoSource`]: the HTTP status, no HTML, at most 4 KiB, trimmed,
-//! one address, and non-global addresses rejected unless
-//! [`AddressPolicy::AllowNonGlobal`] allows them.
+//! Each answer is judged by the echo rules the resolver's
+//! [`HttpEchoSource`](crate::resolve::HttpEchoSource) follows too (one pure
+//! module of the crate, shared, so the `probe` feature needs no HTTP client
+//! of its own): the HTTP status, no HTML, at most 4 KiB, trimmed, one
+//! address, and non-global addresses rejected unless
+//! [`AddressPolicy::AllowNonGlobal`] allows them. The echo URLs
+//! ([`DEFAULT_ECHO_URLS`] unless given) follow the same URL rule:
+//! `https://`, or plain `http://` to a loopback host (or, with the lab
+//! opt-in, to a non-global IP literal).
 //!
 //! # The pod
 //!
@@ -173,6 +179,7 @@
 //! password or a client key of the kubeconfig.
 
 mod error;
+mod kubeconfig;
 mod pod;
 mod report;
 mod run;
@@ -183,14 +190,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use secrecy::ExposeSecret;
 
 pub use error::ProbeError;
 use error::Secrets;
+#[cfg(fuzzing)]
+pub(crate) use pod::parse_output;
 pub use pod::{MANAGED_BY, MANAGED_BY_LABEL, POD_NAME_PREFIX, RUN_LABEL};
-pub use report::{EchoObservation, NodeProbe, ProbeReport, ProbeStatus};
+pub use report::{EchoObservation, NodeProbe, ProbeReport};
 
-use crate::resolve::{DEFAULT_ECHO_URLS, HttpEchoSource};
+use crate::resolve::DEFAULT_ECHO_URLS;
+use crate::resolve::echo::echo_url;
 use crate::{AddressPolicy, Cluster};
 
 /// The image run when none is given.
@@ -301,7 +310,9 @@ impl ProbeBuilder {
         self
     }
 
-    /// Checks the settings and reads the kubeconfig (kube-rs's reader).
+    /// Checks the settings and reads the kubeconfig: with the crate's
+    /// capped reader and kubectl's rules (what the CLI refuses, this
+    /// refuses), every file it names read with a cap before kube-rs uses it.
     ///
     /// # Errors
     ///
@@ -328,22 +339,10 @@ impl ProbeBuilder {
             return Err(ProbeError::Config("no echo URL".into()));
         }
         for url in &urls {
-            HttpEchoSource::builder(url.clone())
-                .addresses(self.addresses)
-                .build()
-                .map_err(|e| ProbeError::Config(format!("echo URL {url}: {e}")))?;
+            echo_url(url, self.addresses).map_err(|e| ProbeError::Config(format!("echo URL {url}: {e}")))?;
         }
-        let path = self
-            .kubeconfig
-            .as_ref()
-            .map_or_else(|| "KUBECONFIG or ~/.kube/config".to_owned(), |p| p.display().to_string());
-        let none = Secrets::default();
-        let kubeconfig = match &self.kubeconfig {
-            Some(file) => Kubeconfig::read_from(file),
-            None => Kubeconfig::read(),
-        }
-        .map_err(|e| ProbeError::from_kubeconfig(&path, e, &none))?;
-        let secrets = secrets_of(&kubeconfig);
+        let kubeconfig::Loaded { config: kubeconfig, path, secrets } =
+            kubeconfig::load(self.kubeconfig.as_deref(), self.context.as_deref())?;
         let context = self.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
         if !kubeconfig.contexts.iter().any(|c| c.name == context) {
             let message = if self.context.is_some() {
@@ -372,27 +371,6 @@ impl ProbeBuilder {
             }),
         })
     }
-}
-
-/// The tokens, passwords and client keys of a kubeconfig.
-fn secrets_of(kubeconfig: &Kubeconfig) -> Secrets {
-    let mut secrets = Secrets::default();
-    for user in kubeconfig.auth_infos.iter().filter_map(|a| a.auth_info.as_ref()) {
-        for secret in [&user.token, &user.password, &user.client_key_data].into_iter().flatten() {
-            secrets.add(secret.expose_secret());
-        }
-        if let Some(file) = &user.client_key
-            && let Ok(key) = std::fs::read_to_string(file)
-        {
-            secrets.add(&key);
-        }
-        if let Some(file) = &user.token_file
-            && let Ok(token) = std::fs::read_to_string(file)
-        {
-            secrets.add(&token);
-        }
-    }
-    secrets
 }
 
 /// Probes the egress of a cluster's nodes from inside, through the

@@ -31,6 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::AddressPolicy;
 use crate::resolve::SourceError;
+use crate::resolve::echo::{self, check_global};
 
 /// The label every probe pod carries: `app.kubernetes.io/managed-by`.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
@@ -48,8 +49,8 @@ pub(crate) const RUN_AS: i64 = 65532;
 /// Each echo URL's own timeout (the same as the HTTP echo source's).
 pub(crate) const ECHO_MAX_TIME: Duration = Duration::from_secs(5);
 /// An echo answer is an address and a newline: anything past this is not one
-/// (the HTTP echo source's cap).
-pub(crate) const MAX_BODY_BYTES: usize = crate::resolve::ECHO_MAX_BODY_BYTES;
+/// (the echo rules' cap, the HTTP echo source's too).
+pub(crate) const MAX_BODY_BYTES: usize = echo::MAX_BODY_BYTES;
 /// The marker line's own bytes, at most (its error message is curl's).
 const MAX_MARKER_BYTES: usize = 512;
 
@@ -227,9 +228,10 @@ fn runtime_default() -> SeccompProfile {
 }
 
 /// Splits a pod's log back into one outcome per URL, by the markers of
-/// `nonce`, with the rules of the HTTP echo source: the HTTP status, HTML,
-/// the size cap, trimming, and non-global addresses rejected unless
-/// `addresses` allows them. A URL with no marker (curl stopped, the log
+/// `nonce`, with the echo rules the HTTP echo source follows too
+/// ([`echo::judge`]: the HTTP status, HTML, the size cap, trimming; and
+/// [`check_global`]: non-global addresses rejected unless `addresses`
+/// allows them). A URL with no marker (curl stopped, the log
 /// was cut) is [`SourceError::Unreachable`].
 pub(crate) fn parse_output(
     log: &str,
@@ -293,21 +295,11 @@ fn judge(
             excerpt(curl_error, 120)
         }));
     }
-    if body.len() > MAX_BODY_BYTES {
-        return Err(SourceError::TooLarge(MAX_BODY_BYTES));
-    }
-    if (500..600).contains(&status) {
-        return Err(SourceError::server_failure(format!("HTTP {status}")));
-    }
-    if !(200..300).contains(&status) {
-        return Err(SourceError::BadAnswer(format!("HTTP {status}: {}", excerpt(body, 60))));
-    }
-    let ip = crate::resolve::parse_echo(body.as_bytes(), content_type.to_ascii_lowercase().contains("html"))?;
-    crate::resolve::check_global(ip, addresses)
+    check_global(echo::judge(status, content_type, body.as_bytes())?, addresses)
 }
 
 fn excerpt(text: &str, max: usize) -> String {
-    crate::http::excerpt(text.as_bytes(), max)
+    echo::excerpt(text.as_bytes(), max)
 }
 
 #[cfg(test)]

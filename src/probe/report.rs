@@ -4,41 +4,13 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
-use serde::{Deserialize, Serialize};
 
 use super::error::ProbeError;
-use crate::names::serialized_names;
 use crate::resolve::SourceError;
-use crate::{Subject, Warning, WarningKind};
-
-/// The verdict of a probe, overall or for one node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum ProbeStatus {
-    /// Every probed node left from an IP its expected set holds.
-    Confirmed,
-    /// A node left from an IP outside its expected set: the whitelist lacks
-    /// it, and breaks the pods there.
-    Mismatch,
-    /// No node (or, for a node, no echo service) could be probed.
-    Unknown,
-}
-
-serialized_names!(ProbeStatus, "probe status", {
-    Confirmed => "confirmed",
-    Mismatch => "mismatch",
-    Unknown => "unknown",
-});
-
-impl ProbeStatus {
-    /// Whether the whitelist holds: `confirmed`.
-    #[must_use]
-    pub const fn is_ok(self) -> bool {
-        matches!(self, Self::Confirmed)
-    }
-}
+use crate::verdict::{self, Answers, NodeEvidence, ProbeEvidence, Verdict};
+use crate::{EgressStatus, FamilyVerdict, Subject, Warning, WarningKind};
 
 /// What one echo URL answered a node's pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +56,7 @@ pub struct NodeProbe {
     pod: Option<String>,
     observations: Vec<EchoObservation>,
     observed: Option<IpAddr>,
-    status: ProbeStatus,
+    status: EgressStatus,
     error: Option<ProbeError>,
     elapsed: Duration,
 }
@@ -114,11 +86,7 @@ impl NodeProbe {
             (count, usize::MAX - ips.iter().position(|other| other == ip).unwrap_or(0))
         });
         let observed = outside.or(most);
-        let status = match (observed, outside) {
-            (None, _) => ProbeStatus::Unknown,
-            (Some(_), Some(_)) => ProbeStatus::Mismatch,
-            (Some(_), None) => ProbeStatus::Confirmed,
-        };
+        let status = verdict::node_status(&facts.expected, &ips);
         let error = match (error, observed) {
             (Some(error), _) => Some(error),
             (None, Some(_)) => None,
@@ -139,6 +107,29 @@ impl NodeProbe {
             status,
             error,
             elapsed: facts.elapsed,
+        }
+    }
+
+    /// What the verdict weighs of this row.
+    fn evidence(&self) -> NodeEvidence {
+        let answers = self
+            .observations
+            .iter()
+            .map(|o| {
+                let mut said = Answers { source: o.url.clone(), ..Answers::default() };
+                match &o.outcome {
+                    Ok(ip) => said.ips.push(*ip),
+                    Err(SourceError::NonGlobal { ip, why }) => said.rejected.push((*ip, why.clone())),
+                    Err(error) => said.failure = Some(error.to_string()),
+                }
+                said
+            })
+            .collect();
+        NodeEvidence {
+            node: self.node.clone(),
+            expected: self.expected.clone(),
+            answers,
+            failure: self.error.as_ref().map(ToString::to_string),
         }
     }
 
@@ -188,9 +179,11 @@ impl NodeProbe {
         self.observed
     }
 
-    /// The node's verdict.
+    /// The node's verdict: `confirmed` when every address its pod left
+    /// from is expected of it, `mismatch` when one is not, `unknown` when it
+    /// could not be probed.
     #[must_use]
-    pub const fn status(&self) -> ProbeStatus {
+    pub const fn status(&self) -> EgressStatus {
         self.status
     }
 
@@ -224,111 +217,64 @@ fn list(ips: &[IpAddr]) -> String {
     ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// What [`Probe::run`](super::Probe::run) found: a row per node, the
-/// overall status, and the addresses the nodes left from.
+/// What [`Probe::run`](super::Probe::run) found: a row per node, and the
+/// crate's one verdict over them ([`families`](Self::families)).
 ///
-/// Serializes as `{"cluster", "status", "egress_ips", "nodes": [...],
-/// "warnings": [...]}`, each warning a [`Warning`] object: `{"kind",
-/// "cluster", "node"?, "message"}`.
+/// Serializes as `{"cluster", "status", "egress_ips", "stale_ips",
+/// "unverified_ips", "families": [...], "nodes": [...], "warnings": [...]}`,
+/// each family a [`FamilyVerdict`], each warning a [`Warning`] object:
+/// `{"kind", "cluster", "node"?, "message"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeReport {
     cluster: String,
-    status: ProbeStatus,
-    egress_ips: Vec<IpAddr>,
+    verdict: Verdict,
     nodes: Vec<NodeProbe>,
-    pub(crate) warnings: Vec<Warning>,
     elapsed: Duration,
     after_last_log: Option<Duration>,
 }
 
 impl ProbeReport {
     /// The verdict over `nodes`, with the warnings they call for, plus
-    /// `missing` (topology nodes Kubernetes does not list).
-    pub(crate) fn conclude(cluster: &str, nodes: Vec<NodeProbe>, missing: &[String]) -> Self {
+    /// `missing` (topology nodes Kubernetes does not list). `complete`:
+    /// every node of the cluster was asked (only then is an IP proven
+    /// stale).
+    pub(crate) fn conclude(cluster: &str, nodes: Vec<NodeProbe>, missing: &[String], complete: bool) -> Self {
+        let evidence = ProbeEvidence {
+            cluster,
+            nodes: nodes.iter().map(NodeProbe::evidence).collect(),
+            complete: complete && missing.is_empty(),
+        };
+        let mut verdict = verdict::probe(&evidence);
         let warn = |kind, node: &str, message: String| {
             let warning = Warning::new(kind, message).about(Subject::Node(node.to_owned()));
             if cluster.is_empty() { warning } else { warning.with_cluster(cluster) }
         };
-        let mut warnings = Vec::new();
-        for row in &nodes {
-            if !row.in_topology && row.private_ip.is_some() {
-                warnings.push(warn(
-                    WarningKind::NotInTopology,
-                    &row.node,
-                    format!(
-                        "node {} is not in the topology (by InternalIP or name): expected to leave from {} (refresh the topology: a new node of a public-IP pool leaves from its own IP)",
-                        row.node,
-                        list(&row.expected)
-                    ),
-                ));
-            }
-            let ips: Vec<IpAddr> = row.observations.iter().filter_map(EchoObservation::ip).collect();
-            if ips.iter().any(|ip| Some(*ip) != ips.first().copied()) {
-                warnings.push(warn(
-                    WarningKind::Disagreement,
-                    &row.node,
-                    format!(
-                        "the echo services disagree on node {}: {}, expected {} (a proxy, or a lying echo service)",
-                        row.node,
-                        row.observations
-                            .iter()
-                            .filter_map(|o| o.ip().map(|ip| format!("{} saw {ip}", o.url())))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        list(&row.expected)
-                    ),
-                ));
-            }
-            match (row.status, row.observed) {
-                (ProbeStatus::Mismatch, Some(observed)) => warnings.push(warn(
-                    WarningKind::Mismatch,
-                    &row.node,
-                    format!(
-                        "node {} left from {observed}, not from {}: a whitelist of the expected egress breaks pods on {} (the gateway node may have been replaced, or the node has its own public IP)",
-                        row.node,
-                        list(&row.expected),
-                        row.node
-                    ),
-                )),
-                (ProbeStatus::Unknown, _) => warnings.push(warn(
-                    WarningKind::NotProbed,
-                    &row.node,
-                    format!(
-                        "node {} was not probed: {}",
-                        row.node,
-                        row.error.as_ref().map_or_else(|| "no answer".to_owned(), ToString::to_string)
-                    ),
-                )),
-                _ => {}
-            }
+        let mut facts = Vec::new();
+        for row in nodes.iter().filter(|row| !row.in_topology && row.private_ip.is_some()) {
+            facts.push(warn(
+                WarningKind::NotInTopology,
+                &row.node,
+                format!(
+                    "node {} is not in the topology (by InternalIP or name): expected to leave from {} (refresh the topology: a new node of a public-IP pool leaves from its own IP)",
+                    row.node,
+                    list(&row.expected)
+                ),
+            ));
         }
         for node in missing {
-            warnings.push(warn(
+            facts.push(warn(
                 WarningKind::NotInCluster,
                 node,
                 format!("node {node} of the topology is not in the cluster's node list (removed or renamed?)"),
             ));
         }
-        let status = if nodes.iter().any(|n| n.status == ProbeStatus::Mismatch) {
-            ProbeStatus::Mismatch
-        } else if nodes.iter().any(|n| n.status == ProbeStatus::Confirmed) {
-            ProbeStatus::Confirmed
-        } else {
-            ProbeStatus::Unknown
-        };
-        let mut egress_ips: Vec<IpAddr> =
-            nodes.iter().flat_map(|n| n.observations.iter().filter_map(EchoObservation::ip)).collect();
-        egress_ips.sort_unstable();
-        egress_ips.dedup();
-        Self {
-            cluster: cluster.to_owned(),
-            status,
-            egress_ips,
-            nodes,
-            warnings,
-            elapsed: Duration::ZERO,
-            after_last_log: None,
-        }
+        verdict.warnings.splice(0..0, facts);
+        Self { cluster: cluster.to_owned(), verdict, nodes, elapsed: Duration::ZERO, after_last_log: None }
+    }
+
+    /// Puts `warnings` (the snapshot's caveats of the cluster) first.
+    pub(crate) fn prepend_warnings(&mut self, warnings: &[Warning]) {
+        self.verdict.warnings.splice(0..0, warnings.iter().cloned());
     }
 
     pub(crate) const fn with_times(mut self, elapsed: Duration, after_last_log: Option<Duration>) -> Self {
@@ -343,19 +289,42 @@ impl ProbeReport {
         &self.cluster
     }
 
-    /// `confirmed` when every probed node left from an IP its expected set
-    /// holds, `mismatch` when one left from another, `unknown` when no node
-    /// could be probed.
+    /// The least certain of the families' statuses: `confirmed` when
+    /// every node was probed and left from an IP its expected set holds,
+    /// `mismatch` when one left from another, `partial` when a node could
+    /// not be probed, `unverified` when an expected family was observed by
+    /// no node, `unknown` when no node could be probed.
     #[must_use]
-    pub const fn status(&self) -> ProbeStatus {
-        self.status
+    pub const fn status(&self) -> EgressStatus {
+        self.verdict.status
     }
 
-    /// The addresses the probed nodes left from (every echo URL's answer),
-    /// deduplicated and sorted.
+    /// Each address family's verdict.
     #[must_use]
-    pub fn egress_ips(&self) -> &[IpAddr] {
-        &self.egress_ips
+    pub fn families(&self) -> &[FamilyVerdict] {
+        &self.verdict.families
+    }
+
+    /// What pods leave from, as far as shown: every address a node left
+    /// from, and the expected IPs of nodes that could not be probed
+    /// ([`unverified_ips`](Self::unverified_ips)).
+    #[must_use]
+    pub fn egress_ips(&self) -> Vec<IpAddr> {
+        self.verdict.collect(FamilyVerdict::egress_ips)
+    }
+
+    /// Expected IPs no node left from, once every node of the cluster was
+    /// probed: safe to remove from a whitelist.
+    #[must_use]
+    pub fn stale_ips(&self) -> Vec<IpAddr> {
+        self.verdict.collect(FamilyVerdict::stale_ips)
+    }
+
+    /// Egress IPs no node's observation verified (nodes not probed, a
+    /// family no echo service answered, nodes not asked).
+    #[must_use]
+    pub fn unverified_ips(&self) -> Vec<IpAddr> {
+        self.verdict.collect(FamilyVerdict::unverified_ips)
     }
 
     /// A row per node, in the order asked (by name when all were probed).
@@ -379,7 +348,7 @@ impl ProbeReport {
     /// ([`WarningKind::NotInTopology`], [`WarningKind::NotInCluster`]),
     /// disagreeing echo services ([`WarningKind::Disagreement`]).
     pub fn warnings(&self) -> &[Warning] {
-        &self.warnings
+        &self.verdict.warnings
     }
 
     /// The probe's wall time, from the start of [`Probe::run`](super::Probe::run)
@@ -399,12 +368,15 @@ impl ProbeReport {
 
 impl Serialize for ProbeReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("ProbeReport", 5)?;
+        let mut s = serializer.serialize_struct("ProbeReport", 8)?;
         s.serialize_field("cluster", &self.cluster)?;
-        s.serialize_field("status", &self.status)?;
-        s.serialize_field("egress_ips", &self.egress_ips)?;
+        s.serialize_field("status", &self.status())?;
+        s.serialize_field("egress_ips", &self.egress_ips())?;
+        s.serialize_field("stale_ips", &self.stale_ips())?;
+        s.serialize_field("unverified_ips", &self.unverified_ips())?;
+        s.serialize_field("families", self.families())?;
         s.serialize_field("nodes", &self.nodes)?;
-        s.serialize_field("warnings", &self.warnings)?;
+        s.serialize_field("warnings", self.warnings())?;
         s.end()
     }
 }
@@ -437,19 +409,20 @@ mod tests {
     #[test]
     fn rows_and_verdicts() {
         let ok = row("w-1", "212.2.253.151", &[Ok("212.2.253.151"), Err(SourceError::Timeout(Duration::from_secs(5)))]);
-        assert_eq!(ok.status(), ProbeStatus::Confirmed);
+        assert_eq!(ok.status(), EgressStatus::Confirmed);
         assert_eq!(ok.observed(), Some(ip("212.2.253.151")));
         assert!(ok.error().is_none());
         let bad = row("w-2", "212.2.253.151", &[Ok("212.2.253.151"), Ok("212.2.253.160")]);
-        assert_eq!(bad.status(), ProbeStatus::Mismatch);
+        assert_eq!(bad.status(), EgressStatus::Mismatch);
         assert_eq!(bad.observed(), Some(ip("212.2.253.160")), "the offending address");
         let none = row("w-3", "212.2.253.151", &[Err(SourceError::BadAnswer("x".into()))]);
-        assert_eq!(none.status(), ProbeStatus::Unknown);
+        assert_eq!(none.status(), EgressStatus::Unknown);
         assert!(matches!(none.error(), Some(ProbeError::NoEcho { .. })));
 
-        let report = ProbeReport::conclude("prod", vec![ok.clone(), bad, none.clone()], &["w-9".into()]);
-        assert_eq!(report.status(), ProbeStatus::Mismatch);
+        let report = ProbeReport::conclude("prod", vec![ok.clone(), bad, none.clone()], &["w-9".into()], true);
+        assert_eq!(report.status(), EgressStatus::Mismatch);
         assert_eq!(report.egress_ips(), [ip("212.2.253.151"), ip("212.2.253.160")]);
+        assert!(report.stale_ips().is_empty(), "a node not probed proves nothing stale");
         let mismatch = report.warnings().iter().find(|w| w.kind() == WarningKind::Mismatch);
         assert_eq!(mismatch.and_then(Warning::subject), Some(&Subject::Node("w-2".into())));
         assert_eq!(mismatch.and_then(Warning::cluster), Some("prod"));
@@ -465,9 +438,12 @@ mod tests {
         let missing = report.warnings().iter().find(|w| w.kind() == WarningKind::NotInCluster);
         assert_eq!(missing.and_then(Warning::subject), Some(&Subject::Node("w-9".into())));
 
-        assert_eq!(ProbeReport::conclude("prod", vec![ok, none.clone()], &[]).status(), ProbeStatus::Confirmed);
-        assert_eq!(ProbeReport::conclude("prod", vec![none], &[]).status(), ProbeStatus::Unknown);
-        assert_eq!(ProbeReport::conclude("prod", vec![], &[]).status(), ProbeStatus::Unknown);
+        // Rule 8: a node not probed leaves the report partial, not confirmed.
+        let partial = ProbeReport::conclude("prod", vec![ok, none.clone()], &[], true);
+        assert_eq!(partial.status(), EgressStatus::Partial);
+        assert_eq!(partial.unverified_ips(), Vec::<IpAddr>::new(), "w-3's IP was seen on w-1");
+        assert_eq!(ProbeReport::conclude("prod", vec![none], &[], true).status(), EgressStatus::Unknown);
+        assert_eq!(ProbeReport::conclude("prod", vec![], &[], true).status(), EgressStatus::Unknown);
     }
 
     #[test]
@@ -485,11 +461,14 @@ mod tests {
             Vec::new(),
             Some(ProbeError::NoSuchNode { node: "w-9".into() }),
         );
-        let report = ProbeReport::conclude("prod", vec![ok, none], &[]);
+        let report = ProbeReport::conclude("prod", vec![ok, none], &[], true);
         let json = serde_json::to_value(&report).unwrap_or_default();
         let keys: Vec<&str> = json.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
-        assert_eq!(keys, ["cluster", "egress_ips", "nodes", "status", "warnings"]);
-        assert_eq!(json["status"], "confirmed");
+        assert_eq!(
+            keys,
+            ["cluster", "egress_ips", "families", "nodes", "stale_ips", "status", "unverified_ips", "warnings"]
+        );
+        assert_eq!(json["status"], "partial");
         assert_eq!(json["egress_ips"], serde_json::json!(["212.2.253.151"]));
         assert_eq!(
             json["nodes"][0],
@@ -504,8 +483,8 @@ mod tests {
         assert_eq!(json["warnings"][0]["cluster"], "prod");
         assert_eq!(json["warnings"][0]["node"], "w-9");
         assert!(json["warnings"][0]["message"].as_str().is_some_and(|w| w.contains("w-9")));
-        for status in ProbeStatus::ALL {
-            assert_eq!(status.as_str().parse::<ProbeStatus>().ok(), Some(*status));
+        for status in EgressStatus::ALL {
+            assert_eq!(status.as_str().parse::<EgressStatus>().ok(), Some(*status));
         }
         // The probe's warning kinds keep the names they had.
         for (kind, name) in [

@@ -138,11 +138,34 @@ pub(crate) async fn run(
     if timeout_at(Instant::now() + CLEANUP, sweep_run(&pods, &run_id)).await.is_ok_and(|r| r.is_ok()) {
         sweep.armed = false;
     }
-    let mut report = ProbeReport::conclude(cluster.name(), rows, &missing);
+    if let Some(error) = cannot_run(&rows) {
+        return Err(error);
+    }
+    let mut report = ProbeReport::conclude(cluster.name(), rows, &missing, settings.nodes.is_empty());
     // What the snapshot knew about the cluster travels into the report.
-    report.warnings.splice(0..0, cluster.caveats().iter().cloned());
+    report.prepend_warnings(cluster.caveats());
     let done = Instant::now();
     Ok(report.with_times(done - started, last_log.map(|at| done - at)))
+}
+
+/// The probe as a whole could not run: no node answered, and every node
+/// failed alike (pods forbidden, the API unreachable, the same pod failure
+/// everywhere). Then the error is the answer, not a report of `unknown`
+/// rows.
+fn cannot_run(rows: &[NodeProbe]) -> Option<ProbeError> {
+    if rows.iter().any(|row| row.observed().is_some()) {
+        return None;
+    }
+    let first = rows.first()?.error()?;
+    let alike = |e: &ProbeError| match (e, first) {
+        (ProbeError::PodNotStarted { reason: a, .. }, ProbeError::PodNotStarted { reason: b, .. }) => a == b,
+        _ => std::mem::discriminant(e) == std::mem::discriminant(first),
+    };
+    let everywhere = rows.iter().all(|row| row.error().is_some_and(alike));
+    // A pod that ran and reached no echo service is a finding about the
+    // network (nothing observed), not a probe that could not run.
+    let ran = matches!(first, ProbeError::NoEcho { .. }) || first.is_no_such_node();
+    (everywhere && !ran).then(|| first.clone())
 }
 
 /// One node's row, and when its log was read.

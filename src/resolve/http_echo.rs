@@ -1,32 +1,33 @@
 //! HTTP echo services: `GET` a URL, the body is the caller's address.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use url::Url;
 
+use super::echo::{self, DEFAULT_ECHO_URLS, MAX_BODY_BYTES};
 use super::evidence::{EvidenceKind, IpFamily, SourceError};
 use super::source::EgressSource;
 use crate::AddressPolicy;
-use crate::http::{self, BodyError, UrlProblem};
+use crate::http::{self, BodyError};
 
-/// The echo services asked when the caller names none.
-pub const DEFAULT_ECHO_URLS: [&str; 4] =
-    ["https://ifconfig.me/ip", "https://api.ipify.org", "https://icanhazip.com", "https://checkip.amazonaws.com"];
-
-/// An echo answer is an address and a newline: anything past this is not one.
-pub(crate) const MAX_BODY_BYTES: usize = 4096;
+/// The clients' connect timeout, which a timed-out request reports.
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One HTTP echo service (`https://ifconfig.me/ip` and friends): observes the
 /// address our connection comes from.
 ///
 /// The answer is trimmed and must parse as an IP address; HTML, error pages
-/// and bodies over 4 KiB are rejected. `https://` only, except `http://` to a
+/// and bodies over 4 KiB are rejected (the echo rules the probe's pods
+/// follow too). `https://` only, except `http://` to a
 /// loopback host (and, with [`AddressPolicy::AllowNonGlobal`], to a non-global IP
 /// literal). A family other than [`IpFamily::Both`] binds the connection to
 /// that family.
+///
+/// Its HTTP clients (one per [`IpFamily`], TLS set up once per process) are
+/// built with it, so that [`gather`](EgressSource::gather) does no blocking
+/// setup and a resolver's deadline holds from its first poll.
 ///
 /// ```
 /// use civo_egress::resolve::{EgressSource, HttpEchoSource};
@@ -39,7 +40,9 @@ pub(crate) const MAX_BODY_BYTES: usize = 4096;
 pub struct HttpEchoSource {
     url: Url,
     name: String,
-    clients: [OnceLock<Result<reqwest::Client, SourceError>>; 3],
+    /// IPv4, IPv6 and either; or why they could not be built (no CA roots
+    /// on the system, say), which every `gather` then says.
+    clients: Result<[reqwest::Client; 3], SourceError>,
 }
 
 /// Builds an [`HttpEchoSource`] with an [`AddressPolicy`] other than the default.
@@ -71,22 +74,21 @@ impl HttpEchoSourceBuilder {
         self
     }
 
-    /// Checks the URL.
+    /// Checks the URL and builds the source's HTTP clients (no network:
+    /// the first source of a process also reads the system's CA roots).
     ///
     /// # Errors
     ///
     /// [`SourceError::Config`] for an unparsable URL (its `source()` is the
     /// URL parser's error), or plain `http://` to a host that is not loopback
     /// (nor, with [`AddressPolicy::AllowNonGlobal`], a non-global IP literal).
+    /// A client that cannot be built (no CA roots on the system) is not an
+    /// error here: each [`gather`](EgressSource::gather) returns it, as a
+    /// [`SourceError::Config`], so that one unusable source never stops a
+    /// resolver built with others.
     pub fn build(self) -> Result<HttpEchoSource, SourceError> {
-        let text = self.url;
-        let url = http::checked_url(&text, self.addresses.allows_non_global()).map_err(|problem| match problem {
-            UrlProblem::Unparsable(e) => SourceError::config(format!("echo URL {text:?}: {e}")).with_source(e),
-            UrlProblem::Insecure => SourceError::config(format!(
-                "echo URL {text:?}: only https:// (plain http:// only to a loopback host): an answer in clear text can be forged on the way"
-            )),
-        })?;
-        Ok(HttpEchoSource { name: format!("http:{url}"), url, clients: Default::default() })
+        let url = echo::echo_url(&self.url, self.addresses)?;
+        Ok(HttpEchoSource { name: format!("http:{url}"), url, clients: clients() })
     }
 }
 
@@ -131,20 +133,26 @@ impl HttpEchoSource {
     }
 
     fn client(&self, family: IpFamily) -> Result<&reqwest::Client, SourceError> {
-        let (slot, local) = match family {
-            IpFamily::V4 => (0, Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
-            IpFamily::V6 => (1, Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
-            _ => (2, None),
-        };
-        self.clients[slot]
-            .get_or_init(|| {
-                http::client_from(local, Duration::from_secs(5)).map_err(|e| {
-                    SourceError::config(format!("cannot set up the HTTP client: {}", e.message())).with_cause(e.cause())
-                })
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+        let [v4, v6, either] = self.clients.as_ref().map_err(Clone::clone)?;
+        Ok(match family {
+            IpFamily::V4 => v4,
+            IpFamily::V6 => v6,
+            _ => either,
+        })
     }
+}
+
+/// The clients of one source: IPv4 (connections from `0.0.0.0`), IPv6
+/// (from `::`) and either. Each source has its own (their connection pools
+/// live and die with it); the TLS configuration they share is built once per
+/// process ([`http::tls_config`]), so the clients cost little.
+fn clients() -> Result<[reqwest::Client; 3], SourceError> {
+    let build = |local: Option<IpAddr>| {
+        http::client_from(local, TIMEOUT).map_err(|e| {
+            SourceError::config(format!("cannot set up the HTTP client: {}", e.message())).with_cause(e.cause())
+        })
+    };
+    Ok([build(Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))?, build(Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)))?, build(None)?])
 }
 
 #[async_trait]
@@ -160,57 +168,30 @@ impl EgressSource for HttpEchoSource {
     async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {
         let response = self.client(family)?.get(self.url.clone()).send().await.map_err(|e| {
             if e.is_timeout() {
-                SourceError::Timeout(Duration::from_secs(5))
+                SourceError::Timeout(TIMEOUT)
             } else {
                 SourceError::unreachable(http::describe(&e)).with_source(e)
             }
         })?;
         let status = response.status();
-        let html = response
+        let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().contains("html"));
+            .unwrap_or_default()
+            .to_owned();
         let body = http::read_capped(response, MAX_BODY_BYTES).await.map_err(|e| match e {
             BodyError::TooLarge => SourceError::TooLarge(MAX_BODY_BYTES),
-            BodyError::Timeout => SourceError::Timeout(Duration::from_secs(5)),
+            BodyError::Timeout => SourceError::Timeout(TIMEOUT),
             BodyError::Broken(e) => SourceError::unreachable(http::describe(&e)).with_source(e),
         })?;
-        if status.is_server_error() {
-            return Err(SourceError::server_failure(format!("HTTP {status}")));
-        }
-        if !status.is_success() {
-            return Err(SourceError::BadAnswer(format!("HTTP {status}: {}", http::excerpt(&body, 60))));
-        }
-        parse_echo(&body, html).map(|ip| vec![ip])
+        echo::judge(status.as_u16(), &content_type, &body).map(|ip| vec![ip])
     }
-}
-
-/// The address in an echo body: one address, surrounding blanks allowed.
-pub(crate) fn parse_echo(body: &[u8], html: bool) -> Result<IpAddr, SourceError> {
-    let text = std::str::from_utf8(body).map_err(|_| SourceError::BadAnswer("a body that is not text".into()))?;
-    let trimmed = text.trim();
-    if html || trimmed.starts_with('<') {
-        return Err(SourceError::BadAnswer(format!("an HTML page: {}", http::excerpt(body, 60))));
-    }
-    trimmed.parse::<IpAddr>().map_err(|_| SourceError::BadAnswer(http::excerpt(body, 60)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn echo_bodies() {
-        assert_eq!(parse_echo(b"212.2.253.151\n", false), Ok(IpAddr::from([212, 2, 253, 151])));
-        assert_eq!(parse_echo(b"  2a00:1450::10\r\n", false), Ok(IpAddr::from([0x2a00, 0x1450, 0, 0, 0, 0, 0, 0x10])));
-        assert!(matches!(parse_echo(b"<html>hi</html>", false), Err(SourceError::BadAnswer(_))));
-        assert!(matches!(parse_echo(b"212.2.253.151", true), Err(SourceError::BadAnswer(_))));
-        assert!(matches!(parse_echo(b"ip=1.2.3.4", false), Err(SourceError::BadAnswer(_))));
-        assert!(matches!(parse_echo(b"1.2.3.4 5.6.7.8", false), Err(SourceError::BadAnswer(_))));
-        assert!(matches!(parse_echo(&[0xff, 0xfe], false), Err(SourceError::BadAnswer(_))));
-        assert!(matches!(parse_echo(b"", false), Err(SourceError::BadAnswer(_))));
-    }
 
     #[test]
     fn only_secure_urls() {
@@ -219,6 +200,15 @@ mod tests {
         assert_eq!(HttpEchoSource::defaults().len(), 4);
         for url in DEFAULT_ECHO_URLS {
             assert!(HttpEchoSource::new(url).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn the_clients_are_built_with_the_source() {
+        let source = HttpEchoSource::new("http://127.0.0.1:8080/").unwrap();
+        assert!(source.clients.is_ok(), "{:?}", source.clients.as_ref().err());
+        for family in [IpFamily::V4, IpFamily::V6, IpFamily::Both] {
+            assert!(source.client(family).is_ok());
         }
     }
 }

@@ -136,6 +136,7 @@ mod civo_source;
 mod direct;
 #[cfg(feature = "dns")]
 mod dns_echo;
+pub(crate) mod echo; // the echo rules: URLs, bodies, the global check (pure)
 mod evidence;
 #[cfg(feature = "http-probe")]
 mod http_echo;
@@ -149,25 +150,24 @@ mod vantage;
 pub use async_trait::async_trait;
 
 // Which of these a build uses depends on the features.
+pub use crate::verdict::EgressStatus;
 #[cfg(feature = "civo-api")]
 pub use civo_source::CivoSource;
+#[cfg(all(fuzzing, feature = "dns"))]
+pub(crate) use dns_echo::echo_addresses as dns_echo_addresses;
 #[cfg(feature = "dns")]
 pub use dns_echo::{DnsEchoSource, DnsEchoStyle, GOOGLE_SERVER, OPENDNS_SERVER};
-#[cfg(feature = "probe")]
-pub(crate) use evidence::check_global;
+#[cfg(any(feature = "http-probe", feature = "probe"))]
+pub use echo::DEFAULT_ECHO_URLS;
 pub use evidence::{Evidence, EvidenceKind, IpFamily, SourceError};
-#[cfg(feature = "probe")]
-pub(crate) use http_echo::MAX_BODY_BYTES as ECHO_MAX_BODY_BYTES;
-#[cfg(any(all(fuzzing, feature = "http-probe"), feature = "probe"))]
-pub(crate) use http_echo::parse_echo;
 #[cfg(feature = "http-probe")]
-pub use http_echo::{DEFAULT_ECHO_URLS, HttpEchoSource, HttpEchoSourceBuilder};
+pub use http_echo::{HttpEchoSource, HttpEchoSourceBuilder};
 #[cfg(feature = "kubeconfig")]
 pub use kubeconfig_source::KubeconfigSource;
-pub use report::{EgressCheckError, EgressReport, EgressStatus};
+pub use report::{EgressCheckError, EgressReport};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};
-pub use vantage::Vantage;
+pub use vantage::{Vantage, VantageProof, prove};
 
 #[cfg(test)]
 mod tests;

@@ -3,60 +3,20 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
-use serde::{Deserialize, Serialize};
 
 use super::evidence::{Evidence, EvidenceKind, SourceError};
 use super::vantage::Vantage;
-use crate::names::serialized_names;
-use crate::{Allowlist, Warning};
-
-/// The verdict of a resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum EgressStatus {
-    /// A quorum observed an address in the expected set.
-    Confirmed,
-    /// The topology says, and no observation confirms it: not enough
-    /// observers agreed, or they observed from a [`Vantage::Host`] outside
-    /// the cluster, which cannot tell.
-    Expected,
-    /// A quorum observed an address from inside the cluster
-    /// ([`Vantage::Pod`]), and nothing was expected.
-    Observed,
-    /// A quorum observed an address outside the expected set, from inside
-    /// the cluster ([`Vantage::Pod`]): the gateway node may have been
-    /// replaced, and the whitelist must change. Never from a
-    /// [`Vantage::Host`].
-    Mismatch,
-    /// Nothing expected, and nothing observed enough from inside the
-    /// cluster (what a [`Vantage::Host`] observes is its own IP, not the
-    /// cluster's).
-    Unknown,
-}
-
-serialized_names!(EgressStatus, "egress status", {
-    Confirmed => "confirmed",
-    Expected => "expected",
-    Observed => "observed",
-    Mismatch => "mismatch",
-    Unknown => "unknown",
-});
-
-impl EgressStatus {
-    /// Whether a caller may go on: confirmed, expected or observed.
-    #[must_use]
-    pub const fn is_ok(self) -> bool {
-        matches!(self, Self::Confirmed | Self::Expected | Self::Observed)
-    }
-}
+use crate::verdict::Verdict;
+use crate::{Allowlist, EgressStatus, FamilyVerdict, Warning};
 
 /// What [`resolve_egress`](crate::resolve_egress) found.
 ///
-/// Serializes as `{"cluster", "egress_ips", "stale_ips", "status",
-/// "vantage", "observed", "host_observed", "expected", "evidence": [...],
-/// "warnings": [...]}` (`"cluster"` is `""` when none was named;
+/// Serializes as `{"cluster", "egress_ips", "stale_ips", "unverified_ips",
+/// "status", "families": [...], "vantage", "observed", "host_observed",
+/// "expected", "evidence": [...], "warnings": [...]}` (`"cluster"` is `""`
+/// when none was named; each family a [`FamilyVerdict`];
 /// `"vantage"` is `"pod"` or `"host"`; `"observed"` is `null` from a host,
 /// whose own IP is `"host_observed"`; each warning is a [`Warning`]
 /// object, `{"kind", "cluster"?, "source"?, "message"}`, its `"cluster"`
@@ -68,7 +28,7 @@ impl EgressStatus {
 /// What the echo services see is the address of wherever the resolver runs.
 /// From a pod of the cluster ([`Vantage::Pod`]) that is the cluster's egress,
 /// and the report holds it to the expected set (`confirmed`, `observed`,
-/// `mismatch`). From any other host ([`Vantage::Host`]) it is that host's IP:
+/// `mismatch`, and `unverified` when the observers verified nothing). From any other host ([`Vantage::Host`]) it is that host's IP:
 /// the report never says `mismatch` or `observed` then, never puts that IP
 /// in [`egress_ips`](Self::egress_ips) or [`observed`](Self::observed), and
 /// keeps it apart in [`host_observed`](Self::host_observed), with a
@@ -77,13 +37,11 @@ impl EgressStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressReport {
     pub(crate) cluster: Option<String>,
-    pub(crate) status: EgressStatus,
     pub(crate) vantage: Vantage,
-    pub(crate) observed: Option<IpAddr>,
+    pub(crate) verdict: Verdict,
     pub(crate) host_observed: Option<IpAddr>,
     pub(crate) expected: Vec<IpAddr>,
     pub(crate) evidence: Vec<Evidence>,
-    pub(crate) warnings: Vec<Warning>,
     pub(crate) elapsed: Duration,
 }
 
@@ -94,10 +52,18 @@ impl EgressReport {
         self.cluster.as_deref()
     }
 
-    /// The verdict.
+    /// The verdict: the least certain of the families'
+    /// ([`families`](Self::families)).
     #[must_use]
     pub const fn status(&self) -> EgressStatus {
-        self.status
+        self.verdict.status
+    }
+
+    /// The verdict of each address family that was expected or observed:
+    /// IPv4 and IPv6 are decided separately.
+    #[must_use]
+    pub fn families(&self) -> &[FamilyVerdict] {
+        &self.verdict.families
     }
 
     /// Where the observations were made from: stated with
@@ -108,45 +74,29 @@ impl EgressReport {
         self.vantage
     }
 
-    /// The egress IPs, what the cluster leaves from: the expected set when
-    /// confirmed or only expected; the observed IP when observed or on a
-    /// mismatch (the stale expected ones are in
-    /// [`stale_ips`](Self::stale_ips), never here). Never an IP observed
-    /// from a [`Vantage::Host`].
+    /// The egress IPs, what pods leave from as far as the evidence shows,
+    /// every family's: every expected IP (one pod's observation never
+    /// proves another node does not leave from one), and every IP observed
+    /// from inside the cluster ([`Vantage::Pod`]). A whitelist must hold
+    /// all of them; never an IP observed from a [`Vantage::Host`].
     #[must_use]
     pub fn egress_ips(&self) -> Vec<IpAddr> {
-        let mut ips: Vec<IpAddr> = match self.status {
-            EgressStatus::Confirmed | EgressStatus::Expected => self.expected.clone(),
-            EgressStatus::Observed | EgressStatus::Mismatch => self.observed.into_iter().collect(),
-            EgressStatus::Unknown => Vec::new(),
-        };
-        let mut seen = Vec::new();
-        ips.retain(|ip| {
-            let fresh = !seen.contains(ip);
-            seen.push(*ip);
-            fresh
-        });
-        ips
+        self.verdict.collect(FamilyVerdict::egress_ips)
     }
 
-    /// On a mismatch, the expected IPs of the observed family that no
-    /// observer saw the cluster leave from; empty otherwise.
-    ///
-    /// The old gateway IP is among them. So may be the own IP of a
-    /// public-IP-pool node, which only pods on that node leave from and
-    /// which one vantage point cannot see: confirm per node before removing
-    /// any of them from a whitelist.
+    /// Expected IPs the evidence proves no pod leaves from: always empty
+    /// for the resolver, whose pod sees only its own node (an old gateway
+    /// IP may still be another node's egress); `civo-egress probe`, which
+    /// sees every node, proves it.
     #[must_use]
     pub fn stale_ips(&self) -> Vec<IpAddr> {
-        match (self.status, self.observed) {
-            (EgressStatus::Mismatch, Some(observed)) => self
-                .expected
-                .iter()
-                .copied()
-                .filter(|ip| *ip != observed && ip.is_ipv4() == observed.is_ipv4())
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.verdict.collect(FamilyVerdict::stale_ips)
+    }
+
+    /// Egress IPs no observation verified (expected only).
+    #[must_use]
+    pub fn unverified_ips(&self) -> Vec<IpAddr> {
+        self.verdict.collect(FamilyVerdict::unverified_ips)
     }
 
     /// The observed addresses the resolver rejected (not global unicast),
@@ -166,7 +116,7 @@ impl EgressReport {
     }
 
     /// Whether observers answered, and every address they answered was
-    /// rejected.
+    /// rejected (the rows of expected sources are checked too: rule 7).
     fn all_rejected(&self) -> bool {
         let observed = self.evidence.iter().filter(|row| row.kind == EvidenceKind::Observed);
         let mut any_rejected = false;
@@ -181,11 +131,12 @@ impl EgressReport {
     }
 
     /// The address a quorum of observers agreed on from inside the cluster
-    /// ([`Vantage::Pod`]), if any. Always `None` from a [`Vantage::Host`]:
-    /// see [`host_observed`](Self::host_observed).
+    /// ([`Vantage::Pod`]), IPv4's first, if any (each family's:
+    /// [`FamilyVerdict::observed`]). Always `None` from a
+    /// [`Vantage::Host`]: see [`host_observed`](Self::host_observed).
     #[must_use]
-    pub const fn observed(&self) -> Option<IpAddr> {
-        self.observed
+    pub fn observed(&self) -> Option<IpAddr> {
+        self.verdict.families.iter().find_map(FamilyVerdict::observed)
     }
 
     /// The address a quorum of observers agreed on from a host outside the
@@ -220,7 +171,7 @@ impl EgressReport {
     /// [`Vantage::Host`], whose IP is [`host_observed`](Self::host_observed))
     /// and `HostMatchesExpected`.
     pub fn warnings(&self) -> &[Warning] {
-        &self.warnings
+        &self.verdict.warnings
     }
 
     /// How long the resolution took.
@@ -257,37 +208,63 @@ impl EgressReport {
     /// IP otherwise; [`EgressCheckError::NotAllowlisted`] when the observed IP
     /// is not allowed, with what to ask the partner for.
     pub fn verify_allowlisted(&self, allowlist: &Allowlist) -> Result<IpAddr, EgressCheckError> {
-        let Some(observed) = self.observed else {
+        let status = self.status();
+        let observed: Vec<IpAddr> = self.verdict.families.iter().filter_map(FamilyVerdict::observed).collect();
+        let Some(first) = observed.first().copied() else {
             if self.vantage == Vantage::Host {
-                return Err(EgressCheckError::HostVantage { host_observed: self.host_observed, status: self.status });
+                return Err(EgressCheckError::HostVantage { host_observed: self.host_observed, status });
             }
             if self.all_rejected() {
-                return Err(EgressCheckError::AllRejected { rejected: self.rejected(), status: self.status });
+                return Err(EgressCheckError::AllRejected { rejected: self.rejected(), status });
             }
-            return Err(EgressCheckError::NotObserved { status: self.status });
+            return Err(EgressCheckError::NotObserved { status, causes: self.causes() });
         };
-        if allowlist.allows(observed) {
-            return Ok(observed);
+        // Every family's egress: the service may connect over either.
+        match observed.into_iter().find(|ip| !allowlist.allows(*ip)) {
+            None => Ok(first),
+            Some(missing) => {
+                let replaced = !self.expected.contains(&missing);
+                Err(EgressCheckError::NotAllowlisted { observed: missing, expected: self.expected.clone(), replaced })
+            }
         }
-        let replaced = self.status == EgressStatus::Mismatch;
-        Err(EgressCheckError::NotAllowlisted { observed, expected: self.expected.clone(), replaced })
+    }
+
+    /// What each observer ran into, for a check that observed nothing.
+    fn causes(&self) -> Vec<(String, String)> {
+        let mut causes: Vec<(String, String)> = Vec::new();
+        for row in self.evidence.iter().filter(|row| row.kind == EvidenceKind::Observed) {
+            let what = match &row.outcome {
+                Ok(ip) => format!("{ip}, not agreed by a quorum"),
+                Err(error) => error.to_string(),
+            };
+            match causes.iter_mut().find(|(source, _)| *source == row.source) {
+                Some((_, said)) => {
+                    said.push_str("; ");
+                    said.push_str(&what);
+                }
+                None => causes.push((row.source.clone(), what)),
+            }
+        }
+        causes
     }
 }
 
 impl Serialize for EgressReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("EgressReport", 10)?;
+        let mut s = serializer.serialize_struct("EgressReport", 12)?;
         // A string, as the CLI's JSON promises: "" when no cluster was named.
         s.serialize_field("cluster", self.cluster.as_deref().unwrap_or(""))?;
         s.serialize_field("egress_ips", &self.egress_ips())?;
         s.serialize_field("stale_ips", &self.stale_ips())?;
-        s.serialize_field("status", &self.status)?;
+        s.serialize_field("unverified_ips", &self.unverified_ips())?;
+        s.serialize_field("status", &self.status())?;
+        s.serialize_field("families", &self.verdict.families)?;
         s.serialize_field("vantage", &self.vantage)?;
-        s.serialize_field("observed", &self.observed)?;
+        s.serialize_field("observed", &self.observed())?;
         s.serialize_field("host_observed", &self.host_observed)?;
         s.serialize_field("expected", &self.expected)?;
         s.serialize_field("evidence", &self.evidence)?;
-        s.serialize_field("warnings", &self.warnings)?;
+        s.serialize_field("warnings", &self.verdict.warnings)?;
         s.end()
     }
 }
@@ -296,14 +273,16 @@ impl Serialize for EgressReport {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EgressCheckError {
-    /// No quorum of echo services observed the egress IP.
-    #[error(
-        "the egress IP could not be confirmed by observation (status {status}): check that the echo services are reachable, or lower the quorum"
-    )]
+    /// No quorum of echo services observed the egress IP: what each ran
+    /// into is named.
+    #[error("the egress IP was not observed from inside the cluster (status {status}): {}", causes_list(causes))]
     #[non_exhaustive]
     NotObserved {
         /// The resolution's status.
         status: EgressStatus,
+        /// Each observing source, with what it ran into (a timeout, a
+        /// refusal, an address too few others agreed on).
+        causes: Vec<(String, String)>,
     },
     /// Every address the echo services answered was rejected: none is where
     /// the cluster leaves from (a proxy, a NAT or a lab network answered).
@@ -346,6 +325,14 @@ pub enum EgressCheckError {
         /// gateway node was likely replaced).
         replaced: bool,
     },
+}
+
+fn causes_list(causes: &[(String, String)]) -> String {
+    if causes.is_empty() {
+        return "no observing source was asked".to_owned();
+    }
+    let list: Vec<String> = causes.iter().map(|(source, what)| format!("{source}: {what}")).collect();
+    list.join("; ")
 }
 
 fn rejected_list(rejected: &[(IpAddr, String)]) -> String {

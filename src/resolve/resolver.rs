@@ -10,11 +10,12 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use super::evidence::{Evidence, EvidenceKind, IpFamily, SourceError, check_global};
-use super::report::{EgressReport, EgressStatus};
+use super::evidence::{Evidence, EvidenceKind, SourceError, check_global};
+use super::report::EgressReport;
 use super::source::EgressSource;
 use super::vantage::Vantage;
-use crate::{AddressPolicy, Subject, Warning, WarningKind};
+use crate::verdict::{self, Answers, ResolveEvidence, Verdict};
+use crate::{AddressPolicy, CaFingerprint, IpFamily, Warning};
 
 /// A resolver configuration that cannot work.
 ///
@@ -44,16 +45,15 @@ pub enum ResolveError {
 }
 
 /// Resolves a cluster's egress IP from its sources: all run concurrently,
-/// each under its own timeout, all under one deadline; the resolver returns
-/// as soon as the outcome is decided, cancelling the rest, and never after
-/// the deadline.
+/// each under its own timeout, all under one deadline; the resolver waits
+/// for every answer (or the timeouts), never past the deadline, and hands
+/// them to the crate's one verdict (the rules are in the docs of
+/// [`EgressStatus`](crate::EgressStatus)'s module, and in
+/// [`EgressReport`]): the same answers give the same verdict whatever
+/// order they arrive in.
 ///
-/// The outcome is decided when every expected source has answered and one
-/// address has a quorum of agreeing observers that no other address can
-/// still tie: more than the runner-up has plus every observer still running.
-/// With 3 observers and a quorum of 2 that is the second agreeing answer;
-/// with the CLI's 6 default observers it is the fourth, or the second once
-/// the others have failed or timed out.
+/// Per address family, the address a quorum of observers agrees on, more
+/// than any other (a tie has none), is the observed egress.
 ///
 /// Cheap to clone. Requires a tokio runtime (with the `time` driver).
 ///
@@ -81,7 +81,7 @@ pub struct EgressResolver {
     inner: Arc<Settings>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Settings {
     sources: Vec<Arc<dyn EgressSource>>,
     quorum: usize,
@@ -89,9 +89,14 @@ struct Settings {
     deadline: Duration,
     family: IpFamily,
     addresses: AddressPolicy,
+    accept_expected: bool,
     cluster: Option<String>,
-    /// Stated, or detected at `build()`.
+    /// Stated, or detected and proven at `build()`.
     vantage: Vantage,
+    /// The cluster's CA certificates, to prove a detected pod is its.
+    cluster_cas: Vec<CaFingerprint>,
+    /// Why a detected pod counts as a host, when it does.
+    proof: Option<Warning>,
 }
 
 impl fmt::Debug for EgressResolver {
@@ -108,7 +113,7 @@ impl fmt::Debug for EgressResolver {
 
 /// Builds an [`EgressResolver`].
 #[must_use]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EgressResolverBuilder {
     settings: Settings,
     vantage: Option<Vantage>,
@@ -124,9 +129,12 @@ impl Default for EgressResolverBuilder {
                 deadline: Duration::from_secs(5),
                 family: IpFamily::Both,
                 addresses: AddressPolicy::GlobalOnly,
+                accept_expected: false,
                 cluster: None,
                 // Replaced at build(), by the stated vantage or the detected one.
                 vantage: Vantage::Host,
+                cluster_cas: Vec::new(),
+                proof: None,
             },
             vantage: None,
         }
@@ -188,6 +196,31 @@ impl EgressResolverBuilder {
         self
     }
 
+    /// Whether an expected-only answer passes when the observations, made
+    /// from inside the cluster, verified nothing (every observer hung,
+    /// failed or was rejected, or too few agreed): then the status is
+    /// [`Expected`](crate::EgressStatus::Expected) instead of
+    /// [`Unverified`](crate::EgressStatus::Unverified). Default `false`: a
+    /// check that observed nothing does not pass. (With no observing
+    /// source at all, the status is `expected` either way.)
+    pub fn accept_expected(mut self, accept: bool) -> Self {
+        self.settings.accept_expected = accept;
+        self
+    }
+
+    /// The fingerprints of the cluster's CA certificates
+    /// ([`Cluster::ca_fingerprint`](crate::Cluster::ca_fingerprint), recorded
+    /// by discovery; a kubeconfig's `ca_fingerprints`): a pod is taken to
+    /// observe the cluster's egress only when its service-account CA is one
+    /// of them ([`Vantage::detect_and_prove`]). Without them, a detected pod
+    /// is not proven to be the cluster's, and observes as a host would
+    /// (a [`VantageUnproven`](crate::WarningKind::VantageUnproven) warning
+    /// says so). Ignored when the vantage is stated.
+    pub fn cluster_cas(mut self, cas: impl IntoIterator<Item = CaFingerprint>) -> Self {
+        self.settings.cluster_cas.extend(cas);
+        self
+    }
+
     /// Names the cluster in the report.
     pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
         self.settings.cluster = Some(cluster.into());
@@ -218,7 +251,7 @@ impl EgressResolverBuilder {
         self
     }
 
-    /// Checks the configuration, and detects the vantage unless it was
+    /// Checks the configuration, and detects and proves the vantage unless it was
     /// stated: once, here, because detection reads a file (a blocking read
     /// that `resolve()`, async, should not do) and because one resolver
     /// should give every report the same vantage.
@@ -242,7 +275,16 @@ impl EgressResolverBuilder {
             return Err(ResolveError::ZeroTimeout);
         }
         let mut settings = self.settings;
-        settings.vantage = self.vantage.unwrap_or_else(Vantage::detect);
+        settings.vantage = match self.vantage {
+            Some(stated) => stated,
+            None => {
+                // A pod proves "a pod", not "a pod of this cluster": its
+                // service-account CA must be the cluster's.
+                let proof = Vantage::detect_and_prove(&settings.cluster_cas);
+                settings.proof = proof.warning();
+                proof.vantage()
+            }
+        };
         Ok(EgressResolver { inner: Arc::new(settings) })
     }
 }
@@ -288,6 +330,11 @@ impl EgressResolver {
     }
 
     /// Runs every source and concludes.
+    ///
+    /// Every source is waited for (each under its own timeout, all under
+    /// the deadline): a verdict drawn before the last answer could differ
+    /// with the order answers arrive in, and would miss the observers that
+    /// disagree.
     pub async fn resolve(&self) -> EgressReport {
         let settings = &*self.inner;
         let started = Instant::now();
@@ -307,304 +354,116 @@ impl EgressResolver {
             })
             .collect();
         let mut answers: Vec<Option<Answer>> = vec![None; settings.sources.len()];
-        let mut deadline_passed = false;
-        while !self.decided(&answers) {
-            match tokio::time::timeout_at(deadline, running.next()).await {
-                Ok(Some((i, elapsed, result))) => {
-                    let kind = settings.sources[i].kind();
-                    let checked = result.map(|ips| ips.into_iter().map(|ip| self.check(kind, ip)).collect());
-                    answers[i] = Some((elapsed, checked));
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    deadline_passed = true;
-                    break;
-                }
-            }
+        // Until every source has answered, or the deadline.
+        while let Ok(Some((i, elapsed, result))) = tokio::time::timeout_at(deadline, running.next()).await {
+            let checked = result.map(|ips| ips.into_iter().map(|ip| self.check(ip)).collect());
+            answers[i] = Some((elapsed, checked));
         }
-        // Dropping the stream cancels every source still running.
+        // Dropping the stream cancels every source still running: the
+        // deadline passed.
         drop(running);
-        self.conclude(answers, deadline_passed, started.elapsed())
+        self.conclude(answers, started.elapsed())
     }
 
-    /// Observed addresses must be of the family asked and global unicast.
-    fn check(&self, kind: EvidenceKind, ip: IpAddr) -> Result<IpAddr, SourceError> {
+    /// Addresses must be of the family asked and global unicast, the
+    /// expected ones as much as the observed (a kubeconfig server on
+    /// 127.0.0.1 is a tunnel, not an egress IP).
+    fn check(&self, ip: IpAddr) -> Result<IpAddr, SourceError> {
         let ip = ip.to_canonical();
         if !self.inner.family.admits(ip) {
             return Err(SourceError::WrongFamily(ip));
         }
-        if kind == EvidenceKind::Observed {
-            return check_global(ip, self.inner.addresses);
-        }
-        Ok(ip)
+        check_global(ip, self.inner.addresses)
     }
 
-    /// Decided once every expected source has answered and an address has
-    /// won: nothing later can change the status.
-    fn decided(&self, answers: &[Option<Answer>]) -> bool {
-        let expected_pending = self
-            .inner
-            .sources
-            .iter()
-            .zip(answers)
-            .any(|(source, answer)| source.kind() == EvidenceKind::Expected && answer.is_none());
-        !expected_pending && self.winner(answers).is_some()
-    }
-
-    /// The address a quorum of observers agrees on, once no other address of
-    /// its family can still tie with it: more agreeing observers than any
-    /// other address of that family has, plus every observer still running.
-    /// A tie is never broken (not by who answered first, not by the expected
-    /// set): it leaves no winner. IPv4 and IPv6 are separate elections (a
-    /// dual-stack host leaves from one address of each), IPv4 first.
-    fn winner(&self, answers: &[Option<Answer>]) -> Option<IpAddr> {
-        let pending = self
-            .inner
-            .sources
-            .iter()
-            .zip(answers)
-            .filter(|(source, answer)| source.kind() == EvidenceKind::Observed && answer.is_none())
-            .count();
-        let tally = self.tally(answers);
-        [true, false].into_iter().find_map(|v4| {
-            let mut family: Vec<(IpAddr, usize)> = tally.iter().copied().filter(|(ip, _)| ip.is_ipv4() == v4).collect();
-            family.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
-            let (leader, count) = *family.first()?;
-            let runner_up = family.get(1).map_or(0, |&(_, n)| n);
-            (count >= self.inner.quorum && count > runner_up + pending).then_some(leader)
-        })
-    }
-
-    /// How many observers gave each address (a source counts once).
-    fn tally(&self, answers: &[Option<Answer>]) -> Vec<(IpAddr, usize)> {
-        let mut tally: Vec<(IpAddr, usize)> = Vec::new();
-        for (source, answer) in self.inner.sources.iter().zip(answers) {
-            let Some((_, Ok(ips))) = answer else { continue };
-            if source.kind() != EvidenceKind::Observed {
-                continue;
-            }
-            let mut mine: Vec<IpAddr> = ips.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
-            mine.sort_unstable();
-            mine.dedup();
-            for ip in mine {
-                match tally.iter_mut().find(|(t, _)| *t == ip) {
-                    Some((_, count)) => *count += 1,
-                    None => tally.push((ip, 1)),
-                }
-            }
-        }
-        tally
-    }
-
-    fn expected(&self, answers: &[Option<Answer>]) -> Vec<IpAddr> {
-        let mut expected = Vec::new();
-        for (source, answer) in self.inner.sources.iter().zip(answers) {
-            let Some((_, Ok(ips))) = answer else { continue };
-            if source.kind() == EvidenceKind::Expected {
-                for ip in ips.iter().filter_map(|r| r.as_ref().ok()) {
-                    if !expected.contains(ip) {
-                        expected.push(*ip);
-                    }
-                }
-            }
-        }
-        expected
-    }
-
-    fn conclude(&self, answers: Vec<Option<Answer>>, deadline_passed: bool, elapsed: Duration) -> EgressReport {
+    fn conclude(&self, answers: Vec<Option<Answer>>, elapsed: Duration) -> EgressReport {
         let settings = &*self.inner;
-        // Sources that never answered count as answered without an address.
-        let answers: Vec<Option<Answer>> = answers
-            .into_iter()
-            .map(|a| {
-                a.or(Some((
-                    elapsed,
-                    Err(if deadline_passed { SourceError::Timeout(settings.deadline) } else { SourceError::Cancelled }),
-                )))
-            })
-            .collect();
-        let winner = self.winner(&answers);
-        // From a host outside the cluster, what the observers agree on is
-        // that host's IP: kept apart, never compared with the expected set.
-        let (observed, host_observed) =
-            if settings.vantage.observes_the_cluster() { (winner, None) } else { (None, winner) };
-        let expected = self.expected(&answers);
-        let mut tally = self.tally(&answers);
-        tally.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let status = match (observed, expected.is_empty()) {
-            (Some(ip), false) if expected.contains(&ip) => EgressStatus::Confirmed,
-            (Some(_), false) => EgressStatus::Mismatch,
-            (Some(_), true) => EgressStatus::Observed,
-            (None, false) => EgressStatus::Expected,
-            (None, true) => EgressStatus::Unknown,
-        };
-        let mut warnings = Vec::new();
         let mut evidence = Vec::new();
+        let mut expected = Vec::new();
+        let mut observers = Vec::new();
         for (source, answer) in settings.sources.iter().zip(answers) {
-            let vantage = (source.kind() == EvidenceKind::Observed).then_some(settings.vantage);
-            let row = |outcome, elapsed| Evidence {
-                source: source.name().to_owned(),
-                kind: source.kind(),
-                vantage,
-                outcome,
-                elapsed,
-            };
+            let kind = source.kind();
+            let vantage = (kind == EvidenceKind::Observed).then_some(settings.vantage);
+            let row = |outcome, elapsed| Evidence { source: source.name().to_owned(), kind, vantage, outcome, elapsed };
+            let mut said = Answers { source: source.name().to_owned(), ..Answers::default() };
             match answer {
-                None => {}
-                Some((took, Err(e))) => evidence.push(row(Err(e), took)),
+                None => {
+                    let error = SourceError::Timeout(settings.deadline);
+                    said.failure = Some(error.to_string());
+                    evidence.push(row(Err(error), elapsed));
+                }
+                Some((took, Err(error))) => {
+                    said.failure = Some(error.to_string());
+                    evidence.push(row(Err(error), took));
+                }
                 Some((took, Ok(ips))) if ips.is_empty() => {
-                    evidence.push(row(Err(SourceError::not_found("no address of the family asked for")), took));
+                    let error = SourceError::not_found("no address of the family asked for");
+                    said.failure = Some(error.to_string());
+                    evidence.push(row(Err(error), took));
                 }
                 Some((took, Ok(ips))) => {
                     for outcome in ips {
-                        if let (Ok(ip), Some(agreed)) = (&outcome, winner)
-                            && source.kind() == EvidenceKind::Observed
-                            && ip.is_ipv4() == agreed.is_ipv4()
-                            && *ip != agreed
-                        {
-                            warnings.push(
-                                self.warning(
-                                    WarningKind::Outlier,
-                                    format!(
-                                        "{} observed {ip}, not the agreed {agreed}: a proxy, or a lying echo service?",
-                                        source.name()
-                                    ),
-                                )
-                                .about(Subject::Source(source.name().to_owned())),
-                            );
+                        match &outcome {
+                            Ok(ip) if !said.ips.contains(ip) => said.ips.push(*ip),
+                            Ok(_) => {}
+                            Err(SourceError::NonGlobal { ip, why }) => said.rejected.push((*ip, why.clone())),
+                            Err(error) => said.failure = Some(error.to_string()),
                         }
                         evidence.push(row(outcome, took));
                     }
                 }
             }
+            match kind {
+                EvidenceKind::Expected => expected.push(said),
+                EvidenceKind::Observed => observers.push(said),
+            }
         }
-        let mut report = EgressReport {
-            cluster: settings.cluster.clone(),
-            status,
-            vantage: settings.vantage,
-            observed,
-            host_observed,
+        let gathered = ResolveEvidence {
+            cluster: settings.cluster.as_deref(),
             expected,
-            evidence,
-            warnings,
-            elapsed,
+            observers,
+            in_cluster: settings.vantage.observes_the_cluster(),
+            quorum: settings.quorum,
+            accept_expected: settings.accept_expected,
+            family: settings.family,
         };
-        let verdict = self.verdict_warnings(&report, winner, &tally);
-        report.warnings.extend(verdict);
+        let (verdict, host_observed) = verdict::resolve(&gathered);
+        let expected_ips: Vec<IpAddr> = {
+            let mut all = Vec::new();
+            for said in &gathered.expected {
+                for ip in &said.ips {
+                    if !all.contains(ip) {
+                        all.push(*ip);
+                    }
+                }
+            }
+            all
+        };
+        let mut warnings = verdict.warnings.clone();
+        if let Some(proof) = &settings.proof {
+            let proof = match settings.cluster.as_deref() {
+                Some(cluster) if !cluster.is_empty() => proof.clone().with_cluster(cluster),
+                _ => proof.clone(),
+            };
+            warnings.insert(0, proof);
+        }
         // What the sources noticed while gathering (a Civo discovery's
         // caveats: a cluster not ACTIVE, an unmeasured CNI...) travels too.
         for source in &settings.sources {
             for warning in source.warnings() {
-                if !report.warnings.contains(&warning) {
-                    report.warnings.push(warning);
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
                 }
             }
         }
-        // Where the observations were made from comes first: it says how to
-        // read everything else.
-        report.warnings.splice(0..0, self.vantage_warnings(&report));
-        report
-    }
-
-    /// A warning of `kind`, about the cluster when one was named.
-    fn warning(&self, kind: WarningKind, message: String) -> Warning {
-        let warning = Warning::new(kind, message);
-        match self.inner.cluster.as_deref() {
-            Some(cluster) if !cluster.is_empty() => warning.with_cluster(cluster),
-            _ => warning,
+        EgressReport {
+            cluster: settings.cluster.clone(),
+            vantage: settings.vantage,
+            verdict: Verdict { warnings, ..verdict },
+            host_observed,
+            expected: expected_ips,
+            evidence,
+            elapsed,
         }
-    }
-
-    /// From a host outside the cluster: that the observations do not count,
-    /// what this host was seen leaving from, and whether it is an expected
-    /// IP anyway.
-    fn vantage_warnings(&self, report: &EgressReport) -> Vec<Warning> {
-        let observers = self.inner.sources.iter().any(|s| s.kind() == EvidenceKind::Observed);
-        if self.inner.vantage.observes_the_cluster() || !observers {
-            return Vec::new();
-        }
-        let seen = match report.host_observed {
-            Some(ip) => format!("they saw {ip}, this host's IP"),
-            None => "they agreed on no address, and any they see is this host's IP".to_owned(),
-        };
-        let mut warnings = vec![self.warning(
-            WarningKind::HostVantage,
-            format!(
-                "observed from a host outside the cluster: {seen}, not the cluster's egress, so it is not compared with the expected IPs; to observe the cluster's egress, run this in a pod of the cluster or use `civo-egress probe` (state the vantage pod where this host's egress is the cluster's)"
-            ),
-        )];
-        if let Some(ip) = report.host_observed.filter(|ip| report.expected.contains(ip)) {
-            warnings.push(self.warning(
-                WarningKind::HostMatchesExpected,
-                format!(
-                    "this host's observed IP {ip} is one of the expected egress IPs: the host may be inside the cluster after all (then state the vantage pod) or share its egress; this is not a confirmation"
-                ),
-            ));
-        }
-        warnings
-    }
-
-    /// `winner` is what the observers agreed on, from either vantage: the
-    /// observation's own troubles (rejected answers, disagreement, no
-    /// quorum) are reported from both.
-    fn verdict_warnings(
-        &self,
-        report: &EgressReport,
-        winner: Option<IpAddr>,
-        tally: &[(IpAddr, usize)],
-    ) -> Vec<Warning> {
-        let (status, expected) = (report.status, report.expected.as_slice());
-        let list = |ips: &[IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        let mut warnings = Vec::new();
-        let mut warn = |kind, message| warnings.push(self.warning(kind, message));
-        if expected.len() > 1 {
-            warn(
-                WarningKind::SeveralExpected,
-                format!(
-                    "several egress IPs expected ({}): pods on public-IP pool nodes leave from their node's own IP; whitelist all of them",
-                    list(expected)
-                ),
-            );
-        }
-        if let (EgressStatus::Mismatch, Some(ip)) = (status, report.observed) {
-            warn(
-                WarningKind::Mismatch,
-                format!(
-                    "observed {ip} but expected {}: the gateway node may have been replaced or the cluster rebuilt; the whitelist must change to {ip}",
-                    list(expected)
-                ),
-            );
-        }
-        let split = |v4: bool| tally.iter().filter(|(ip, _)| ip.is_ipv4() == v4).count() > 1;
-        let rejected = report.rejected();
-        if winner.is_none() && tally.is_empty() && !rejected.is_empty() {
-            let what: Vec<String> = rejected.iter().map(|(ip, why)| format!("{ip} ({why})")).collect();
-            warn(
-                WarningKind::AllRejected,
-                format!(
-                    "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with --allow-non-global, AddressPolicy::AllowNonGlobal in the library)",
-                    what.join(", ")
-                ),
-            );
-        } else if winner.is_none() && (split(true) || split(false)) {
-            let said: Vec<String> = tally.iter().map(|(ip, n)| format!("{n} said {ip}")).collect();
-            warn(
-                WarningKind::Disagreement,
-                format!("observers disagree ({}): no address won, so none is trusted", said.join(", ")),
-            );
-        } else if winner.is_none() {
-            let seen: usize = tally.iter().map(|(_, n)| n).sum();
-            let observers = self.inner.sources.iter().filter(|s| s.kind() == EvidenceKind::Observed).count();
-            if observers > 0 {
-                warn(
-                    WarningKind::NoQuorum,
-                    format!(
-                        "no quorum: {seen} answer(s) from {observers} observing source(s), {} needed to agree",
-                        self.inner.quorum
-                    ),
-                );
-            }
-        }
-        warnings
     }
 }

@@ -148,6 +148,17 @@ impl TopologySource {
         let found = topology.select(cluster).map_err(|e| SourceError::config(e.to_string()))?;
         Ok(Self { name: format!("topology:{cluster}"), ips: found.egress_ips(), caveats: found.caveats().to_vec() })
     }
+
+    /// The egress set of a cluster already chosen (with
+    /// [`Topology::select`]), named `topology:REGION/NAME`.
+    #[must_use]
+    pub fn of(cluster: &crate::Cluster) -> Self {
+        Self {
+            name: format!("topology:{}", cluster.label()),
+            ips: cluster.egress_ips(),
+            caveats: cluster.caveats().to_vec(),
+        }
+    }
 }
 
 #[async_trait]

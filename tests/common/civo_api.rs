@@ -24,6 +24,71 @@ fn fixture_json(path: &str) -> Value {
     serde_json::from_str(&fixture(path)).unwrap()
 }
 
+/// Two K3s-like server CAs (EC P-256, `CN=k3s-server-ca@170000000a` and
+/// `...b`), made once with `openssl req -x509 -newkey ec`, with the
+/// fingerprint `openssl x509 -noout -fingerprint -sha256` printed for each
+/// (in the snapshot's form: lowercase, no colons).
+pub const CLUSTER_CAS: [(&str, &str); 2] = [
+    (
+        "-----BEGIN CERTIFICATE-----
+MIIBnTCCAUOgAwIBAgIUD+kQFmefcF+OyUBzTQly2CW/m6UwCgYIKoZIzj0EAwIw
+IzEhMB8GA1UEAwwYazNzLXNlcnZlci1jYUAxNzAwMDAwMDBhMCAXDTI2MTIwNjEw
+MTE1OFoYDzIxMjYxMTEyMTAxMTU4WjAjMSEwHwYDVQQDDBhrM3Mtc2VydmVyLWNh
+QDE3MDAwMDAwMGEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARa18uGaY5bg5Cb
+PluLYwqxDVozymUH4XwOF/nOS/ua/K11efDVMIol+TQ4WtGLQGAivIxAhC7CszX5
+9TcPkqzco1MwUTAdBgNVHQ4EFgQUIpZv5M/qhlt10WdT7IS+oGJXkEswHwYDVR0j
+BBgwFoAUIpZv5M/qhlt10WdT7IS+oGJXkEswDwYDVR0TAQH/BAUwAwEB/zAKBggq
+hkjOPQQDAgNIADBFAiEAu1QXRYOsPSdW7fYsmwtd75UQzWNxeKDyQ1n9hHE35G8C
+IAQ/Z1KSjtih5mL2wYMhrKOrW6kHzdeQV2eFJCu5dDW5
+-----END CERTIFICATE-----
+",
+        "sha256:7e8ed5c64b37eb24e09a77b7a71470297b8e4f2c9eaa290834dad87a4ac6d429",
+    ),
+    (
+        "-----BEGIN CERTIFICATE-----
+MIIBnTCCAUOgAwIBAgIUOSs0hrF3q4/ANQ2FQMJkfdma/dowCgYIKoZIzj0EAwIw
+IzEhMB8GA1UEAwwYazNzLXNlcnZlci1jYUAxNzAwMDAwMDBiMCAXDTI2MTIwNjEw
+MTE1OFoYDzIxMjYxMTEyMTAxMTU4WjAjMSEwHwYDVQQDDBhrM3Mtc2VydmVyLWNh
+QDE3MDAwMDAwMGIwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQYmBsV5YS1XjzY
+HfdqQL7lfj7qZd8wBSqBp5vbJg6LSkdIjCJ1wVPc5pJw0Hu6RPSVc02R1lPzyyaA
+tw6hMaKfo1MwUTAdBgNVHQ4EFgQURVszFFxm+I2SNbS4vHKCbJ9nUMAwHwYDVR0j
+BBgwFoAURVszFFxm+I2SNbS4vHKCbJ9nUMAwDwYDVR0TAQH/BAUwAwEB/zAKBggq
+hkjOPQQDAgNIADBFAiEA8xFDChm35hSrP/Sa9+02M/9jza8LBot6QBACLePuvewC
+IF7o/h0rZnvn82Ro7cK45/KVwV7ramcOtPV1skptbkKv
+-----END CERTIFICATE-----
+",
+        "sha256:6a476709d5482aada4a23cda347fb3c8cd54cd044322d5dc5ba48f0a69f2df97",
+    ),
+];
+
+/// The client key in every kubeconfig [`kubeconfig`] writes: a stand-in
+/// for the admin credentials a real one holds, which must never show in a
+/// snapshot, an error or a `Debug` output.
+pub const CLIENT_KEY_DATA: &str = "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUNsaWVudEtleVNlY3JldA==";
+
+/// Standard base64, for the kubeconfigs' data fields.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
+        }
+    }
+    out
+}
+
+/// A kubeconfig as Civo's API sends it for a K3s cluster: the cluster's CA
+/// (`ca_pem`) as `certificate-authority-data`, its API server, and an
+/// admin user with a client certificate and key.
+pub fn kubeconfig(name: &str, master_ip: &str, ca_pem: &str) -> String {
+    format!(
+        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n    server: https://{master_ip}:6443\n  name: {name}\ncontexts:\n- context:\n    cluster: {name}\n    user: {name}\n  name: {name}\ncurrent-context: {name}\nkind: Config\npreferences: {{}}\nusers:\n- name: {name}\n  user:\n    client-certificate-data: {ca}\n    client-key-data: {CLIENT_KEY_DATA}\n",
+        ca = base64(ca_pem.as_bytes()),
+    )
+}
+
 /// The account the fake serves.
 #[derive(Debug, Clone, Default)]
 pub struct Account {
@@ -81,6 +146,18 @@ impl Account {
             networks: fixture_json("cases/networks.json"),
             regions: fixture_json("account/regions.json"),
         }
+    }
+
+    /// The same account, each cluster's `kubeconfig` a realistic one: the
+    /// i-th cluster's CA is `CLUSTER_CAS[i % 2]` (the fixtures' own hold a
+    /// truncated CA, `LS0tLS1CRUdJTg==`, which is no fingerprint).
+    pub fn with_kubeconfigs(mut self) -> Self {
+        for (i, cluster) in self.clusters.iter_mut().enumerate() {
+            let name = cluster["name"].as_str().unwrap_or("");
+            let config = kubeconfig(name, cluster["master_ip"].as_str().unwrap_or(""), CLUSTER_CAS[i % 2].0);
+            cluster["kubeconfig"] = Value::String(config);
+        }
+        self
     }
 
     /// An account with nothing in it.

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 
 use civo_egress::{
-    Allowlist, FindingKind, IpClass, Severity, Topology, TopologyError, Validation, WarningKind, Whitelist,
-    WhitelistFormat, audit, audit_for,
+    Allowlist, Audit, FindingKind, IpClass, Severity, Topology, TopologyError, Validation, WarningKind, Whitelist,
+    WhitelistFormat,
 };
 
 fn ip(s: &str) -> IpAddr {
@@ -141,7 +141,9 @@ fn a_destination_in_two_clusters_networks_is_ambiguous_unless_one_network() {
     assert!(candidates[0].starts_with("LON1/prod (network default (n-lon)"), "{candidates:?}");
     let chosen = Whitelist::builder(&two_regions).cluster("FRA1/prod").destination(db).build().unwrap();
     assert_eq!(chosen.to_string(), "192.168.1.5/32\n");
-    let Err(TopologyError::AmbiguousDestination { .. }) = audit_for(&two_regions, &Allowlist::default(), db) else {
+    let Err(TopologyError::AmbiguousDestination { .. }) =
+        Audit::builder(&two_regions).destination(db).build().map(|a| a.run(&Allowlist::default()))
+    else {
         panic!("audit refuses as the whitelist does")
     };
     // Two clusters on one network: both clusters' nodes, as before.
@@ -225,7 +227,7 @@ fn caveats_reach_the_whitelist_every_rendering_and_the_audit() {
     assert!(!json.contains("warning"), "the JSON stays the binding array");
     // The text form is an allowlist the audit reads: the same story.
     let allowlist: Allowlist = w.render(WhitelistFormat::Text).to_string().parse().unwrap();
-    let report = audit(&t, &allowlist).unwrap();
+    let report = Audit::builder(&t).build().unwrap().run(&allowlist);
     assert!(!report.is_ok(), "an unmeasured egress is never all clear");
     let found: Vec<(FindingKind, Severity)> = report.findings().iter().map(|f| (f.kind(), f.severity())).collect();
     assert_eq!(found, [(FindingKind::UnverifiedEgress, Severity::Error), (FindingKind::Caveat, Severity::Info)]);
@@ -267,7 +269,7 @@ fn left_out_clusters_travel_and_make_the_whitelist_incomplete() {
     assert_eq!(name, "LON1/new");
     assert!(reason.contains("BUILDING"), "{reason}");
     assert_eq!(Topology::from_json(&t.to_json()).unwrap(), t);
-    let report = audit(&t, &"212.2.253.151\n".parse().unwrap()).unwrap();
+    let report = Audit::builder(&t).build().unwrap().run(&"212.2.253.151\n".parse().unwrap());
     assert!(report.findings().iter().any(|f| f.kind() == FindingKind::UnverifiedEgress && f.entry() == "LON1/new"));
 }
 

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 
 use civo_egress::{
-    Allowlist, Cluster, FindingKind, IpClass, PublicIpPool, Severity, TALOS_POD_CIDR, TALOS_SERVICE_CIDR, Topology,
-    TopologyError, Validation, Warning, WarningKind, Whitelist, audit, audit_for,
+    Allowlist, Audit, Cluster, FindingKind, IpClass, PublicIpPool, Severity, TALOS_POD_CIDR, TALOS_SERVICE_CIDR,
+    Topology, TopologyError, Validation, Warning, WarningKind, Whitelist,
 };
 
 fn ip(s: &str) -> IpAddr {
@@ -137,7 +137,7 @@ fn node_reasons_say_where_they_are_seen() {
 fn audit_reports_an_incomplete_egress_set() {
     let t = topology();
     let list = Allowlist::from(&Whitelist::of(&t).unwrap());
-    let report = audit(&t, &list).unwrap();
+    let report = Audit::builder(&t).build().unwrap().run(&list);
     assert!(!report.is_ok());
     let [finding] = report.findings() else { panic!("{:?}", report.findings()) };
     assert_eq!(finding.kind(), FindingKind::IncompleteEgress);
@@ -216,7 +216,7 @@ fn a_destination_inside_the_cluster_is_refused() {
         );
         assert_eq!(err.field(), None);
         assert!(matches!(
-            audit_for(&t, &Allowlist::default(), ip(inside)),
+            Audit::builder(&t).destination(ip(inside)).build().map(|a| a.run(&Allowlist::default())),
             Err(TopologyError::DestinationInsideCluster { .. })
         ));
     }
@@ -247,7 +247,7 @@ fn audit_for_an_inside_destination_wants_the_node_ips() {
     let database = ip("192.168.1.50");
     // The egress IPs are not what a destination on the network sees.
     let egress_only = Allowlist::from(&Whitelist::of(&t).unwrap());
-    let report = audit_for(&t, &egress_only, database).unwrap();
+    let report = Audit::builder(&t).destination(database).build().unwrap().run(&egress_only);
     let missing: Vec<(FindingKind, &str)> = report.findings().iter().map(|f| (f.kind(), f.entry())).collect();
     assert_eq!(
         missing,
@@ -261,11 +261,14 @@ fn audit_for_an_inside_destination_wants_the_node_ips() {
     assert_eq!(FindingKind::MissingNode.to_string(), "missing-node");
     // The node IPs are then no error; staging's node still is.
     let nodes: Allowlist = "192.168.1.3\n192.168.1.4\n192.168.1.6\n192.168.20.3\n".parse().unwrap();
-    let report = audit_for(&t, &nodes, database).unwrap();
+    let report = Audit::builder(&t).destination(database).build().unwrap().run(&nodes);
     let kinds: Vec<(FindingKind, &str)> = report.findings().iter().map(|f| (f.kind(), f.entry())).collect();
     assert_eq!(kinds, [(FindingKind::Covers(IpClass::Node), "192.168.20.3"), (FindingKind::IncompleteEgress, "prod")]);
-    // Outside destinations audit as `audit` does.
-    assert_eq!(audit_for(&t, &nodes, ip("8.8.8.8")).unwrap(), audit(&t, &nodes).unwrap());
+    // Outside destinations audit as no destination does.
+    assert_eq!(
+        Audit::builder(&t).destination(ip("8.8.8.8")).build().unwrap().run(&nodes),
+        Audit::builder(&t).build().unwrap().run(&nodes)
+    );
 }
 
 #[test]

@@ -134,3 +134,71 @@ fn the_additions_are_optional_fields_written_only_when_set() {
     let full = full();
     assert_eq!(full.clusters()[0].caveats()[0].cluster(), Some("LON1/prod"), "named REGION/NAME");
 }
+
+/// A snapshot with the cluster CA fingerprints discovery records: the
+/// field is written only when set, so the files above stay unchanged.
+const WITH_CA: &str = include_str!("../fixtures/golden-snapshot-ca-fingerprint.json");
+
+fn with_ca() -> Topology {
+    let ca = "sha256:7e8ed5c64b37eb24e09a77b7a71470297b8e4f2c9eaa290834dad87a4ac6d429";
+    let prod = Cluster::builder("prod")
+        .id("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11")
+        .region("LON1")
+        .egress_ip(ip("74.220.24.10"))
+        .network_cidr(net("192.168.10.0/24"))
+        .node(Node::new("gw", ip("192.168.10.3")).unwrap().with_public_ip(ip("74.220.24.10")))
+        .network(NetworkId::new("28244c7d-b1b9-48cf-9727-aebb3493aaac", Some("default".into())).unwrap())
+        .ca_fingerprint(ca.parse().unwrap())
+        .build()
+        .unwrap();
+    let old = Cluster::builder("old").region("LON1").egress_ip(ip("74.220.26.44")).build().unwrap();
+    Topology::new(vec![prod, old], vec![], vec![]).unwrap()
+}
+
+#[test]
+fn a_cluster_ca_fingerprint_is_written_when_known_and_reads_back() {
+    let written = with_ca().to_json();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/golden-snapshot-ca-fingerprint.json"),
+            &written,
+        )
+        .unwrap();
+    }
+    assert_eq!(written, WITH_CA.trim_end_matches('\n'), "run with UPDATE_GOLDEN=1 only for an intended format change");
+    let read = Topology::from_json(WITH_CA).unwrap();
+    assert_eq!(read, with_ca());
+    assert_eq!(
+        read.clusters()[0].ca_fingerprint().map(|f| f.to_string()).as_deref(),
+        Some("sha256:7e8ed5c64b37eb24e09a77b7a71470297b8e4f2c9eaa290834dad87a4ac6d429")
+    );
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert!(value["clusters"][1].get("ca_fingerprint").is_none(), "absent when unknown, never null");
+    assert!(!GOLDEN.contains("ca_fingerprint") && !BEFORE.contains("ca_fingerprint"));
+    assert!(full().clusters().iter().all(|c| c.ca_fingerprint().is_none()));
+}
+
+#[test]
+fn a_bad_ca_fingerprint_names_its_field_and_what_is_wrong() {
+    let snapshot = |value: &str| {
+        format!(r#"{{"clusters": [{{"name": "prod", "egress_ip": "74.220.24.10", "ca_fingerprint": {value}}}]}}"#)
+    };
+    assert_eq!(Topology::from_json(&snapshot("null")).unwrap().clusters()[0].ca_fingerprint(), None);
+    let hex = "7E8ED5C64B37EB24E09A77B7A71470297B8E4F2C9EAA290834DAD87A4AC6D429";
+    for (value, why) in [
+        (format!("\"sha256:{hex}\""), "an uppercase hex digit (write them in lowercase)"),
+        (format!("\"{}\"", hex.to_lowercase()), "no sha256: prefix"),
+        ("\"sha256:7e8e\"".to_owned(), "4 hex digits, not 64"),
+    ] {
+        let error = Topology::from_json(&snapshot(&value)).unwrap_err();
+        assert_eq!(error.field(), Some("clusters[0].ca_fingerprint"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!("clusters[0].ca_fingerprint: {value}: {why} (expected \"sha256:\" and 64 lowercase hex digits)")
+        );
+    }
+    let number = Topology::from_json(&snapshot("42")).unwrap_err();
+    assert!(number.to_string().contains("line 1"), "{number}");
+    let typo = Topology::from_json(&snapshot("null").replace("ca_fingerprint", "ca_fingerprints")).unwrap_err();
+    assert_eq!(typo.to_string(), "clusters[0].ca_fingerprints: unknown field (did you mean ca_fingerprint?)");
+}

@@ -12,6 +12,7 @@ mod audit;
 mod caveats;
 mod classify;
 mod destination;
+mod diff;
 mod golden;
 mod properties;
 mod render;

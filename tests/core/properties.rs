@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use civo_egress::{
-    Allowlist, Assignment, AssignmentKind, Cluster, FindingKind, IpClass, LoadBalancer, Node, ReservedIp, Topology,
-    Whitelist, audit, diff,
+    Allowlist, Assignment, AssignmentKind, Audit, Cluster, FindingKind, IpClass, LoadBalancer, Node, ReservedIp,
+    Topology, Whitelist, diff,
 };
 use proptest::prelude::*;
 
@@ -133,7 +133,7 @@ proptest! {
     fn an_audit_of_the_whitelist_is_clean(t in some_topology()) {
         let whitelist = Whitelist::of(&t).unwrap();
         let allowlist: Allowlist = whitelist.cidrs().collect();
-        let report = audit(&t, &allowlist).unwrap();
+        let report = Audit::builder(&t).build().unwrap().run(&allowlist);
         // Clean but for the doubts the topology carries about its egress
         // (a LoadBalancer or reserved IP on an egress IP, a reserved IP on a
         // node: the generator makes such contradictions), which no
@@ -144,8 +144,8 @@ proptest! {
         prop_assert_eq!(report.is_ok(), whitelist.doubts().next().is_none(), "{:?}", report.findings());
         prop_assert_eq!(about_entries(&report), 0, "{:?}", report.findings());
         let reparsed: Allowlist = whitelist.to_string().parse().unwrap();
-        prop_assert_eq!(about_entries(&audit(&t, &reparsed).unwrap()), 0);
-        prop_assert_eq!(about_entries(&audit(&t, &Allowlist::from(&whitelist)).unwrap()), 0);
+        prop_assert_eq!(about_entries(&Audit::builder(&t).build().unwrap().run(&reparsed)), 0);
+        prop_assert_eq!(about_entries(&Audit::builder(&t).build().unwrap().run(&Allowlist::from(&whitelist))), 0);
     }
 
     #[test]
@@ -218,7 +218,7 @@ proptest! {
         }
         let allowlist: Allowlist = ips.iter().map(|&ip| ipnet::IpNet::from(ip.to_canonical())).collect();
         round_trip(&allowlist)?;
-        let report = civo_egress::audit_allowing_empty(&t, &allowlist);
+        let report = Audit::builder(&t).allow_empty(true).build().unwrap().run(&allowlist);
         round_trip(&report)?;
         for finding in report.findings() {
             round_trip(finding)?;

@@ -31,6 +31,12 @@ const SNAPSHOT: &str = r#"{"clusters": [{"name": "lab", "egress_ip": "203.0.113.
   "nodes": [{"name": "gw", "private_ip": "192.168.1.1", "public_ip": "203.0.113.10"},
             {"name": "w1", "private_ip": "192.168.1.2"}, {"name": "w2", "private_ip": "192.168.1.3"},
             {"name": "pw", "private_ip": "192.168.1.4", "public_ip": "203.0.113.20"}]}]}"#;
+/// The same cluster as a snapshot that does not know the public-IP worker
+/// has a public IP of its own: its pods' egress is not what it expects.
+const SNAPSHOT_NO_PUBLIC: &str = r#"{"clusters": [{"name": "lab", "egress_ip": "203.0.113.10", "network_cidr": "192.168.1.0/24",
+  "nodes": [{"name": "gw", "private_ip": "192.168.1.1", "public_ip": "203.0.113.10"},
+            {"name": "w1", "private_ip": "192.168.1.2"}, {"name": "w2", "private_ip": "192.168.1.3"},
+            {"name": "pw", "private_ip": "192.168.1.4"}]}]}"#;
 
 fn run(args: &[&str]) -> Output {
     Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"))
@@ -270,9 +276,14 @@ fn cli_binary() -> PathBuf {
 
 /// The library, inside a pod: the snapshot expects, the echo services observe.
 fn resolve_in(ns: &str) -> EgressReport {
-    in_namespace(ns, || {
+    resolve_in_with(ns, SNAPSHOT)
+}
+
+/// The library, inside a pod, with `snapshot` as what is expected.
+fn resolve_in_with(ns: &str, snapshot: &'static str) -> EgressReport {
+    in_namespace(ns, move || {
         let lab = civo_egress::AddressPolicy::AllowNonGlobal;
-        let topology = Topology::from_json_with(SNAPSHOT, Validation::strict().allow_non_global(true)).unwrap();
+        let topology = Topology::from_json_with(snapshot, Validation::strict().allow_non_global(true)).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             EgressResolver::builder()
@@ -351,16 +362,44 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     let report = resolve_in(&lab.ns("pod-pw"));
     assert!(observed_by_each(&report).iter().all(|(_, ip)| *ip == Some(public_worker)), "{report:?}");
     assert_eq!(report.status(), EgressStatus::Confirmed, "{report:?}");
+    // Rule 1: a pod sees only its own node. This pod never saw the gateway's
+    // IP, which the other nodes' pods leave from: it stays an egress IP, and
+    // is not stale.
+    assert_eq!(report.egress_ips(), [gateway, public_worker], "{report:?}");
+    assert!(report.stale_ips().is_empty(), "one pod proves nothing stale: {report:?}");
     let topology = Topology::from_json_with(SNAPSHOT, Validation::strict().allow_non_global(true)).unwrap();
     assert!(civo_egress::Whitelist::of(&topology).unwrap().contains(public_worker));
 
-    // The CLI, run inside a pod, agrees.
+    // The CLI, run inside a pod, agrees, on a private worker and on the public-IP worker.
     let snapshot = std::env::temp_dir().join(format!("{}snapshot.json", lab.prefix));
     std::fs::write(&snapshot, SNAPSHOT).unwrap();
     lab.files.push(snapshot.clone());
-    let (code, json) = cli_in(&lab.ns("pod-w1"), &snapshot);
+    for pod in ["pod-w1", "pod-pw"] {
+        let (code, json) = cli_in(&lab.ns(pod), &snapshot);
+        assert_eq!((code, json["status"].as_str()), (0, Some("confirmed")), "{pod}: {json}");
+        assert_eq!(json["egress_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]), "{pod}: {json}");
+        assert_eq!(json["stale_ips"], serde_json::json!([]), "{pod}: {json}");
+    }
+
+    // Rule 1, the other half: a pod whose egress the snapshot does not expect
+    // (it does not know the public-IP worker's own IP) is a mismatch; the
+    // observed IP joins the expected ones, and the gateway's IP, which this
+    // pod could not see, is not stale.
+    let report = resolve_in_with(&lab.ns("pod-pw"), SNAPSHOT_NO_PUBLIC);
+    assert_eq!((report.status(), report.observed()), (EgressStatus::Mismatch, Some(public_worker)), "{report:?}");
+    assert_eq!(report.egress_ips(), [gateway, public_worker], "expected + observed: {report:?}");
+    assert!(report.stale_ips().is_empty(), "{report:?}");
+    assert!(report.warnings().iter().any(|w| w.kind() == civo_egress::WarningKind::Mismatch), "{report:?}");
+    let no_public = std::env::temp_dir().join(format!("{}snapshot-no-public.json", lab.prefix));
+    std::fs::write(&no_public, SNAPSHOT_NO_PUBLIC).unwrap();
+    lab.files.push(no_public.clone());
+    let (code, json) = cli_in(&lab.ns("pod-pw"), &no_public);
+    assert_eq!((code, json["status"].as_str()), (1, Some("mismatch")), "{json}");
+    assert_eq!(json["egress_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]), "{json}");
+    assert_eq!(json["stale_ips"], serde_json::json!([]), "{json}");
+    // The pods the snapshot is right about are still confirmed by it.
+    let (code, json) = cli_in(&lab.ns("pod-w2"), &no_public);
     assert_eq!((code, json["status"].as_str()), (0, Some("confirmed")), "{json}");
-    assert_eq!(json["egress_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]));
 
     // 5: the answer depends on the destination. A host inside the cluster's
     // network sees each pod come from its node's private IP (it never passes
@@ -394,12 +433,46 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     // public-IP worker from its own.
     #[cfg(feature = "probe")]
     {
-        let report = probe_lab(&lab);
-        assert_eq!(report.status(), civo_egress::probe::ProbeStatus::Confirmed, "{report:?}");
+        let report = probe_lab(&lab, None);
+        assert_eq!(report.status(), civo_egress::EgressStatus::Confirmed, "{report:?}");
         for (node, ip) in [("gw", gateway), ("w1", gateway), ("w2", gateway), ("pw", public_worker)] {
             assert_eq!(report.node(node).and_then(|n| n.observed()), Some(ip), "{node}: {report:?}");
         }
         assert_eq!(report.egress_ips(), [gateway, public_worker]);
+        assert!(report.stale_ips().is_empty() && report.unverified_ips().is_empty(), "{report:?}");
+
+        // Rule 8: the public-IP worker's pod never starts. The other nodes
+        // are probed; the report is partial (a failure), and that node's
+        // expected IP stays among the egress IPs, unverified, not stale.
+        let report = probe_lab(&lab, Some("pw"));
+        assert_eq!(report.status(), civo_egress::EgressStatus::Partial, "{report:?}");
+        assert!(!report.status().is_ok());
+        for (node, ip) in [("gw", gateway), ("w1", gateway), ("w2", gateway)] {
+            assert_eq!(report.node(node).and_then(|n| n.observed()), Some(ip), "{node}: {report:?}");
+        }
+        let row = report.node("pw").unwrap();
+        assert_eq!((row.observed(), row.status()), (None, civo_egress::EgressStatus::Unknown), "{report:?}");
+        assert!(row.error().is_some_and(civo_egress::probe::ProbeError::is_timeout), "{row:?}");
+        assert!(report.egress_ips().contains(&public_worker) && report.egress_ips().contains(&gateway), "{report:?}");
+        assert_eq!(report.unverified_ips(), [public_worker], "{report:?}");
+        assert!(report.stale_ips().is_empty(), "a node not probed proves nothing stale: {report:?}");
+        let not_probed = report
+            .warnings()
+            .iter()
+            .find(|w| {
+                w.kind() == civo_egress::WarningKind::NotProbed
+                    && w.subject() == Some(&civo_egress::Subject::Node("pw".to_owned()))
+            })
+            .unwrap_or_else(|| panic!("a not-probed warning naming pw: {report:?}"));
+        assert!(
+            not_probed.message().contains("node pw") && not_probed.message().contains(PUBLIC_WORKER_IP),
+            "{not_probed}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(
+            json["warnings"].as_array().unwrap().iter().any(|w| w["kind"] == "not-probed" && w["node"] == "pw"),
+            "{json}"
+        );
     }
 
     // 3: the control plane is replaced: the gateway leaves from a new IP.
@@ -408,21 +481,30 @@ pub(crate) fn the_articles_experiment_in_network_namespaces() {
     lab.ip("gw", &["route", "replace", "default", "via", "203.0.113.1"]);
     let (code, json) = cli_in(&lab.ns("pod-w1"), &snapshot);
     assert_eq!((code, json["status"].as_str()), (1, Some("mismatch")), "{json}");
-    // What the cluster leaves from now, and the whitelisted IP it no longer uses.
-    assert_eq!(json["egress_ips"], serde_json::json!([REPLACED_IP]));
-    assert_eq!(json["stale_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP]));
+    // Rule 1: what the cluster is expected to leave from, and what this pod
+    // leaves from now; one pod proves no expected IP stale (the public-IP
+    // worker still leaves from its own).
+    assert_eq!(json["egress_ips"], serde_json::json!([GATEWAY_IP, PUBLIC_WORKER_IP, REPLACED_IP]), "{json}");
+    assert_eq!(json["stale_ips"], serde_json::json!([]), "{json}");
     let report = resolve_in(&lab.ns("pod-w2"));
     assert_eq!((report.status(), report.observed()), (EgressStatus::Mismatch, Some(REPLACED_IP.parse().unwrap())));
+    assert!(report.stale_ips().is_empty(), "{report:?}");
     assert!(report.warnings().iter().any(|w| w.kind() == civo_egress::WarningKind::Mismatch), "{report:?}");
     // The probe names each node that now leaves from an IP the whitelist lacks, and both IPs.
     #[cfg(feature = "probe")]
     {
         let replaced: IpAddr = REPLACED_IP.parse().unwrap();
-        let report = probe_lab(&lab);
-        assert_eq!(report.status(), civo_egress::probe::ProbeStatus::Mismatch, "{report:?}");
+        let report = probe_lab(&lab, None);
+        assert_eq!(report.status(), civo_egress::EgressStatus::Mismatch, "{report:?}");
+        // Every node probed, none left from the old gateway IP: only this
+        // proves it stale. The public-IP worker's IP is still in use.
+        assert_eq!(report.stale_ips(), [gateway], "{report:?}");
+        assert!(report.unverified_ips().is_empty(), "{report:?}");
+        assert!(report.egress_ips().contains(&replaced) && report.egress_ips().contains(&public_worker), "{report:?}");
+        assert!(!report.egress_ips().contains(&gateway), "{report:?}");
         for node in ["gw", "w1", "w2"] {
             let row = report.node(node).unwrap();
-            assert_eq!((row.observed(), row.status()), (Some(replaced), civo_egress::probe::ProbeStatus::Mismatch));
+            assert_eq!((row.observed(), row.status()), (Some(replaced), civo_egress::EgressStatus::Mismatch));
             let named = |w: &&civo_egress::Warning| {
                 w.kind() == civo_egress::WarningKind::Mismatch
                     && w.subject() == Some(&civo_egress::Subject::Node(node.to_owned()))
@@ -450,12 +532,26 @@ struct NetnsKubelet {
     prefix: String,
     /// When the last pod's log was ready: the probe's time to return is measured from it.
     last_log: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// The nodes whose pods the fake's own kubelet handles instead
+    /// ([`Behaviour::NeverStarts`](crate::common::kube_api::Behaviour::NeverStarts)...).
+    overridden: Vec<String>,
+    overrides: crate::common::kube_api::EchoKubelet,
 }
 
 #[cfg(feature = "probe")]
 #[async_trait::async_trait]
 impl crate::common::kube_api::Kubelet for NetnsKubelet {
+    async fn start(&self, pod: &crate::common::kube_api::PodRun) -> crate::common::kube_api::Start {
+        if self.overridden.contains(&pod.node) {
+            return crate::common::kube_api::Kubelet::start(&self.overrides, pod).await;
+        }
+        crate::common::kube_api::Start::Run
+    }
+
     async fn run(&self, pod: &crate::common::kube_api::PodRun) -> crate::common::kube_api::Exit {
+        if self.overridden.contains(&pod.node) {
+            return crate::common::kube_api::Kubelet::run(&self.overrides, pod).await;
+        }
         let ns = format!("{}pod-{}", self.prefix, pod.node);
         let argv = pod.argv();
         let out = tokio::process::Command::new("ip")
@@ -473,40 +569,67 @@ impl crate::common::kube_api::Kubelet for NetnsKubelet {
     }
 }
 
-/// The probe, from the host through the fake Kubernetes API, against the lab's nodes.
+/// A directory removed when dropped (a failing assertion unwinds through it too).
 #[cfg(feature = "probe")]
-fn probe_lab(lab: &Lab) -> civo_egress::probe::ProbeReport {
-    use crate::common::kube_api::{FakeKube, FakeNode};
+struct TempDir(PathBuf);
+
+#[cfg(feature = "probe")]
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The probe, from the host through the fake Kubernetes API, against the
+/// lab's nodes; the pods of `never_starts` never start (the fake kubelet's
+/// `Behaviour::NeverStarts`), and then each pod has 2 s.
+#[cfg(feature = "probe")]
+fn probe_lab(lab: &Lab, never_starts: Option<&str>) -> civo_egress::probe::ProbeReport {
+    use crate::common::kube_api::{Behaviour, EchoKubelet, FakeKube, FakeNode};
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let last_log = std::sync::Arc::new(std::sync::Mutex::new(None));
         let nodes = [("gw", "192.168.1.1"), ("w1", "192.168.1.2"), ("w2", "192.168.1.3"), ("pw", "192.168.1.4")]
             .map(|(name, ip)| FakeNode::new(name, ip));
-        let kubelet = NetnsKubelet { prefix: lab.prefix.clone(), last_log: last_log.clone() };
+        let mut kubelet = NetnsKubelet {
+            prefix: lab.prefix.clone(),
+            last_log: last_log.clone(),
+            overridden: Vec::new(),
+            overrides: EchoKubelet::new(),
+        };
+        if let Some(node) = never_starts {
+            kubelet.overridden.push(node.to_owned());
+            kubelet.overrides = kubelet.overrides.node(node, Behaviour::NeverStarts);
+        }
         let fake = FakeKube::builder().nodes(nodes).kubelet(kubelet).tls().client_cert().start().await;
-        let dir = std::env::temp_dir().join(format!("{}kube", lab.prefix));
-        std::fs::create_dir_all(&dir).unwrap();
-        let kubeconfig = fake.write_kubeconfig(&dir);
+        // The probe's own pod timeout, not the kubelet's activeDeadlineSeconds, ends the wait.
+        fake.honour_active_deadline(never_starts.is_none());
+        let dir = TempDir(std::env::temp_dir().join(format!("{}kube", lab.prefix)));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let kubeconfig = fake.write_kubeconfig(&dir.0);
         let topology = Topology::from_json_with(SNAPSHOT, Validation::strict().allow_non_global(true)).unwrap();
-        let probe = civo_egress::probe::Probe::builder()
+        let mut probe = civo_egress::probe::Probe::builder()
             .kubeconfig(&kubeconfig)
             .echo_url(HTTP_ECHO)
             .addresses(civo_egress::AddressPolicy::AllowNonGlobal)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
+            .timeout(Duration::from_secs(30));
+        if never_starts.is_some() {
+            probe = probe.pod_timeout(Duration::from_secs(2));
+        }
+        let probe = probe.build().unwrap();
         let started = std::time::Instant::now();
         let report = probe.run(topology.cluster("lab").unwrap()).await.unwrap();
         let returned = std::time::Instant::now();
         let last = last_log.lock().unwrap().expect("the kubelet ran pods");
+        let case = never_starts.map_or_else(String::new, |node| format!(" ({node}'s pod never starts)"));
         eprintln!(
-            "probe of the 4-node lab: {:?} wall, {:?} from the last pod's log to the return",
+            "probe of the 4-node lab{case}: {:?} wall, {:?} from the last pod's log to the return",
             returned - started,
             returned - last
         );
         let left = fake.wait_no_pods_matching("app.kubernetes.io/managed-by", Duration::from_secs(6)).await;
         assert!(left.is_empty(), "the probe left pods behind: {left:#?}");
-        let _ = std::fs::remove_dir_all(&dir);
+        drop(dir);
         report
     })
 }

@@ -283,13 +283,15 @@ fn cause<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error +
 }
 
 #[test]
-fn an_unreadable_cli_config_keeps_the_io_error() {
+fn an_unreadable_cli_config_keeps_the_reader_error() {
     let dir = std::env::temp_dir().join(format!("civo-egress-config-dir-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let error =
         CivoConfig::from_vars(|name| (name == "CIVO_CONFIG").then(|| dir.to_str().unwrap().to_owned())).unwrap_err();
     assert!(matches!(error, CivoError::Config { .. }) && error.is_config(), "{error}");
-    assert!(cause::<std::io::Error>(&error).is_some(), "{error:?}");
+    // A directory is refused before it is read: the capped reader says why.
+    let why = cause::<civo_egress::LocalFileError>(&error);
+    assert!(matches!(why, Some(civo_egress::LocalFileError::NotRegular { .. })), "{error:?}");
 }
 
 #[tokio::test]

@@ -8,8 +8,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ca_fingerprint;
 mod civo;
 mod civo_pools;
+mod deadline;
 mod discover_cases;
 mod fault_matrix;
 mod kube_api;

@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use civo_egress::EgressStatus as ProbeStatus;
 use civo_egress::Validation;
-use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe, ProbeError, ProbeReport, ProbeStatus};
+use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe, ProbeError, ProbeReport};
 use civo_egress::{Cluster, Node, Topology};
 use civo_egress::{Subject, WarningKind};
 
@@ -251,17 +252,14 @@ async fn a_node_leaving_from_another_ip_is_a_mismatch_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forbidden_create_is_a_typed_row_error() {
+async fn forbidden_create_everywhere_is_the_error_of_the_run() {
     let lab = lab("forbidden", true).await;
     lab.fake.forbid_pod_create();
-    let report = lab.probe().build().unwrap().run(&lab_cluster()).await.unwrap();
-    assert_eq!(report.status(), ProbeStatus::Unknown);
-    for row in report.nodes() {
-        assert!(row.error().is_some_and(ProbeError::is_forbidden), "{row:?}");
-        assert_eq!(row.status(), ProbeStatus::Unknown);
-    }
-    assert!(report.warnings().iter().all(|w| w.kind() == WarningKind::NotProbed));
-    lab.assert_report_has_no_secret(&report);
+    // Rule 8: every node failing alike is a probe that could not run, not
+    // a report of unknown rows.
+    let error = lab.probe().build().unwrap().run(&lab_cluster()).await.unwrap_err();
+    assert!(error.is_forbidden(), "{error:?}");
+    lab.assert_error_has_no_secret(&error);
     lab.assert_no_pod_left().await;
 }
 
@@ -273,8 +271,9 @@ async fn a_pod_that_never_starts_times_out_and_is_deleted() {
     let started = std::time::Instant::now();
     let report = lab.probe().pod_timeout(Duration::from_secs(2)).build().unwrap().run(&lab_cluster()).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
-    // The others were probed: confirmed, with the failed node in a warning.
-    assert_eq!(report.status(), ProbeStatus::Confirmed);
+    // Rule 8: the others were probed, the failed node leaves it partial.
+    assert_eq!(report.status(), ProbeStatus::Partial);
+    assert!(!report.status().is_ok());
     let row = report.node("k3s-worker-a").unwrap();
     assert_eq!(row.status(), ProbeStatus::Unknown);
     let error = row.error().unwrap();
@@ -304,11 +303,10 @@ async fn a_pod_pending_past_the_deadline_is_deleted_and_the_run_returns() {
         .unwrap()
         .run(&lab_cluster())
         .await
-        .unwrap();
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
-    assert_eq!(report.status(), ProbeStatus::Unknown);
-    assert_eq!(report.nodes().len(), 1);
-    assert!(report.nodes()[0].error().is_some_and(ProbeError::is_timeout));
+    // The one node asked failed: the probe could not run.
+    assert!(report.is_timeout(), "{report:?}");
     lab.assert_no_pod_left().await;
 }
 
@@ -316,11 +314,9 @@ async fn a_pod_pending_past_the_deadline_is_deleted_and_the_run_returns() {
 async fn server_errors_are_typed() {
     let lab = lab("500", false).await;
     lab.fake.fail(Some("POST"), "/api/v1/namespaces/*", 500);
-    let report = lab.probe().build().unwrap().run(&lab_cluster()).await.unwrap();
-    assert_eq!(report.status(), ProbeStatus::Unknown);
-    for row in report.nodes() {
-        assert_eq!(row.error().and_then(ProbeError::status), Some(500), "{row:?}");
-    }
+    // Every create failing alike: the run's error.
+    let error = lab.probe().build().unwrap().run(&lab_cluster()).await.unwrap_err();
+    assert_eq!(error.status(), Some(500), "{error:?}");
     lab.assert_no_pod_left().await;
     // A 500 on the node list: the probe cannot start.
     lab.fake.clear_faults();
@@ -339,7 +335,7 @@ async fn a_pod_that_fails_without_answers_is_a_pod_failure() {
     let row = report.node("k3s-public").unwrap();
     assert_eq!(row.status(), ProbeStatus::Unknown);
     assert!(row.error().is_some_and(ProbeError::is_pod_failure), "{row:?}");
-    assert_eq!(report.status(), ProbeStatus::Confirmed);
+    assert_eq!(report.status(), ProbeStatus::Partial);
     lab.assert_no_pod_left().await;
 }
 
@@ -347,7 +343,7 @@ async fn a_pod_that_fails_without_answers_is_a_pod_failure() {
 async fn a_node_named_that_does_not_exist_is_a_row_error() {
     let lab = lab("no-such-node", false).await;
     let report = lab.probe().node("k3s-worker-a").node("k3s-ghost").build().unwrap().run(&lab_cluster()).await.unwrap();
-    assert_eq!(report.status(), ProbeStatus::Confirmed);
+    assert_eq!(report.status(), ProbeStatus::Partial, "the node asked for was not probed");
     let names: Vec<&str> = report.nodes().iter().map(|n| n.node()).collect();
     assert_eq!(names, ["k3s-worker-a", "k3s-ghost"]);
     let ghost = report.node("k3s-ghost").unwrap();
@@ -425,4 +421,41 @@ async fn non_global_answers_need_the_lab_opt_in() {
     assert_eq!(report.status(), ProbeStatus::Confirmed);
     assert_eq!(report.egress_ips(), [ip("198.51.100.7")]);
     lab.assert_no_pod_left().await;
+}
+
+/// The builder reads the kubeconfig as strictly as the CLI, and every file
+/// it names with a cap: a FIFO or a device is refused at once, never handed
+/// to kube-rs (which would block on the one and exhaust memory on the other).
+#[test]
+fn the_builder_refuses_special_files_a_kubeconfig_names() {
+    let dir = std::env::temp_dir().join(format!("civo-egress-probe-named-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(dir.join("key.fifo")).status().unwrap().success());
+    std::fs::write(dir.join("cert.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+    let config = |ca: &str, key: &str| {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n    certificate-authority: {ca}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user:\n    client-certificate: cert.pem\n    client-key: {key}\n"
+        )
+    };
+    let cases = [
+        ("fifo.yaml", config("cert.pem", "key.fifo"), "client-key", "FIFO"),
+        ("zero.yaml", config("/dev/zero", "cert.pem"), "certificate-authority", "not a regular file"),
+        ("missing.yaml", config("cert.pem", "nope.pem"), "client-key", "no such file"),
+    ];
+    for (name, text, field, why) in cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        let started = std::time::Instant::now();
+        let error = Probe::builder().kubeconfig(dir.join(name)).build().expect_err("refused");
+        assert!(started.elapsed() < Duration::from_secs(2), "{name}: at once");
+        let text = error.to_string();
+        assert!(error.is_config() && text.contains(field) && text.contains(why), "{name}: {text}");
+    }
+    // Named files that are fine are read and inlined: the build succeeds.
+    std::fs::write(dir.join("ok.yaml"), config("cert.pem", "cert.pem")).unwrap();
+    assert!(Probe::builder().kubeconfig(dir.join("ok.yaml")).build().is_ok());
+    // What kubectl refuses, the builder refuses (the crate's reader): no server.
+    std::fs::write(dir.join("noserver.yaml"), config("cert.pem", "cert.pem").replace("server:", "serverx:")).unwrap();
+    assert!(Probe::builder().kubeconfig(dir.join("noserver.yaml")).build().is_err());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,18 +2,31 @@
 
 use std::process::ExitCode;
 
+use civo_egress::EgressStatus;
 use civo_egress::civo::CivoError;
 
 /// The exit codes (binding), as `--help` shows them.
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  ok
-  1  a finding: an audit error, a resolve or probe mismatch or unknown, an egress change in diff
-  2  bad input or usage: a bad flag or address, a missing, malformed or oversized file, no topology
-  3  a runtime failure: the Civo or Kubernetes API unreachable or failing, a deadline passed";
+  0  ok: for resolve and probe, a verdict of confirmed, expected or observed
+  1  a finding: an audit error; a resolve or probe verdict of mismatch, conflict, partial, unverified
+     or unknown; an egress change in diff
+  2  bad input or usage: a bad flag or address, a missing, malformed, oversized or special file, no topology
+  3  a runtime failure: the Civo or Kubernetes API unreachable or failing, a deadline passed, the probe
+     unable to run at all, standard output not writable
+  130  interrupted (ctrl-c; the probe deletes its pods first)";
 
 /// A finding (exit 1).
 pub const FINDING: u8 = 1;
+
+/// Interrupted by ctrl-c (exit 130, as shells report SIGINT).
+pub const INTERRUPTED: u8 = 130;
+
+/// The exit code of a `resolve` or `probe` verdict: the one place it is
+/// decided, from [`EgressStatus::is_ok`].
+pub fn verdict(status: EgressStatus) -> ExitCode {
+    if status.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) }
+}
 
 /// A failure, reported as one line on stderr.
 #[derive(Debug)]
@@ -58,10 +71,20 @@ pub fn civo(error: CivoError) -> Failure {
 }
 
 /// The settings and the kubeconfig, or a node name that does not exist, are
-/// bad input; the Kubernetes API and the pods are runtime.
+/// bad input; the Kubernetes API and the pods are runtime. A refusal names
+/// the RBAC the probe needs in `namespace`.
 #[cfg(feature = "probe")]
-pub fn probe(error: civo_egress::probe::ProbeError) -> Failure {
-    if error.is_config() || error.is_no_such_node() { usage(error) } else { Failure::Runtime(error.to_string()) }
+pub fn probe(error: civo_egress::probe::ProbeError, namespace: &str) -> Failure {
+    if error.is_config() || error.is_no_such_node() {
+        return usage(error);
+    }
+    if error.is_forbidden() || error.is_unauthorized() {
+        return Failure::Runtime(format!(
+            "the probe could not run: {error}; it needs pods (create, get, list, delete) and pods/log (get) in \
+             namespace {namespace}, and nodes (list) cluster-wide (see `civo-egress man probe`)"
+        ));
+    }
+    Failure::Runtime(format!("the probe could not run: {error}"))
 }
 
 /// A current-thread tokio runtime.

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use civo_egress::{Allowlist, Validation, Whitelist, WhitelistFormat, audit, audit_for, diff};
+use civo_egress::{Allowlist, Validation, Whitelist, WhitelistFormat, diff};
 
 use crate::Format;
 use crate::failure::{FINDING, Failure, usage};
@@ -74,6 +74,10 @@ pub struct WhitelistArgs {
 pub struct AuditArgs {
     #[command(flatten)]
     topology: TopologyArgs,
+    /// Audit for this cluster only: its id, REGION/NAME, or a name no other cluster carries
+    /// (repeatable; default: every cluster). Only its egress IPs must be let in.
+    #[arg(long = "cluster", value_name = "NAME_OR_ID")]
+    clusters: Vec<String>,
     /// The address whose allowlist this is (default: somewhere on the internet).
     #[arg(long, value_name = "IP")]
     destination: Option<String>,
@@ -88,7 +92,7 @@ pub struct AuditArgs {
 /// `diff`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
-    /// Output format: `text` (one change per line) or `json`.
+    /// Output format: `text` (one change per line, what to do, the clusters not compared) or `json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// The older snapshot (`-` for standard input).
@@ -97,6 +101,9 @@ pub struct DiffArgs {
     /// The newer snapshot.
     #[arg(value_name = "NEW_TOPOLOGY")]
     new: PathBuf,
+    /// Accept non-global egress IPs (private, CGNAT, documentation) in both snapshots. For labs and tests only.
+    #[arg(long)]
+    allow_non_global: bool,
     #[command(flatten)]
     fields: FieldsArgs,
 }
@@ -137,44 +144,61 @@ pub fn whitelist(args: WhitelistArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `audit`: exit 1 when a finding is an error.
+/// `audit`: exit 1 when a finding is an error (warnings and infos exit 0).
 pub fn audit_command(args: AuditArgs) -> Result<ExitCode, Failure> {
+    use civo_egress::{Audit, FindingKind, Severity, WarningKind};
     let destination = args.destination.as_deref().map(parse_ip).transpose()?;
     let topology = args.topology.load()?;
+    let mut builder = Audit::builder(&topology);
+    if !args.clusters.is_empty() {
+        builder = builder.clusters(&args.clusters);
+    }
+    if let Some(destination) = destination {
+        builder = builder.destination(destination);
+    }
+    // A name that selects no one cluster is bad input, before the list is read.
+    let audit = builder.build().map_err(usage)?;
     let name = display(&args.allowlist);
     let allowlist = Allowlist::parse(&read(&args.allowlist)?).map_err(|e| Failure::Usage(format!("{name}: {e}")))?;
-    let report = match destination {
-        Some(destination) => audit_for(&topology, &allowlist, destination),
-        None => audit(&topology, &allowlist),
-    }
-    .map_err(usage)?;
+    let report = audit.run(&allowlist);
     match args.format {
         Format::Json => print_json(&report)?,
         Format::Text => {
             say_raw!("{}", report.display_with_path(&name));
-            let errors = report.findings().iter().filter(|f| f.severity() == civo_egress::Severity::Error);
-            let caveats = report.findings().iter().filter(|f| f.kind() == civo_egress::FindingKind::Caveat).count();
-            match (errors.count(), caveats) {
-                (0, 0) => say!("ok: the allowlist lets in every egress IP and nothing of the clusters' own"),
+            let clusters = report.clusters();
+            say!("audited for {} {}", if clusters.len() == 1 { "cluster" } else { "clusters" }, clusters.join(", "));
+            let follows_nodes = audit.whitelist().warnings().iter().any(|w| w.kind() == WarningKind::FollowsNodes);
+            let what = if follows_nodes { "node IP" } else { "egress IP" };
+            let caveats = report.findings().iter().filter(|f| f.kind() == FindingKind::Caveat).count();
+            let warnings = match report.count(Severity::Warning) {
+                0 => String::new(),
+                n => format!(" ({n} warning(s) above)"),
+            };
+            match (report.count(Severity::Error), caveats) {
+                (0, 0) => say!("ok{warnings}: the allowlist lets in every {what} and nothing of the clusters' own"),
                 (0, n) => say!(
-                    "ok as far as the snapshot knows: the allowlist lets in every egress IP; {n} caveat(s) above say what could not be checked"
+                    "ok as far as the snapshot knows{warnings}: the allowlist lets in every {what}; {n} caveat(s) above say what could not be checked"
                 ),
-                (n, _) => say!("{n} error(s)"),
+                (n, _) => say!("{n} error(s){warnings}"),
             }
         }
     }
     Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) })
 }
 
-/// `diff`: exit 1 when an egress IP changed or disappeared.
+/// `diff`: exit 1 when an egress IP changed, appeared or disappeared, or
+/// when something one snapshot covers was not compared (no drift there is
+/// not known).
 pub fn diff_command(args: DiffArgs) -> Result<ExitCode, Failure> {
-    let validation = Validation::strict().allow_unknown_fields(args.fields.allow_unknown_fields);
+    let validation = Validation::strict()
+        .allow_non_global(args.allow_non_global)
+        .allow_unknown_fields(args.fields.allow_unknown_fields);
     let (old, new) = (load_with(&args.old, validation)?, load_with(&args.new, validation)?);
     let changes = diff(&old, &new);
     match args.format {
         Format::Json => print_json(&changes)?,
-        Format::Text if changes.is_empty() => say!("no changes"),
-        Format::Text => changes.changes().iter().for_each(|c| say!("{c}")),
+        Format::Text => say_raw!("{changes}"),
     }
-    Ok(if changes.has_egress_drift() { ExitCode::from(FINDING) } else { ExitCode::SUCCESS })
+    let clear = !changes.has_egress_drift() && changes.is_complete();
+    Ok(if clear { ExitCode::SUCCESS } else { ExitCode::from(FINDING) })
 }

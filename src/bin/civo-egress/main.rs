@@ -11,11 +11,13 @@
 //!
 //! Exit codes (binding): 0 ok, 1 a finding, 2 bad input or usage, 3 a
 //! runtime failure; see [`failure::EXIT_CODES`]. Every failure is one line on
-//! stderr; a closed stdout (`| head`) keeps the command's own code.
+//! stderr; a closed stdout (`| head`) keeps the command's own code, and any
+//! other failed write to it (a full disk) is exit 3.
 
 #[macro_use]
 mod out;
 mod docs;
+mod expected;
 mod failure;
 mod local;
 mod probe;
@@ -104,9 +106,10 @@ enum Command {
     /// Print a shell completion script on stdout (e.g. `civo-egress completions bash > /etc/bash_completion.d/civo-egress`).
     #[command(after_help = EXIT_CODES)]
     Completions(docs::CompletionsArgs),
-    /// Print the man page (roff) on stdout (e.g. `civo-egress man | man -l -`).
+    /// Print a man page (roff) on stdout: civo-egress(1), or a command's, civo-egress-COMMAND(1)
+    /// (e.g. `civo-egress man classify | man -l -`).
     #[command(after_help = EXIT_CODES)]
-    Man,
+    Man(docs::ManArgs),
 }
 
 /// `--format text|json`.
@@ -124,7 +127,7 @@ fn main() -> ExitCode {
         Err(e) if !e.use_stderr() => {
             // --help and --version.
             say_raw!("{e}");
-            return ExitCode::SUCCESS;
+            return finish(Ok(ExitCode::SUCCESS));
         }
         Err(e) => {
             // clap's first paragraph, on one line ("error: the following
@@ -144,8 +147,17 @@ fn main() -> ExitCode {
         Command::Probe(args) => probe::probe(args),
         Command::Diff(args) => local::diff_command(args),
         Command::Completions(args) => docs::completions(&args),
-        Command::Man => docs::man(),
+        Command::Man(args) => docs::man(&args),
     };
+    finish(result)
+}
+
+/// The exit code of a command that ran: its failure's, else a failed write
+/// to stdout's (3: a full disk must not pass for a written file; a closed
+/// pipe, `| head`, is not a failure), else its own. A failure is one line
+/// on stderr.
+fn finish(result: Result<ExitCode, failure::Failure>) -> ExitCode {
+    let result = result.and_then(|code| out::write_failure().map_or(Ok(code), Err));
     result.unwrap_or_else(|failure| {
         eprintln!("error: {}", failure.message());
         failure.code()

@@ -1,29 +1,43 @@
-//! Standard output that survives a closed pipe, and local input read with a
-//! size cap.
+//! Standard output that survives a closed pipe and reports any other failed
+//! write, and local input read with a size cap.
 
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use civo_egress::{LocalFileError, MAX_LOCAL_FILE_BYTES, read_local_file};
 
 use crate::failure::Failure;
 
-/// The cap on one local input (a snapshot, an allowlist, standard input):
-/// 16 MiB, far above any real account (a snapshot of 10k clusters is ~5 MiB).
-pub const MAX_INPUT_BYTES: u64 = 16 << 20;
-
-/// Set once a write to stdout failed (`| head` closed it): later writes are
-/// skipped, and the command still finishes with its own exit code.
+/// Set once a write to stdout failed: later writes are skipped.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// The first failed write that was not a closed pipe (a full disk, an io
+/// error): the command then fails with exit 3, whatever it found.
+static WRITE_ERROR: OnceLock<std::io::Error> = OnceLock::new();
+
 /// Writes to stdout unless it is closed; a failed write closes it for good.
+/// A closed pipe (`| head`) is silent and keeps the command's exit code;
+/// any other failure is recorded for [`write_failure`].
 pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     if CLOSED.load(Ordering::Relaxed) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    if out.write_fmt(args).and_then(|()| out.flush()).is_err() {
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
         CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = WRITE_ERROR.set(e);
+        }
     }
+}
+
+/// The failure of a write to stdout that was not a closed pipe, if one
+/// failed: checked once the command ran, so that a firewall file written to
+/// a full disk is not taken for a written one.
+pub fn write_failure() -> Option<Failure> {
+    WRITE_ERROR.get().map(|e| Failure::Runtime(format!("cannot write standard output: {e}")))
 }
 
 /// `println!` that stops writing, without a panic, once stdout is closed.
@@ -44,31 +58,30 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
 }
 
 /// Reads a local file, or standard input for `-`, refusing more than
-/// [`MAX_INPUT_BYTES`].
+/// [`MAX_LOCAL_FILE_BYTES`] (16 MiB). A file is read with
+/// [`read_local_file`]: a regular file only (a FIFO is refused before it is
+/// opened, a device or `/proc` file is not trusted for its length).
 pub fn read(path: &Path) -> Result<String, Failure> {
-    let (name, result) = if path == Path::new("-") {
-        ("standard input".to_owned(), read_capped(std::io::stdin().lock()))
-    } else {
-        let name = path.display().to_string();
-        match std::fs::File::open(path) {
-            Ok(file) => (name, read_capped(file)),
-            Err(e) => return Err(Failure::Usage(format!("cannot read {name}: {e}"))),
-        }
-    };
-    match result {
-        Ok(Some(text)) => Ok(text),
-        Ok(None) => {
-            Err(Failure::Usage(format!("{name} is larger than {} MiB, the cap on local input", MAX_INPUT_BYTES >> 20)))
-        }
-        Err(e) => Err(Failure::Usage(format!("cannot read {name}: {e}"))),
+    let cap = MAX_LOCAL_FILE_BYTES >> 20;
+    if path != Path::new("-") {
+        return read_local_file(path, MAX_LOCAL_FILE_BYTES).map_err(|e| {
+            let name = path.display();
+            Failure::Usage(match e {
+                LocalFileError::TooLarge { .. } => format!("{name} is larger than {cap} MiB, the cap on local input"),
+                LocalFileError::NotFound { .. } => format!("cannot read {name}: no such file"),
+                LocalFileError::NotRegular { what, .. } => format!("cannot read {name}: not a regular file (a {what})"),
+                LocalFileError::NotText { .. } => format!("cannot read {name}: not UTF-8 text"),
+                LocalFileError::Io { source, .. } => format!("cannot read {name}: {source}"),
+                other => format!("cannot read {other}"),
+            })
+        });
     }
-}
-
-/// The text, or `None` past the cap.
-fn read_capped(reader: impl Read) -> std::io::Result<Option<String>> {
     let mut text = String::new();
-    reader.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)?;
-    Ok((text.len() as u64 <= MAX_INPUT_BYTES).then_some(text))
+    match std::io::stdin().lock().take(MAX_LOCAL_FILE_BYTES + 1).read_to_string(&mut text) {
+        Ok(_) if text.len() as u64 <= MAX_LOCAL_FILE_BYTES => Ok(text),
+        Ok(_) => Err(Failure::Usage(format!("standard input is larger than {cap} MiB, the cap on local input"))),
+        Err(e) => Err(Failure::Usage(format!("cannot read standard input: {e}"))),
+    }
 }
 
 /// Whether progress lines belong on stderr: only when a person watches it.

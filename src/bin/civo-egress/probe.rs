@@ -1,52 +1,31 @@
 //! `probe`: one pod per node through the Kubernetes API (feature `probe`).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::Format;
+use crate::expected::ExpectedArgs;
 use crate::failure::Failure;
-use crate::remote::CivoArgs;
 
 /// `probe`'s arguments.
 #[derive(Debug, clap::Args)]
 #[cfg_attr(not(feature = "probe"), allow(dead_code))]
 pub struct ProbeArgs {
-    /// The kubeconfig. Default: KUBECONFIG, else ~/.kube/config.
-    #[arg(long, value_name = "FILE")]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    context: Option<String>,
+    #[command(flatten)]
+    expected: ExpectedArgs,
     /// The namespace the probe pods are created in.
     #[arg(long, value_name = "NS", default_value = "default")]
     namespace: String,
     /// The image with curl (for private registries).
     #[arg(long, value_name = "IMAGE", default_value = "curlimages/curl")]
     image: String,
-    /// Only this node (repeatable; default: every node).
+    /// Only this node (repeatable; default: every node). Then no IP is proven stale.
     #[arg(long = "node", value_name = "NAME")]
     nodes: Vec<String>,
     /// An HTTP echo service URL (repeatable); replaces the default public services.
     #[arg(long = "echo-url", value_name = "URL")]
     echo_urls: Vec<String>,
-    /// A snapshot that says what each node should leave from (`-` for standard input). Default: the
-    /// file named by CIVO_EGRESS_TOPOLOGY, unless --cluster, --region or --api-url asks the Civo API.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["region", "api_url"])]
-    topology: Option<PathBuf>,
-    /// The cluster: its name or id in the Civo API (key from CIVO_TOKEN, else CIVO_CONFIG or
-    /// ~/.civo.json), or its name in the topology.
-    #[arg(long, value_name = "NAME_OR_ID")]
-    cluster: Option<String>,
-    #[command(flatten)]
-    civo: CivoArgs,
-    /// Accept non-global addresses as observations and in the topology, and plain-http echo services
-    /// on them. For labs and tests only.
-    #[arg(long)]
-    allow_non_global: bool,
-    #[command(flatten)]
-    fields: crate::topology::FieldsArgs,
-    /// Overall deadline in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    /// Overall deadline in seconds (1 to 86400).
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
     /// Output format: `text` or `json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -72,46 +51,26 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     use civo_egress::kubeconfig::Kubeconfig;
     use civo_egress::probe::Probe;
 
-    use crate::failure::{FINDING, civo, runtime, usage};
+    use crate::expected::Expected;
+    use crate::failure::{INTERRUPTED, civo, runtime, usage, verdict};
     use crate::out::{print_json, progress_wanted};
     use crate::remote::deadline;
-    use crate::topology;
 
     let deadline = deadline(args.timeout);
-    let addresses = if args.allow_non_global {
-        civo_egress::AddressPolicy::AllowNonGlobal
-    } else {
-        civo_egress::AddressPolicy::GlobalOnly
-    };
-    // An empty context is no context, as kubectl reads it.
-    let context = args.context.filter(|c| !c.is_empty());
+    let addresses = args.expected.addresses();
+    let context = args.expected.context().map(str::to_owned);
+    let expected = args.expected.choose(deadline)?;
     // Refuse what kubectl refuses before kube-rs reads the file its own way.
-    let ours = match &args.kubeconfig {
+    let ours = match &args.expected.kubeconfig {
         Some(path) => Kubeconfig::load(std::slice::from_ref(path)),
         None => Kubeconfig::from_env(),
     };
     ours.and_then(|k| k.server(context.as_deref())).map_err(usage)?;
     let runtime = runtime()?;
-    let asks_civo = args.cluster.is_some() || args.civo.given();
-    let snapshot = args.topology.clone().or_else(|| if asks_civo { None } else { topology::from_env() });
-    let cluster = match (snapshot, &args.cluster) {
-        (Some(path), name) => {
-            let read = civo_egress::Validation::strict()
-                .allow_non_global(args.allow_non_global)
-                .allow_unknown_fields(args.fields.allow_unknown_fields);
-            let snapshot = topology::load_with(&path, read)?;
-            let shown = topology::display(&path);
-            match (name, snapshot.clusters()) {
-                (Some(name), _) => {
-                    snapshot.select(name).cloned().map_err(|e| Failure::Usage(format!("{shown}: {e}")))?
-                }
-                (None, [only]) => only.clone(),
-                (None, _) => return Err(Failure::Usage(format!("{shown}: name the cluster with --cluster"))),
-            }
-        }
-        (None, Some(name)) => {
-            let client = args.civo.client(deadline)?;
-            let discovery = runtime.block_on(client.discover(&Selection::all().cluster(name))).map_err(civo)?;
+    let cluster = match expected {
+        Expected::Snapshot(cluster) => *cluster,
+        Expected::Civo { client, cluster: name } => {
+            let discovery = runtime.block_on(client.discover(&Selection::all().cluster(&name))).map_err(civo)?;
             for warning in discovery.warnings() {
                 eprintln!("warning: {warning}");
             }
@@ -133,7 +92,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
                 }
             }
         }
-        (None, None) => {
+        Expected::Nothing => {
             return Err(Failure::Usage(
                 "say what the nodes should leave from: --topology FILE or CIVO_EGRESS_TOPOLOGY (make one with \
                  `civo-egress discover > account.json`), or --cluster NAME_OR_ID (the Civo API)"
@@ -150,13 +109,13 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     if !args.echo_urls.is_empty() {
         builder = builder.echo_urls(args.echo_urls);
     }
-    if let Some(path) = args.kubeconfig {
+    if let Some(path) = args.expected.kubeconfig.clone() {
         builder = builder.kubeconfig(path);
     }
     if let Some(context) = context {
         builder = builder.context(context);
     }
-    let probe = builder.build().map_err(crate::failure::probe)?;
+    let probe = builder.build().map_err(|e| crate::failure::probe(e, &args.namespace))?;
     // The library has no per-node hook: a line before and one after.
     let progress = progress_wanted();
     let started = Instant::now();
@@ -181,9 +140,10 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     });
     let Some(report) = report else {
         runtime.block_on(tokio::time::sleep(Duration::from_secs(3)));
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(INTERRUPTED));
     };
-    let report = report.map_err(crate::failure::probe)?;
+    // The probe as a whole could not run: one line, whatever --format.
+    let report = report.map_err(|e| crate::failure::probe(e, &args.namespace))?;
     if progress {
         let answered = report.nodes().iter().filter(|n| n.observed().is_some()).count();
         eprintln!("probed {answered} of {} node(s) in {:.1} s", report.nodes().len(), started.elapsed().as_secs_f64());
@@ -191,8 +151,14 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     match args.format {
         Format::Json => print_json(&report)?,
         Format::Text => {
-            let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
-            say!("{}: {} {}", report.cluster(), report.status(), ips.join(", "));
+            let list = |ips: &[std::net::IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            say!("{}: {} {}", report.cluster(), report.status(), list(&report.egress_ips()));
+            if !report.unverified_ips().is_empty() {
+                say!("  not verified (a node not probed or not asked): {}", list(&report.unverified_ips()));
+            }
+            if !report.stale_ips().is_empty() {
+                say!("  no node leaves from (every node probed): {}", list(&report.stale_ips()));
+            }
             for node in report.nodes() {
                 let observed = node.observed().map_or_else(|| "-".to_owned(), |ip| ip.to_string());
                 let expected: Vec<String> = node.expected().iter().map(ToString::to_string).collect();
@@ -206,5 +172,5 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    Ok(if report.status().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) })
+    Ok(verdict(report.status()))
 }

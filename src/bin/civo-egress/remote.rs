@@ -1,22 +1,21 @@
 //! The commands that ask the network: `discover` and `resolve`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use civo_egress::AddressPolicy;
 use civo_egress::civo::{CivoClient, CivoClientBuilder, CivoConfig, Selection};
 use civo_egress::kubeconfig::{Kubeconfig, KubeconfigError};
 use civo_egress::resolve::{
     CivoSource, DnsEchoSource, DnsEchoStyle, EgressReport, EgressResolver, EgressResolverBuilder, HttpEchoSource,
     KubeconfigSource, StaticSource, TopologySource, Vantage,
 };
-use civo_egress::{AddressPolicy, Validation};
 
 use crate::Format;
-use crate::failure::{FINDING, Failure, civo, runtime, usage};
+use crate::expected::{Expected, ExpectedArgs};
+use crate::failure::{Failure, INTERRUPTED, civo, runtime, usage, verdict};
 use crate::out::{print_json, progress_wanted};
-use crate::topology;
 
 /// The Civo API flags of `discover`, `resolve` and `probe`.
 #[derive(Debug, clap::Args)]
@@ -51,9 +50,9 @@ impl CivoArgs {
     }
 }
 
-/// A deadline from `--timeout SECS`.
-pub fn deadline(secs: u64) -> Duration {
-    Duration::from_secs(secs.clamp(1, 86_400))
+/// A deadline from `--timeout SECS` (clap refuses 0 and more than a day).
+pub const fn deadline(secs: u64) -> Duration {
+    Duration::from_secs(secs)
 }
 
 /// `discover`'s arguments.
@@ -74,8 +73,8 @@ pub struct DiscoverArgs {
     /// (plain http:// only to a loopback address).
     #[arg(long, value_name = "URL")]
     api_url: Option<String>,
-    /// Overall deadline in seconds (exit 3 when it passes).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    /// Overall deadline in seconds, 1 to 86400 (exit 3 when it passes).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
 }
 
@@ -129,28 +128,8 @@ pub fn discover(args: DiscoverArgs) -> Result<ExitCode, Failure> {
 /// `resolve`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct ResolveArgs {
-    /// The cluster: its name or id in the Civo API, or its name in the topology.
-    #[arg(long, value_name = "NAME_OR_ID")]
-    cluster: Option<String>,
-    /// A topology snapshot that says what the egress IPs should be (`-` for standard input); the Civo
-    /// API is then not asked. Default: the file named by CIVO_EGRESS_TOPOLOGY, unless --region or
-    /// --api-url asks the Civo API.
-    #[arg(long, value_name = "FILE")]
-    topology: Option<PathBuf>,
-    /// Accept non-global addresses (private, CGNAT, documentation) as observations, as egress IPs in
-    /// the topology, and plain-http echo services on them. For labs and tests only.
-    #[arg(long)]
-    allow_non_global: bool,
     #[command(flatten)]
-    fields: topology::FieldsArgs,
-    #[command(flatten)]
-    civo: CivoArgs,
-    /// A kubeconfig whose server names the cluster IP. Default: KUBECONFIG, else ~/.kube/config.
-    #[arg(long, value_name = "FILE")]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, value_name = "NAME")]
-    context: Option<String>,
+    expected: ExpectedArgs,
     /// An HTTP echo service URL (repeatable); replaces the default public services.
     #[arg(long = "echo-url", value_name = "URL")]
     echo_urls: Vec<String>,
@@ -160,64 +139,61 @@ pub struct ResolveArgs {
     /// How many observers must agree.
     #[arg(long, value_name = "N", default_value_t = 2)]
     quorum: usize,
-    /// Ask no echo service: report what is expected only.
-    #[arg(long)]
+    /// Ask no echo service: report what is expected only (status `expected`, exit 0).
+    #[arg(long, conflicts_with = "accept_expected")]
     no_observe: bool,
+    /// Inside the cluster, pass with the expected answer when the echo services verified nothing (every
+    /// one hung, failed or was rejected, or too few agreed). Default: that is a failure (exit 1).
+    #[arg(long)]
+    accept_expected: bool,
     /// Where the echo services are asked from: `pod` (inside the cluster: they see its egress) or
-    /// `host` (they see this host's IP, never the cluster's). Default: detected from
-    /// KUBERNETES_SERVICE_HOST and the service-account files.
+    /// `host` (they see this host's IP, never the cluster's). Default: a pod of this cluster when the
+    /// service-account CA is the cluster's (recorded by discover, or the kubeconfig's), else a host.
     #[arg(long, value_name = "pod|host")]
     vantage: Option<Vantage>,
-    /// Overall deadline in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    /// Overall deadline in seconds (1 to 86400).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
     /// Output format: `text` or `json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
-/// `resolve`: exit 1 on a mismatch or when unknown.
+/// `resolve`: exit 1 unless the verdict passes (confirmed, expected,
+/// observed).
 pub fn resolve(args: ResolveArgs) -> Result<ExitCode, Failure> {
     let deadline = deadline(args.timeout);
-    let addresses = if args.allow_non_global { AddressPolicy::AllowNonGlobal } else { AddressPolicy::GlobalOnly };
-    if args.civo.given() && (args.topology.is_some() || args.cluster.is_none()) {
-        return Err(Failure::Usage(
-            "--region and --api-url go with --cluster, to ask the Civo API (not with --topology)".into(),
-        ));
-    }
+    let addresses = args.expected.addresses();
     let mut resolver = EgressResolver::builder()
         .quorum(args.quorum)
         .deadline(deadline)
         .source_timeout(deadline.min(Duration::from_secs(3)))
-        .addresses(addresses);
-    let mut name = args.cluster.clone();
-    let snapshot = args.topology.clone().or_else(|| if args.civo.given() { None } else { topology::from_env() });
-    if let Some(path) = snapshot {
-        let read = Validation::strict()
-            .allow_non_global(args.allow_non_global)
-            .allow_unknown_fields(args.fields.allow_unknown_fields);
-        let snapshot = topology::load_with(&path, read)?;
-        let chosen = match (args.cluster, snapshot.clusters()) {
-            (Some(cluster), _) => cluster,
-            (None, [only]) => only.name().to_owned(),
-            (None, _) => {
-                return Err(Failure::Usage(format!("{}: name the cluster with --cluster", topology::display(&path))));
-            }
-        };
-        resolver = resolver.source(TopologySource::new(&snapshot, &chosen).map_err(usage)?);
-        name = Some(chosen);
-    } else if let Some(cluster) = args.cluster {
-        resolver = resolver.source(CivoSource::new(args.civo.client(deadline)?, cluster));
+        .addresses(addresses)
+        .accept_expected(args.accept_expected);
+    let mut name = None;
+    match args.expected.choose(deadline)? {
+        Expected::Snapshot(cluster) => {
+            resolver = resolver.source(TopologySource::of(&cluster)).cluster_cas(cluster.ca_fingerprint());
+            name = Some(cluster.name().to_owned());
+        }
+        Expected::Civo { client, cluster } => {
+            resolver = resolver.source(CivoSource::new(*client, cluster.clone()));
+            name = Some(cluster);
+        }
+        Expected::Nothing => {}
     }
-    let explicit_kubeconfig = args.kubeconfig.is_some() || args.context.is_some();
-    let loaded = match args.kubeconfig {
-        Some(path) => Some(Kubeconfig::load(&[path])),
+    let explicit_kubeconfig = args.expected.kubeconfig.is_some() || args.expected.context.is_some();
+    let loaded = match &args.expected.kubeconfig {
+        Some(path) => Some(Kubeconfig::load(std::slice::from_ref(path))),
         None if explicit_kubeconfig || name.is_none() => Some(Kubeconfig::from_env()),
         None => None,
     };
     match loaded {
         Some(Ok(config)) => {
-            let source = KubeconfigSource::new(&config, args.context.as_deref()).map_err(usage)?;
+            // The kubeconfig's CA proves a pod is the cluster's; one it
+            // cannot read proves nothing, and the source still counts.
+            resolver = resolver.cluster_cas(config.ca_fingerprints(args.expected.context()).unwrap_or_default());
+            let source = KubeconfigSource::new(&config, args.expected.context()).map_err(usage)?;
             name = name.or_else(|| Some(source.server().context().to_owned()));
             resolver = resolver.source(source);
         }
@@ -238,12 +214,20 @@ pub fn resolve(args: ResolveArgs) -> Result<ExitCode, Failure> {
         resolver = resolver.vantage(vantage);
     }
     let resolver = resolver.build().map_err(usage)?;
-    let report = runtime()?.block_on(resolver.resolve());
+    let report = runtime()?.block_on(async {
+        tokio::select! {
+            report = resolver.resolve() => Some(report),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(report) = report else {
+        return Ok(ExitCode::from(INTERRUPTED));
+    };
     match args.format {
         Format::Json => print_json(&report)?,
         Format::Text => print_report(&report),
     }
-    Ok(if report.status().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) })
+    Ok(verdict(report.status()))
 }
 
 /// The echo services: the caller's, or the defaults when it names none.
@@ -268,11 +252,14 @@ fn observers(
 }
 
 fn print_report(report: &EgressReport) {
-    let ips: Vec<String> = report.egress_ips().iter().map(ToString::to_string).collect();
-    say!("{}: {} {}", report.cluster().filter(|c| !c.is_empty()).unwrap_or("egress"), report.status(), ips.join(", "));
-    if !report.stale_ips().is_empty() {
-        let stale: Vec<String> = report.stale_ips().iter().map(ToString::to_string).collect();
-        say!("  no longer used: {}", stale.join(", "));
+    let list = |ips: &[std::net::IpAddr]| ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let cluster = report.cluster().filter(|c| !c.is_empty()).unwrap_or("egress");
+    say!("{cluster}: {} {}", report.status(), list(&report.egress_ips()));
+    for family in report.families() {
+        say!("  {}: {} {}", family.family(), family.status(), list(family.egress_ips()));
+        if !family.unverified_ips().is_empty() {
+            say!("    not verified by observation: {}", list(family.unverified_ips()));
+        }
     }
     for row in report.evidence() {
         say!("  {row}");
