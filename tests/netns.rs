@@ -23,6 +23,9 @@ mod common;
 #[cfg(target_os = "linux")]
 #[path = "netns/lab.rs"]
 mod lab;
+#[cfg(target_os = "linux")]
+#[path = "netns/vantage.rs"]
+mod vantage;
 
 fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
@@ -30,7 +33,7 @@ fn main() -> std::process::ExitCode {
     let why_not = if !cfg!(target_os = "linux") {
         Some("network namespaces are Linux only")
     } else if !nix::unistd::geteuid().is_root() {
-        Some("the network-namespace suite needs root (ip netns, veth, nftables)")
+        Some("the network-namespace suite needs root (ip netns, veth, nftables, unshare --mount)")
     } else {
         None
     };
@@ -41,6 +44,12 @@ fn main() -> std::process::ExitCode {
         libtest_mimic::Trial::test("the_articles_experiment_in_network_namespaces", || {
             #[cfg(target_os = "linux")]
             lab::the_articles_experiment_in_network_namespaces();
+            Ok(())
+        })
+        .with_ignored_flag(why_not.is_some()),
+        libtest_mimic::Trial::test("a_pod_counts_only_when_its_service_account_ca_is_the_clusters", || {
+            #[cfg(target_os = "linux")]
+            vantage::a_pod_counts_only_when_its_service_account_ca_is_the_clusters();
             Ok(())
         })
         .with_ignored_flag(why_not.is_some()),

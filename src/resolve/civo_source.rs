@@ -30,6 +30,8 @@ pub struct CivoSource {
     cluster: String,
     /// The last discovery's warnings.
     noticed: Arc<Mutex<Vec<Warning>>>,
+    /// The cluster's CA fingerprint, from the last discovery.
+    ca: Arc<Mutex<Option<crate::CaFingerprint>>>,
 }
 
 impl CivoSource {
@@ -37,7 +39,7 @@ impl CivoSource {
     /// rules).
     #[must_use]
     pub fn new(client: CivoClient, cluster: impl Into<String>) -> Self {
-        Self { client, cluster: cluster.into(), noticed: Arc::default() }
+        Self { client, cluster: cluster.into(), noticed: Arc::default(), ca: Arc::default() }
     }
 }
 
@@ -81,10 +83,16 @@ impl EgressSource for CivoSource {
             let why: Vec<String> = discovery.warnings().iter().map(ToString::to_string).collect();
             return Err(SourceError::BadAnswer(format!("no usable egress IP: {}", why.join("; "))));
         };
+        *self.ca.lock().unwrap_or_else(PoisonError::into_inner) = cluster.ca_fingerprint();
         Ok(cluster.egress_ips().into_iter().filter(|&ip| family.admits(ip)).collect())
     }
 
     fn warnings(&self) -> Vec<Warning> {
         self.noticed.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The cluster's CA fingerprint, from the kubeconfig the Civo API holds.
+    fn cluster_cas(&self) -> Vec<crate::CaFingerprint> {
+        self.ca.lock().unwrap_or_else(PoisonError::into_inner).into_iter().collect()
     }
 }

@@ -33,6 +33,8 @@ pub struct KubeconfigSource {
     name: String,
     nameserver: Option<SocketAddr>,
     timeout: Duration,
+    /// The context's cluster CA fingerprints: they prove a pod is the cluster's.
+    cas: Vec<crate::CaFingerprint>,
 }
 
 impl KubeconfigSource {
@@ -43,11 +45,15 @@ impl KubeconfigSource {
     /// As [`Kubeconfig::server`].
     pub fn new(kubeconfig: &Kubeconfig, context: Option<&str>) -> Result<Self, KubeconfigError> {
         let server = kubeconfig.server(context)?;
+        // A CA that cannot be read proves no pod is the cluster's: the
+        // resolver then treats a pod as a host, and says why.
+        let cas = kubeconfig.ca_fingerprints(context).unwrap_or_default();
         Ok(Self {
             name: format!("kubeconfig:{}", server.context()),
             server,
             nameserver: None,
             timeout: Duration::from_secs(3),
+            cas,
         })
     }
 
@@ -89,6 +95,11 @@ impl EgressSource for KubeconfigSource {
 
     fn kind(&self) -> EvidenceKind {
         EvidenceKind::Expected
+    }
+
+    /// The context's cluster CA fingerprints.
+    fn cluster_cas(&self) -> Vec<crate::CaFingerprint> {
+        self.cas.clone()
     }
 
     async fn gather(&self, family: IpFamily) -> Result<Vec<IpAddr>, SourceError> {

@@ -13,9 +13,9 @@ use tokio::time::Instant;
 use super::evidence::{Evidence, EvidenceKind, SourceError, check_global};
 use super::report::EgressReport;
 use super::source::EgressSource;
-use super::vantage::Vantage;
+use super::vantage::{Vantage, prove};
 use crate::verdict::{self, Answers, ResolveEvidence, Verdict};
-use crate::{AddressPolicy, CaFingerprint, IpFamily, Warning};
+use crate::{AddressPolicy, CaFingerprint, IpFamily};
 
 /// A resolver configuration that cannot work.
 ///
@@ -93,10 +93,13 @@ struct Settings {
     cluster: Option<String>,
     /// Stated, or detected and proven at `build()`.
     vantage: Vantage,
-    /// The cluster's CA certificates, to prove a detected pod is its.
+    /// The cluster's CA certificates given to the builder; the sources add
+    /// theirs when they answer.
     cluster_cas: Vec<CaFingerprint>,
-    /// Why a detected pod counts as a host, when it does.
-    proof: Option<Warning>,
+    /// When the vantage was not stated: what was detected at `build()`,
+    /// and a pod's service-account CA, for the proof made once the sources
+    /// have said which CAs are the cluster's.
+    detected: Option<(Vantage, Option<String>)>,
 }
 
 impl fmt::Debug for EgressResolver {
@@ -134,7 +137,7 @@ impl Default for EgressResolverBuilder {
                 // Replaced at build(), by the stated vantage or the detected one.
                 vantage: Vantage::Host,
                 cluster_cas: Vec::new(),
-                proof: None,
+                detected: None,
             },
             vantage: None,
         }
@@ -212,10 +215,12 @@ impl EgressResolverBuilder {
     /// ([`Cluster::ca_fingerprint`](crate::Cluster::ca_fingerprint), recorded
     /// by discovery; a kubeconfig's `ca_fingerprints`): a pod is taken to
     /// observe the cluster's egress only when its service-account CA is one
-    /// of them ([`Vantage::detect_and_prove`]). Without them, a detected pod
-    /// is not proven to be the cluster's, and observes as a host would
-    /// (a [`VantageUnproven`](crate::WarningKind::VantageUnproven) warning
-    /// says so). Ignored when the vantage is stated.
+    /// of them ([`Vantage::detect_and_prove`]). The sources add the ones
+    /// they know ([`EgressSource::cluster_cas`]: a snapshot's, the Civo
+    /// API's, a kubeconfig's). Without any, a detected pod is not proven to
+    /// be the cluster's, and observes as a host would (a
+    /// [`VantageUnproven`](crate::WarningKind::VantageUnproven) warning says
+    /// so). Ignored when the vantage is stated.
     pub fn cluster_cas(mut self, cas: impl IntoIterator<Item = CaFingerprint>) -> Self {
         self.settings.cluster_cas.extend(cas);
         self
@@ -279,10 +284,12 @@ impl EgressResolverBuilder {
             Some(stated) => stated,
             None => {
                 // A pod proves "a pod", not "a pod of this cluster": its
-                // service-account CA must be the cluster's.
-                let proof = Vantage::detect_and_prove(&settings.cluster_cas);
-                settings.proof = proof.warning();
-                proof.vantage()
+                // service-account CA must be the cluster's. Read now (a
+                // blocking read), proven again once the sources answered.
+                let (detected, ca) = super::vantage::detect_with_ca();
+                let vantage = prove(detected, ca.as_deref(), &settings.cluster_cas).vantage();
+                settings.detected = Some((detected, ca));
+                vantage
             }
         };
         Ok(EgressResolver { inner: Arc::new(settings) })
@@ -323,7 +330,11 @@ impl EgressResolver {
     }
 
     /// Where the observing sources run: stated, or detected at
-    /// [`build()`](EgressResolverBuilder::build).
+    /// [`build()`](EgressResolverBuilder::build) and proven with the CAs
+    /// given to the builder. A report's
+    /// [`vantage`](EgressReport::vantage) is proven again with the CAs its
+    /// sources knew ([`EgressSource::cluster_cas`]): a pod unproven here may
+    /// be proven there.
     #[must_use]
     pub fn vantage(&self) -> Vantage {
         self.inner.vantage
@@ -418,11 +429,26 @@ impl EgressResolver {
                 EvidenceKind::Observed => observers.push(said),
             }
         }
+        // The vantage, proven with every CA the builder and the sources know.
+        let (vantage, proof) = match &settings.detected {
+            None => (settings.vantage, None),
+            Some((detected, ca)) => {
+                let mut cas = settings.cluster_cas.clone();
+                cas.extend(settings.sources.iter().flat_map(|s| s.cluster_cas()));
+                let proof = prove(*detected, ca.as_deref(), &cas);
+                (proof.vantage(), proof.warning())
+            }
+        };
+        for row in &mut evidence {
+            if row.vantage.is_some() {
+                row.vantage = Some(vantage);
+            }
+        }
         let gathered = ResolveEvidence {
             cluster: settings.cluster.as_deref(),
             expected,
             observers,
-            in_cluster: settings.vantage.observes_the_cluster(),
+            in_cluster: vantage.observes_the_cluster(),
             quorum: settings.quorum,
             accept_expected: settings.accept_expected,
             family: settings.family,
@@ -440,10 +466,10 @@ impl EgressResolver {
             all
         };
         let mut warnings = verdict.warnings.clone();
-        if let Some(proof) = &settings.proof {
+        if let Some(proof) = proof {
             let proof = match settings.cluster.as_deref() {
-                Some(cluster) if !cluster.is_empty() => proof.clone().with_cluster(cluster),
-                _ => proof.clone(),
+                Some(cluster) if !cluster.is_empty() => proof.with_cluster(cluster),
+                _ => proof,
             };
             warnings.insert(0, proof);
         }
@@ -458,7 +484,7 @@ impl EgressResolver {
         }
         EgressReport {
             cluster: settings.cluster.clone(),
-            vantage: settings.vantage,
+            vantage,
             verdict: Verdict { warnings, ..verdict },
             host_observed,
             expected: expected_ips,

@@ -60,6 +60,16 @@ pub trait EgressSource: Send + Sync + fmt::Debug {
     fn warnings(&self) -> Vec<crate::Warning> {
         Vec::new()
     }
+
+    /// The fingerprints of the cluster's CA certificates this source knows
+    /// (a snapshot's, the Civo API's, a kubeconfig's), read after
+    /// [`gather`](Self::gather) returned: they prove that a pod the
+    /// resolver runs in is the cluster's
+    /// ([`Vantage::detect_and_prove`](super::Vantage::detect_and_prove)).
+    /// Default: none.
+    fn cluster_cas(&self) -> Vec<crate::CaFingerprint> {
+        Vec::new()
+    }
 }
 
 /// Fixed addresses: what a service was told its egress IP is (e.g. from
@@ -136,6 +146,8 @@ pub struct TopologySource {
     ips: Vec<IpAddr>,
     /// What the snapshot knew about the cluster: its caveats.
     caveats: Vec<crate::Warning>,
+    /// Its CA fingerprint, recorded by discovery.
+    ca: Option<crate::CaFingerprint>,
 }
 
 impl TopologySource {
@@ -146,7 +158,12 @@ impl TopologySource {
     /// [`SourceError::Config`] when the cluster is not in the topology.
     pub fn new(topology: &Topology, cluster: &str) -> Result<Self, SourceError> {
         let found = topology.select(cluster).map_err(|e| SourceError::config(e.to_string()))?;
-        Ok(Self { name: format!("topology:{cluster}"), ips: found.egress_ips(), caveats: found.caveats().to_vec() })
+        Ok(Self {
+            name: format!("topology:{cluster}"),
+            ips: found.egress_ips(),
+            caveats: found.caveats().to_vec(),
+            ca: found.ca_fingerprint(),
+        })
     }
 
     /// The egress set of a cluster already chosen (with
@@ -157,6 +174,7 @@ impl TopologySource {
             name: format!("topology:{}", cluster.label()),
             ips: cluster.egress_ips(),
             caveats: cluster.caveats().to_vec(),
+            ca: cluster.ca_fingerprint(),
         }
     }
 }
@@ -178,6 +196,11 @@ impl EgressSource for TopologySource {
     /// The cluster's caveats, recorded in the snapshot by discovery.
     fn warnings(&self) -> Vec<crate::Warning> {
         self.caveats.clone()
+    }
+
+    /// The cluster's CA fingerprint, recorded in the snapshot by discovery.
+    fn cluster_cas(&self) -> Vec<crate::CaFingerprint> {
+        self.ca.into_iter().collect()
     }
 }
 

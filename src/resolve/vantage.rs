@@ -155,6 +155,18 @@ impl Vantage {
 
 /// The service-account CA bundle at `path`, if it is a readable regular
 /// file of at most 1 MiB.
+/// What [`Vantage::detect_and_prove`] reads, kept for a proof made later,
+/// once the sources have said which CAs are the cluster's: the detected
+/// vantage, and a pod's service-account CA (PEM).
+pub(crate) fn detect_with_ca() -> (Vantage, Option<String>) {
+    let detected = Vantage::detect();
+    let ca = match detected {
+        Vantage::Pod => service_account_ca(Path::new(Vantage::SERVICE_ACCOUNT_CA_FILE)),
+        Vantage::Host => None,
+    };
+    (detected, ca)
+}
+
 fn service_account_ca(path: &Path) -> Option<String> {
     crate::read_local_file(path, MAX_CA_BYTES).ok()
 }

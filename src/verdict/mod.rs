@@ -42,11 +42,9 @@ use serde::ser::{SerializeStruct, Serializer};
 
 pub use status::{EgressStatus, IpFamily};
 
-#[cfg(all(feature = "probe", not(feature = "resolve")))]
-pub(crate) use rules::Answers;
-#[cfg(any(feature = "resolve", test))]
+#[cfg(feature = "resolve")]
 pub(crate) use rules::{Answers, ResolveEvidence, resolve};
-#[cfg(any(feature = "probe", test))]
+#[cfg(feature = "probe")]
 pub(crate) use rules::{NodeEvidence, ProbeEvidence, node_status, probe};
 
 /// The verdict on one address family: its status, the IPs pods leave from

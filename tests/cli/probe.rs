@@ -5,11 +5,10 @@
 //! `--format`), when one node could not be probed (`partial`, exit 1) and
 //! when every node is confirmed (exit 0).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use common::kube_api::{Behaviour, EchoKubelet, Exit, FakeKube, FakeNode, PodRun};
+use common::kube_api::{Behaviour, EchoKubelet, FakeKube, FakeNode, kubelet};
 
 const ECHO_A: &str = "https://echo-a.test/ip";
 const ECHO_B: &str = "https://echo-b.test/ip";
@@ -38,52 +37,6 @@ fn snapshot(name: &str) -> String {
                   {{"name": "k3s-public", "private_ip": "192.168.1.4", "public_ip": "{PUBLIC}"}}]}}]}}"#
     );
     tmp(name, &text).to_string_lossy().into_owned()
-}
-
-/// What the emulated curl gets from one URL: body, HTTP status, exit code,
-/// error message.
-type Answer = (String, u16, u8, String);
-
-/// Runs the pod's command as curl would (as tests/network/probe.rs does):
-/// its transfers split on `--next`, each URL answered by `answer`, each
-/// `--write-out` rendered after its transfer.
-fn emulate_curl(pod: &PodRun, answer: &dyn Fn(&str) -> Answer) -> Exit {
-    let argv = pod.argv();
-    assert_eq!(argv.first().map(String::as_str), Some("curl"), "the command is curl alone: {argv:?}");
-    let mut log = String::new();
-    let mut last_exit = 0;
-    for transfer in argv[1..].split(|a| a == "--next") {
-        let url = transfer.last().unwrap();
-        let write_out = transfer.iter().position(|a| a == "--write-out").map(|i| transfer[i + 1].clone()).unwrap();
-        let (body, code, exit, error) = answer(url);
-        log.push_str(&body);
-        let rendered = write_out
-            .replace("\\n", "\n")
-            .replace("\\t", "\t")
-            .replace("%{http_code}", &format!("{code:03}"))
-            .replace("%{exitcode}", &exit.to_string())
-            .replace("%{content_type}", if code == 0 { "" } else { "text/plain" })
-            .replace("%{errormsg}", &error);
-        log.push_str(&rendered);
-        last_exit = exit;
-    }
-    Exit { code: i32::from(last_exit), log }
-}
-
-/// A kubelet whose pods see, per node name, the given egress IP.
-fn kubelet(per_node: &[(&'static str, &'static str)]) -> EchoKubelet {
-    let mut kubelet = EchoKubelet::new();
-    for (node, egress) in per_node {
-        let egress = (*egress).to_owned();
-        kubelet = kubelet.node(
-            node,
-            Behaviour::With(Arc::new(move |pod: &PodRun| {
-                let egress = egress.clone();
-                emulate_curl(pod, &move |_| (format!("{egress}\n"), 200, 0, String::new()))
-            })),
-        );
-    }
-    kubelet
 }
 
 /// Every node leaves from what the snapshot expects of it.

@@ -800,3 +800,50 @@ impl FakeKube {
         self.lock().faults.clear();
     }
 }
+
+/// What the emulated curl gets from one URL: body, HTTP status, exit code,
+/// error message.
+pub type CurlAnswer = (String, u16, u8, String);
+
+/// Runs the pod's command as curl would: its transfers split on `--next`,
+/// each URL answered by `answer`, each `--write-out` rendered after its
+/// transfer.
+pub fn emulate_curl(pod: &PodRun, answer: &dyn Fn(&str) -> CurlAnswer) -> Exit {
+    let argv = pod.argv();
+    assert_eq!(argv.first().map(String::as_str), Some("curl"), "the command is curl alone: {argv:?}");
+    let mut log = String::new();
+    let mut last_exit = 0;
+    for transfer in argv[1..].split(|a| a == "--next") {
+        let url = transfer.last().unwrap();
+        let write_out = transfer.iter().position(|a| a == "--write-out").map(|i| transfer[i + 1].clone()).unwrap();
+        assert!(transfer.contains(&"--max-filesize".to_owned()) && transfer.contains(&"--max-time".to_owned()));
+        let (body, code, exit, error) = answer(url);
+        log.push_str(&body);
+        let rendered = write_out
+            .replace("\\n", "\n")
+            .replace("\\t", "\t")
+            .replace("%{http_code}", &format!("{code:03}"))
+            .replace("%{exitcode}", &exit.to_string())
+            .replace("%{content_type}", if code == 0 { "" } else { "text/plain" })
+            .replace("%{errormsg}", &error);
+        log.push_str(&rendered);
+        last_exit = exit;
+    }
+    Exit { code: i32::from(last_exit), log }
+}
+
+/// A kubelet whose nodes' pods all see `egress` per node (by node name).
+pub fn kubelet(per_node: &[(&'static str, &'static str)]) -> EchoKubelet {
+    let mut kubelet = EchoKubelet::new();
+    for (node, egress) in per_node {
+        let egress = (*egress).to_owned();
+        kubelet = kubelet.node(
+            node,
+            Behaviour::With(Arc::new(move |pod: &PodRun| {
+                let egress = egress.clone();
+                emulate_curl(pod, &move |_| (format!("{egress}\n"), 200, 0, String::new()))
+            })),
+        );
+    }
+    kubelet
+}

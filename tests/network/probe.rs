@@ -6,7 +6,6 @@
 //! with the probe's label is left; no token or client key in any output.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use civo_egress::EgressStatus as ProbeStatus;
@@ -15,7 +14,7 @@ use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe, ProbeError, ProbeR
 use civo_egress::{Cluster, Node, Topology};
 use civo_egress::{Subject, WarningKind};
 
-use crate::common::kube_api::{Behaviour, Credentials, EchoKubelet, Exit, FakeKube, FakeNode, PodRun};
+use crate::common::kube_api::{Behaviour, Credentials, EchoKubelet, FakeKube, FakeNode, kubelet};
 
 const ECHO_A: &str = "https://echo-a.test/ip";
 const ECHO_B: &str = "https://echo-b.test/ip";
@@ -51,53 +50,6 @@ fn lab_cluster() -> Cluster {
     ))
     .unwrap();
     topology.cluster("lab").unwrap().clone()
-}
-
-/// What the emulated curl gets from one URL: body, HTTP status, exit code,
-/// error message.
-type Answer = (String, u16, u8, String);
-
-/// Runs the pod's command as curl would: its transfers split on `--next`,
-/// each URL answered by `answer`, each `--write-out` rendered after its
-/// transfer.
-fn emulate_curl(pod: &PodRun, answer: &dyn Fn(&str) -> Answer) -> Exit {
-    let argv = pod.argv();
-    assert_eq!(argv.first().map(String::as_str), Some("curl"), "the command is curl alone: {argv:?}");
-    let mut log = String::new();
-    let mut last_exit = 0;
-    for transfer in argv[1..].split(|a| a == "--next") {
-        let url = transfer.last().unwrap();
-        let write_out = transfer.iter().position(|a| a == "--write-out").map(|i| transfer[i + 1].clone()).unwrap();
-        assert!(transfer.contains(&"--max-filesize".to_owned()) && transfer.contains(&"--max-time".to_owned()));
-        let (body, code, exit, error) = answer(url);
-        log.push_str(&body);
-        let rendered = write_out
-            .replace("\\n", "\n")
-            .replace("\\t", "\t")
-            .replace("%{http_code}", &format!("{code:03}"))
-            .replace("%{exitcode}", &exit.to_string())
-            .replace("%{content_type}", if code == 0 { "" } else { "text/plain" })
-            .replace("%{errormsg}", &error);
-        log.push_str(&rendered);
-        last_exit = exit;
-    }
-    Exit { code: i32::from(last_exit), log }
-}
-
-/// A kubelet whose nodes' pods all see `egress` per node (by node name).
-fn kubelet(per_node: &[(&'static str, &'static str)]) -> EchoKubelet {
-    let mut kubelet = EchoKubelet::new();
-    for (node, egress) in per_node {
-        let egress = (*egress).to_owned();
-        kubelet = kubelet.node(
-            node,
-            Behaviour::With(Arc::new(move |pod: &PodRun| {
-                let egress = egress.clone();
-                emulate_curl(pod, &move |_| (format!("{egress}\n"), 200, 0, String::new()))
-            })),
-        );
-    }
-    kubelet
 }
 
 fn lab_kubelet() -> EchoKubelet {

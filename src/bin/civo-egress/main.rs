@@ -49,12 +49,14 @@ const RESOLVE_ENV: &str = "Environment:
   CIVO_API_URL             the API URL when --api-url is not given
   KUBECONFIG               the kubeconfig when --kubeconfig is not given (else ~/.kube/config)
   CIVO_EGRESS_IP           an expected egress IP (or a comma-separated list), one more source
-  KUBERNETES_SERVICE_HOST  with the service-account files, tells that this runs in a pod (--vantage)";
+  KUBERNETES_SERVICE_HOST  with KUBERNETES_SERVICE_PORT and the service-account files, tells that this runs in a
+                           pod; its ca.crt must be the cluster's CA (recorded by discover, or the kubeconfig's)
+                           for the pod's observations to count (else --vantage pod)";
 
 /// `probe`'s environment.
 const PROBE_ENV: &str = "Environment:
   KUBECONFIG            the kubeconfig when --kubeconfig is not given (else ~/.kube/config)
-  CIVO_EGRESS_TOPOLOGY  the snapshot when none of --topology, --cluster, --region, --api-url is given
+  CIVO_EGRESS_TOPOLOGY  the snapshot when --topology is not given, unless --region or --api-url asks the Civo API
   CIVO_TOKEN            the Civo API key for --cluster (else the Civo CLI config's current key)
   CIVO_CONFIG           the Civo CLI config file (default: ~/.civo.json, under HOME)
   CIVO_REGION           the region when --region is not given
@@ -92,15 +94,16 @@ enum Command {
     #[command(after_help = format!("{CIVO_ENV}\n\n{EXIT_CODES}"))]
     Discover(remote::DiscoverArgs),
     /// Find the egress IP: expected (a snapshot, the Civo API, the kubeconfig) and observed (echo
-    /// services), cross-checked. Exit 1 on a mismatch or when unknown.
+    /// services), cross-checked. Exit 1 unless the verdict is confirmed, expected or observed.
     #[command(after_help = format!("{RESOLVE_ENV}\n\n{EXIT_CODES}"))]
     Resolve(remote::ResolveArgs),
     /// Run the article's experiment through the Kubernetes API: one short-lived pod per node asks the
-    /// echo services which IP it leaves from. Exit 1 on a mismatch or when no node could be probed.
+    /// echo services which IP it leaves from. Exit 1 unless every node confirmed; 3 when no pod could run.
     /// Needs the `probe` feature.
     #[command(after_help = format!("{PROBE_ENV}\n\n{EXIT_CODES}"))]
     Probe(probe::ProbeArgs),
-    /// Compare two snapshots; exit 1 when an egress IP changed or disappeared.
+    /// Compare two snapshots; exit 1 when an egress IP changed, appeared or disappeared, or something
+    /// one snapshot covers could not be compared.
     #[command(after_help = EXIT_CODES)]
     Diff(local::DiffArgs),
     /// Print a shell completion script on stdout (e.g. `civo-egress completions bash > /etc/bash_completion.d/civo-egress`).
