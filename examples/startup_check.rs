@@ -12,20 +12,21 @@
 //! egress IP is allowed; exit 1 with a sentence a person can act on when not.
 //!
 //! A startup check runs inside the service's pod: there, what the echo
-//! services see is the cluster's egress IP, and the resolver detects that it
-//! runs in a pod (the kubelet's `KUBERNETES_SERVICE_HOST`/`_PORT` and the
-//! service-account namespace file). Run on a laptop or a CI runner, the echo
-//! services would see that host's IP, so the check refuses to judge
-//! (`EgressCheckError::HostVantage`). `--vantage pod` states the vantage
-//! where detection cannot see it: a pod without a mounted service-account
-//! token, a lab's network namespace, a VM whose own egress is the one the
-//! partner allows.
+//! services see is the cluster's egress IP. The resolver detects a pod (the
+//! kubelet's `KUBERNETES_SERVICE_HOST`/`_PORT` and the service-account
+//! files) and counts it as the cluster's only when its service-account CA is
+//! the cluster's: set `CIVO_EGRESS_CLUSTER_CA` to the cluster's
+//! `ca_fingerprint` (`sha256:...`, as `civo-egress discover` records it), or
+//! state `--vantage pod` (the service knows where it runs). Run on a laptop,
+//! a CI runner or a pod of another cluster, the echo services would see
+//! that host's IP, so the check refuses to judge
+//! (`EgressCheckError::HostVantage`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use civo_egress::Allowlist;
 use civo_egress::resolve::{EgressResolver, HttpEchoSource, StaticSource, Vantage};
+use civo_egress::{Allowlist, CaFingerprint};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -83,7 +84,12 @@ pub async fn check(args: impl Iterator<Item = String>, expected: Option<StaticSo
     if let Some(expected) = expected {
         resolver = resolver.source(expected);
     }
-    // Stated, or detected when the resolver is built.
+    // The cluster's CA proves a detected pod is the cluster's.
+    if let Ok(ca) = std::env::var("CIVO_EGRESS_CLUSTER_CA") {
+        let ca = ca.parse::<CaFingerprint>().map_err(|e| format!("CIVO_EGRESS_CLUSTER_CA: {e}"))?;
+        resolver = resolver.cluster_cas([ca]);
+    }
+    // Stated, or detected and proven.
     if let Some(vantage) = vantage {
         resolver = resolver.vantage(vantage);
     }

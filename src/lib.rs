@@ -138,21 +138,27 @@
 //! [`resolve::EgressSource`] at once: *expected* ones (the Civo API, a
 //! kubeconfig, a snapshot, `CIVO_EGRESS_IP`) and *observed* ones (HTTP and DNS
 //! echo services, which see where the connection really comes from). It
-//! returns as soon as the outcome is decided (a quorum of observers agrees on
-//! an address that no other can still tie), or at its deadline, with a
-//! status: `confirmed`, `expected`, `observed`, `mismatch` (the gateway node
-//! was probably replaced) or `unknown`.
+//! hears every source out (each under its timeout, all under a deadline)
+//! and hands the answers to the crate's one verdict, the same for `probe`:
+//! per address family, an [`EgressStatus`] of `confirmed`, `expected`,
+//! `observed` (the three that pass), `mismatch` (pods leave from an address
+//! the whitelist lacks), `conflict` (expected sources disagree),
+//! `unverified` (inside the cluster, the observers verified nothing),
+//! `partial` (the probe could not probe a node) or `unknown`.
 //!
 //! An observation is evidence about the cluster only when it was made from
-//! inside it. The resolver knows its [`resolve::Vantage`] (detected from the
-//! kubelet's `KUBERNETES_SERVICE_*` variables and the service-account
-//! namespace file, or stated): from a host outside the cluster (a laptop, a
-//! CI runner) the echo services see that host's IP, so its observations
-//! never make a `mismatch` and never enter `egress_ips`; the report says
-//! `expected` and warns how to observe from inside. A service's startup
-//! check runs inside its pod, where the vantage is right, and checks that
-//! its partner still allows it (see the [`resolve`] module, and
-//! [`kubeconfig`] for the kubeconfig as a source):
+//! inside it. The resolver knows its [`resolve::Vantage`]: a pod (the
+//! kubelet's `KUBERNETES_SERVICE_*` variables and service-account files)
+//! counts only when its service-account CA is the cluster's
+//! ([`CaFingerprint`], recorded by `discover` or read from the kubeconfig),
+//! else stated (`--vantage pod`). From a host outside the cluster (a laptop,
+//! a CI runner, a pod of another cluster) the echo services see that host's
+//! IP, so its observations never make a `mismatch` and never enter
+//! `egress_ips`; the report says `expected` and warns how to observe from
+//! inside. A service's startup check runs inside its own pod (it states the
+//! vantage, or names its cluster's CA) and checks that its partner still
+//! allows it (see the [`resolve`] module, and [`kubeconfig`] for the
+//! kubeconfig as a source):
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "civo-api", feature = "dns", feature = "http-probe"))]
@@ -195,7 +201,8 @@
 //!
 //! ```json
 //! {
-//!   "format_version": 1,
+//!   "format_version": 2,
+//!   "selection": {"regions": ["LON1"]},
 //!   "clusters": [{
 //!     "name": "prod", "id": "5e0c6a3e-…", "region": "LON1",
 //!     "egress_ip": "74.220.24.10",
@@ -231,8 +238,9 @@
 //! What discovery knew travels with the snapshot, in optional fields that
 //! older snapshots simply lack (they read unchanged):
 //!
-//! - `format_version` ([`FORMAT_VERSION`], written by [`Topology::to_json`];
-//!   absent means the current one). A snapshot of a newer version is read
+//! - `format_version` ([`FORMAT_VERSION`], 2 since `selection` and
+//!   `ca_fingerprint`, written by [`Topology::to_json`]; absent means 1,
+//!   read in full). A snapshot of a newer version is read
 //!   with the fields this version does not know ignored and a
 //!   `newer-format` warning; for the current version an unknown field stays
 //!   an error, since a typo is not the future.
@@ -261,6 +269,15 @@
 //! - `left_out` at the top level: the clusters discovery saw but could not
 //!   describe ([`LeftOut`]), with the kind and the reason: a whitelist of the
 //!   account is then incomplete.
+//! - `selection` at the top level: what the snapshot covers ([`Coverage`],
+//!   [`Topology::coverage`]), as `{"clusters": [...], "regions": [...]}`:
+//!   the region codes discovery read (every Kubernetes region's for
+//!   `--all-regions`; a region whose lists failed is not among them) and the
+//!   clusters it was asked for, as asked (`--cluster`: a name, an id or
+//!   `REGION/NAME`; absent or empty: every cluster). [`diff`] compares two
+//!   snapshots on what both cover: a cluster outside the other's selection
+//!   is not compared, never removed. Without it, a snapshot covers the
+//!   regions of the clusters it holds or left out.
 //!
 //! Clusters are identified by their `id`, or `region` and `name`: names
 //! repeat across regions, so [`Topology::select`] takes an id, `REGION/NAME`,
@@ -466,6 +483,7 @@ pub use node::{Assignment, AssignmentKind, LoadBalancer, Node, PublicIpPool, Res
 pub use render::{Rendered, WhitelistFormat};
 #[cfg(feature = "resolve")]
 pub use resolve::resolve_egress;
+pub use snapshot::Coverage;
 pub use topology::{FORMAT_VERSION, Topology, classify_ip};
 pub use validation::{AddressPolicy, Validation};
 pub use verdict::{EgressStatus, FamilyVerdict, IpFamily};

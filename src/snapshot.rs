@@ -40,9 +40,13 @@ pub(crate) struct Snapshot {
     pub(crate) left_out: Vec<LeftOut>,
     /// The version, when newer than [`FORMAT_VERSION`].
     pub(crate) newer: Option<u64>,
+    /// The selection it was made with, when recorded.
+    pub(crate) coverage: Option<Coverage>,
 }
 
-const TOPOLOGY_FIELDS: &[&str] = &["format_version", "clusters", "load_balancers", "reserved_ips", "left_out"];
+const TOPOLOGY_FIELDS: &[&str] =
+    &["format_version", "selection", "clusters", "load_balancers", "reserved_ips", "left_out"];
+const SELECTION_FIELDS: &[&str] = &["clusters", "regions"];
 const CLUSTER_FIELDS: &[&str] = &[
     "name",
     "id",
@@ -181,11 +185,140 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
+/// What a snapshot covers: the regions discovery read, and the clusters
+/// it was asked for (none: every cluster of those regions). The snapshot's
+/// optional top-level `"selection"`, written by discovery
+/// ([`Topology::coverage`](crate::Topology::coverage)); a snapshot without
+/// it covers what it holds, as far as anyone can tell.
+///
+/// [`diff`](crate::diff) reads it: a cluster outside what the other
+/// snapshot covers (another region, or a cluster it was not asked for) is
+/// not compared, never called removed.
+///
+/// Serializes as `{"clusters": [...], "regions": [...]}`, `clusters`
+/// omitted when empty. A cluster is named as it was asked for: a name, an
+/// id or `REGION/NAME`.
+///
+/// ```
+/// use civo_egress::{Coverage, Topology};
+/// let coverage = Coverage::new(["LON1"])?.with_clusters(["prod"])?;
+/// assert_eq!((coverage.clusters(), coverage.regions()), (&["prod".to_owned()][..], &["LON1".to_owned()][..]));
+/// let topology = Topology::from_json(r#"{"selection": {"clusters": ["prod"], "regions": ["LON1"]},
+///   "clusters": [{"name": "prod", "region": "LON1", "egress_ip": "74.220.24.10"}]}"#)?;
+/// assert_eq!(topology.coverage(), Some(&coverage));
+/// assert_eq!(Topology::from_json(&topology.to_json())?, topology);
+/// assert_eq!(Topology::from_json(r#"{"clusters": []}"#)?.coverage(), None, "unknown");
+/// # Ok::<(), civo_egress::TopologyError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawCoverage", into = "RawCoverage")]
+#[non_exhaustive]
+pub struct Coverage {
+    clusters: Vec<String>,
+    regions: Vec<String>,
+}
+
+impl Coverage {
+    /// Every cluster of `regions` (region codes, such as `LON1`; none:
+    /// nothing is covered).
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] for a blank code.
+    pub fn new<I, S>(regions: I) -> Result<Self, TopologyError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Ok(Self { clusters: Vec::new(), regions: non_blank("regions", regions)? })
+    }
+
+    /// The same, for the clusters `clusters` names only: each a name, an
+    /// id or `REGION/NAME`, as discovery was asked for them (none: every
+    /// cluster).
+    ///
+    /// # Errors
+    ///
+    /// [`TopologyError::Missing`] for a blank one.
+    pub fn with_clusters<I, S>(mut self, clusters: I) -> Result<Self, TopologyError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.clusters = non_blank("clusters", clusters)?;
+        Ok(self)
+    }
+
+    /// The clusters asked for, as asked (empty: every cluster of the
+    /// regions).
+    #[must_use]
+    pub fn clusters(&self) -> &[String] {
+        &self.clusters
+    }
+
+    /// The region codes covered, as discovery read them (a region whose
+    /// lists failed is not among them).
+    #[must_use]
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+}
+
+/// Each item, required non-blank, as `name[i]`.
+fn non_blank<I, S>(name: &str, items: I) -> Result<Vec<String>, TopologyError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    items.into_iter().enumerate().map(|(i, item)| parse::required(&format!("{name}[{i}]"), Some(item.into()))).collect()
+}
+
+/// [`Coverage`] as the snapshot writes it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCoverage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clusters: Option<Vec<String>>,
+    regions: Option<Vec<String>>,
+}
+
+impl TryFrom<RawCoverage> for Coverage {
+    type Error = TopologyError;
+
+    fn try_from(raw: RawCoverage) -> Result<Self, TopologyError> {
+        let regions = raw.regions.ok_or_else(|| TopologyError::Missing { field: "regions".into() })?;
+        Self::new(regions)?.with_clusters(raw.clusters.unwrap_or_default())
+    }
+}
+
+impl From<Coverage> for RawCoverage {
+    fn from(coverage: Coverage) -> Self {
+        Self { clusters: Some(coverage.clusters).filter(|c| !c.is_empty()), regions: Some(coverage.regions) }
+    }
+}
+
+/// The top-level `selection`, strictly for this format (a typo names the
+/// field it was probably meant to be), leniently for a newer one.
+fn coverage(raw: serde_json::Value, read: Read) -> Result<Coverage, TopologyError> {
+    let mut raw = raw;
+    if read.newer || read.validation.allows_unknown_fields() {
+        retain_known(&mut raw, SELECTION_FIELDS);
+    }
+    let fields: RawCoverage = serde_json::from_value(raw).map_err(|e| match suggest_field(&e) {
+        Some(field) => {
+            TopologyError::UnknownField { suggestion: suggest(&field, SELECTION_FIELDS).map(str::to_owned), field }
+        }
+        None => invalid(&e),
+    })?;
+    Coverage::try_from(fields)
+}
+
 /// A snapshot as read, before validation.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct RawTopology {
     format_version: Option<u64>,
+    selection: Option<serde_json::Value>,
     clusters: Option<Vec<RawCluster>>,
     left_out: Option<Vec<serde_json::Value>>,
     load_balancers: Option<Vec<RawLoadBalancer>>,
@@ -307,7 +440,8 @@ impl RawTopology {
             }
             serde_json::from_value::<LeftOut>(raw).map_err(|e| invalid(&e))
         })?;
-        Ok(Snapshot { clusters, load_balancers, reserved_ips, left_out, newer })
+        let coverage = self.selection.map(|raw| coverage(raw, read).map_err(|e| e.within("selection"))).transpose()?;
+        Ok(Snapshot { clusters, load_balancers, reserved_ips, left_out, newer, coverage })
     }
 }
 
@@ -685,8 +819,10 @@ impl Serialize for Assignment {
 }
 
 /// A topology's resources as the snapshot JSON writes them: `clusters`
-/// always, the top-level `load_balancers` and `reserved_ips` when not empty.
+/// always, `selection` when known, the top-level `load_balancers`,
+/// `reserved_ips` and `left_out` when not empty.
 pub(crate) struct SnapshotRef<'a> {
+    pub(crate) coverage: Option<&'a Coverage>,
     pub(crate) clusters: &'a [Cluster],
     pub(crate) load_balancers: &'a [LoadBalancer],
     pub(crate) reserved_ips: &'a [ReservedIp],
@@ -697,8 +833,11 @@ pub(crate) struct SnapshotRef<'a> {
 
 impl Serialize for SnapshotRef<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Topology", 5)?;
+        let mut s = serializer.serialize_struct("Topology", 6)?;
         s.serialize_field("format_version", &self.version)?;
+        if let Some(coverage) = self.coverage {
+            s.serialize_field("selection", coverage)?;
+        }
         s.serialize_field("clusters", self.clusters)?;
         if !self.load_balancers.is_empty() {
             s.serialize_field("load_balancers", self.load_balancers)?;

@@ -20,15 +20,19 @@ use crate::error::TopologyError;
 use crate::index::{AnswerRef, Compiled, Index, Resources};
 use crate::left_out::LeftOut;
 use crate::node::{LoadBalancer, ReservedIp};
-use crate::snapshot::{RawTopology, SnapshotRef};
+use crate::snapshot::{Coverage, RawTopology, SnapshotRef};
 use crate::validation::Validation;
 use crate::warning::Warning;
 
 /// The version of the snapshot format this crate writes (`format_version`)
-/// and reads in full. A snapshot without the field is of this version; one
-/// of a newer version is read with the fields this version does not know
-/// ignored, and a `newer-format` warning.
-pub const FORMAT_VERSION: u32 = 1;
+/// and reads in full. A snapshot without the field is of version 1, read as
+/// such; one of a newer version is read with the fields this version does
+/// not know ignored, and a `newer-format` warning.
+///
+/// Version 2 added `selection` (what the snapshot covers) and each
+/// cluster's `ca_fingerprint`: a reader of version 1 reads them leniently,
+/// warned, instead of refusing them as unknown fields.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A Civo account's egress topology: clusters (with their egress IPs,
 /// networks, nodes and LoadBalancers), LoadBalancers outside any cluster,
@@ -87,6 +91,8 @@ struct Notes {
     left_out: Vec<LeftOut>,
     /// Of a snapshot of a newer format: the version read.
     newer: Option<u64>,
+    /// The selection discovery was made with, when recorded.
+    coverage: Option<Coverage>,
     /// Computed when built: the self-contradictions, the newer format, the
     /// left-out clusters.
     warnings: Vec<Warning>,
@@ -167,11 +173,41 @@ impl Topology {
     /// ```
     #[must_use]
     pub fn with_left_out(self, left_out: Vec<LeftOut>) -> Self {
-        let newer = self.notes.newer;
-        self.with_notes(left_out, newer)
+        let (newer, coverage) = (self.notes.newer, self.notes.coverage.clone());
+        self.with_notes(left_out, newer, coverage)
     }
 
-    fn with_notes(self, left_out: Vec<LeftOut>, newer: Option<u64>) -> Self {
+    /// The same topology, recording what it covers: the regions discovery
+    /// read and the clusters it was asked for (see [`Coverage`]). The
+    /// snapshot keeps it as `selection`, and [`diff`](crate::diff) does not
+    /// call removed a cluster outside it.
+    ///
+    /// ```
+    /// use civo_egress::{Cluster, Coverage, Topology};
+    /// let prod = Cluster::builder("prod").region("LON1").egress_ip("212.2.253.151".parse::<std::net::IpAddr>()?).build()?;
+    /// let coverage = Coverage::new(["LON1"])?.with_clusters(["prod"])?;
+    /// let topology = Topology::new(vec![prod], vec![], vec![])?.with_coverage(coverage.clone());
+    /// assert_eq!(topology.coverage(), Some(&coverage));
+    /// assert!(topology.to_json().contains(r#""selection""#));
+    /// assert_eq!(Topology::from_json(&topology.to_json())?, topology);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_coverage(self, coverage: Coverage) -> Self {
+        let (left_out, newer) = (self.notes.left_out.clone(), self.notes.newer);
+        self.with_notes(left_out, newer, Some(coverage))
+    }
+
+    /// What the snapshot covers, when it recorded it (discovery does): the
+    /// regions read and the clusters asked for. `None` for a snapshot
+    /// written without it, which covers what it holds as far as anyone can
+    /// tell.
+    #[must_use]
+    pub fn coverage(&self) -> Option<&Coverage> {
+        self.notes.coverage.as_ref()
+    }
+
+    fn with_notes(self, left_out: Vec<LeftOut>, newer: Option<u64>, coverage: Option<Coverage>) -> Self {
         let mut warnings = self.inner.contradictions.clone();
         if let Some(version) = newer {
             warnings.insert(0, Warning::new(crate::WarningKind::NewerFormat, format!(
@@ -179,7 +215,7 @@ impl Topology {
             )));
         }
         warnings.extend(left_out.iter().map(LeftOut::warning));
-        Self { inner: self.inner, notes: Arc::new(Notes { left_out, newer, warnings }) }
+        Self { inner: self.inner, notes: Arc::new(Notes { left_out, newer, coverage, warnings }) }
     }
 
     /// The clusters discovery saw but had to leave out, with why.
@@ -306,7 +342,11 @@ impl Topology {
 
     fn from_raw(raw: RawTopology, validation: Validation) -> Result<Self, TopologyError> {
         let parts = raw.into_parts(validation)?;
-        Ok(Self::new(parts.clusters, parts.load_balancers, parts.reserved_ips)?.with_notes(parts.left_out, parts.newer))
+        Ok(Self::new(parts.clusters, parts.load_balancers, parts.reserved_ips)?.with_notes(
+            parts.left_out,
+            parts.newer,
+            parts.coverage,
+        ))
     }
 
     /// Writes the snapshot JSON, pretty-printed; [`from_json`](Self::from_json)
@@ -418,6 +458,7 @@ impl std::hash::Hash for Topology {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.inner.compiled.resources.hash(state);
         self.notes.left_out.hash(state);
+        self.notes.coverage.hash(state);
     }
 }
 
@@ -450,6 +491,7 @@ impl FromStr for Topology {
 impl Serialize for Topology {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         SnapshotRef {
+            coverage: self.coverage(),
             clusters: self.clusters(),
             load_balancers: self.load_balancers(),
             reserved_ips: self.reserved_ips(),

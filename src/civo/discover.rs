@@ -13,7 +13,7 @@ use super::client::{CivoClient, check_region};
 use super::error::CivoError;
 use super::models::{ApiCluster, ApiInstance};
 use super::notes;
-use crate::{LeftOut, Topology, Warning};
+use crate::{Coverage, LeftOut, Topology, Warning};
 
 /// Clusters whose instances are fetched at once.
 const CONCURRENT_CLUSTERS: usize = 8;
@@ -102,7 +102,9 @@ pub struct Discovery {
 
 impl Discovery {
     /// The topology discovered: one for the account, each cluster with its
-    /// region, and the clusters left out ([`Topology::left_out`]).
+    /// region, the clusters left out ([`Topology::left_out`]), and what it
+    /// covers ([`Topology::coverage`]: the regions read, the clusters
+    /// asked for).
     #[must_use]
     pub const fn topology(&self) -> &Topology {
         &self.topology
@@ -212,7 +214,11 @@ impl CivoClient {
                 left?.first().map(|first| (query, (*first).clone()))
             })
             .collect();
-        Ok(Discovery { topology: assembled.topology, warnings: assembled.warnings, unmet })
+        let topology = match coverage(&regions, &selection.clusters) {
+            Some(coverage) => assembled.topology.with_coverage(coverage),
+            None => assembled.topology,
+        };
+        Ok(Discovery { topology, warnings: assembled.warnings, unmet })
     }
 
     /// The regions to read, each with whether it was defaulted.
@@ -341,6 +347,19 @@ impl CivoClient {
             Err(e) => Err(e),
         }
     }
+}
+
+/// What a discovery covers: the regions whose lists were read (not those
+/// that failed), and the clusters asked for, as asked. A blank query
+/// matched every cluster's name in part, so it chose the only cluster
+/// there was: every cluster is covered. `None` (not recorded: unknown)
+/// for a blank region code, which a checked one never is.
+fn coverage(regions: &[RegionLists], queries: &[String]) -> Option<Coverage> {
+    let coverage = Coverage::new(regions.iter().map(|r| r.code.clone())).ok()?;
+    if queries.iter().any(|q| q.trim().is_empty()) {
+        return Some(coverage);
+    }
+    coverage.with_clusters(queries.iter().map(|q| q.trim().to_owned())).ok()
 }
 
 /// Whether a region's failure leaves the other regions worth reporting: a

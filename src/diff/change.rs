@@ -226,8 +226,9 @@ pub(super) fn ips(list: &[IpAddr]) -> String {
     list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// The command that checks which addresses a cluster's pods leave from.
-const CONFIRM: &str = "`civo-egress resolve`";
+/// The command that proves an address stale: one pod sees only its own
+/// node, so only a probe of every node does.
+const CONFIRM: &str = "`civo-egress probe` (every node probed)";
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -249,12 +250,12 @@ impl fmt::Display for Change {
             Self::EgressChanged { cluster, old, new } => write!(
                 f,
                 "cluster {cluster}: egress IP changed from {old} to {new} (the gateway node may have been \
-                 replaced): allow {new} now; remove {old} only once {CONFIRM} sees the cluster leave from {new}"
+                 replaced): allow {new} now; remove {old} only once {CONFIRM} lists it among the stale IPs"
             ),
             Self::EgressRemoved { cluster, ip } => write!(
                 f,
                 "cluster {cluster}: egress IP {ip} is gone (a public-IP node or an address family went): remove it \
-                 only once {CONFIRM} no longer sees the cluster leave from it"
+                 only once {CONFIRM} lists it among the stale IPs"
             ),
             Self::EgressAdded { cluster, ip } => write!(
                 f,

@@ -4,8 +4,8 @@
 //! The files: `change.rs` ([`Change`], [`ChangeKind`] and the sentences a
 //! partner reads), `pairing.rs` (which clusters are compared, added,
 //! removed or not compared), `identity.rs` (who a cluster is across
-//! snapshots, and the regions a snapshot covers), `cluster.rs` (the changes
-//! within one cluster).
+//! snapshots, and what a snapshot covers: its recorded selection, or its
+//! regions), `cluster.rs` (the changes within one cluster).
 
 mod change;
 mod cluster;
@@ -75,9 +75,10 @@ impl TopologyDiff {
 
     /// What one snapshot covers and the other does not, each a
     /// [`WarningKind::NotCompared`] warning: a cluster one of them left out
-    /// ([`Topology::left_out`]) or that lies outside the regions of the
-    /// other, and the LoadBalancers outside clusters and reserved IPs of
-    /// snapshots of different regions. Nothing is said of them: neither
+    /// ([`Topology::left_out`]) or that lies outside what the other covers
+    /// (its regions, or the clusters it was made for:
+    /// [`Topology::coverage`]), and the LoadBalancers outside clusters and
+    /// reserved IPs of snapshots of different regions. Nothing is said of them: neither
     /// removed nor unchanged.
     #[must_use]
     pub fn warnings(&self) -> &[Warning] {
@@ -139,10 +140,13 @@ impl fmt::Display for TopologyDiff {
 /// is the same cluster, and its LoadBalancers stay its own), else by name
 /// and region. A cluster only one snapshot holds is added or removed only
 /// when the other covers it: does not leave it out ([`Topology::left_out`])
-/// and holds clusters of its region (a snapshot does not record the
-/// selection it was made with, so its regions stand for it). Otherwise it
-/// is not compared, and said so in [`TopologyDiff::warnings`]: its egress
-/// IPs are unknown, not gone.
+/// and would hold it if it existed. A snapshot that recorded its selection
+/// ([`Topology::coverage`], as discovery does) covers the regions it read
+/// and, when it was made for some clusters (`discover --cluster`), those
+/// only: named by id, name or `REGION/NAME`. One without covers the regions
+/// of the clusters it holds or left out. Otherwise the cluster is not
+/// compared, and said so in [`TopologyDiff::warnings`]: its egress IPs are
+/// unknown, not gone.
 ///
 /// ```
 /// use civo_egress::{diff, Change, ChangeKind, Topology, WarningKind};
@@ -162,6 +166,16 @@ impl fmt::Display for TopologyDiff {
 /// let d = diff(&old, &building);
 /// assert!(d.changes().is_empty() && !d.has_egress_drift() && !d.is_complete());
 /// assert_eq!(d.warnings()[0].kind(), WarningKind::NotCompared);
+///
+/// // Made with `discover --cluster prod`: the other clusters of LON1 are not compared.
+/// let lon1 = Topology::from_json(r#"{"clusters": [
+///   {"name": "prod", "region": "LON1", "egress_ip": "212.2.253.151"},
+///   {"name": "staging", "region": "LON1", "egress_ip": "212.2.253.152"}]}"#)?;
+/// let prod_only = Topology::from_json(r#"{"selection": {"clusters": ["prod"], "regions": ["LON1"]},
+///   "clusters": [{"name": "prod", "region": "LON1", "egress_ip": "212.2.253.151"}]}"#)?;
+/// let d = diff(&lon1, &prod_only);
+/// assert!(d.changes().is_empty() && !d.has_egress_drift());
+/// assert_eq!(d.warnings()[0].cluster(), Some("LON1/staging"));
 /// # Ok::<(), civo_egress::TopologyError>(())
 /// ```
 #[must_use]

@@ -1,7 +1,8 @@
 //! What became of each cluster between two snapshots: compared (in both),
 //! added or removed (absent from one that covers it), or not compared (left
-//! out of one, or outside its regions): the decision that keeps a diff from
-//! calling "removed" a cluster it knows nothing about.
+//! out of one, or outside what it covers: its regions, the clusters it was
+//! made for): the decision that keeps a diff from calling "removed" a
+//! cluster it knows nothing about.
 
 use std::net::IpAddr;
 
@@ -12,13 +13,14 @@ use crate::topology::Topology;
 use crate::warning::{Warning, WarningKind};
 
 use super::change::ips;
-use super::identity::{Identity, Lookup, Regions};
+use super::identity::{Identity, Lookup, Outside, Scope};
 
 /// The clusters of two snapshots, paired.
 pub(super) struct Pairing<'a> {
     /// In both: (older, newer), in the newer snapshot's order.
     pub(super) both: Vec<(&'a Cluster, &'a Cluster)>,
-    /// Only in the older, which the newer covers and does not leave out.
+    /// Only in the older, which the newer covers (its region, and its
+    /// selection's clusters) and does not leave out.
     pub(super) removed: Vec<&'a Cluster>,
     /// Only in the newer, which the older covers and does not leave out.
     pub(super) added: Vec<&'a Cluster>,
@@ -51,9 +53,26 @@ impl Side {
     }
 }
 
+/// Why a cluster one snapshot holds is unknown to the other.
+#[derive(Clone, Copy)]
+enum Unknown<'l> {
+    /// The other left it out.
+    LeftOut(&'l LeftOut),
+    /// The other does not cover it.
+    Outside(Outside),
+}
+
+impl<'l> Unknown<'l> {
+    /// Why, if the cluster is unknown to the other snapshot: `left` out of
+    /// it, or `outside` what it covers (a cluster left out names itself).
+    fn why(left: Option<&'l LeftOut>, outside: Option<Outside>) -> Option<Self> {
+        left.map(Self::LeftOut).or(outside.map(Self::Outside))
+    }
+}
+
 /// Pairs the clusters of `old` and `new`.
 pub(super) fn pair<'a>(old: &'a Topology, new: &'a Topology) -> Pairing<'a> {
-    let (old_regions, new_regions) = (Regions::of(old), Regions::of(new));
+    let (old_scope, new_scope) = (Scope::of(old), Scope::of(new));
     let old_lookup = Lookup::new(old.clusters().iter().map(Identity::of).collect());
     let mut taken = vec![false; old.clusters().len()];
     // For each newer cluster, the older one it is (one to one).
@@ -74,15 +93,15 @@ pub(super) fn pair<'a>(old: &'a Topology, new: &'a Topology) -> Pairing<'a> {
         added: Vec::new(),
         not_compared: Vec::new(),
         unknown_lbs: Vec::new(),
-        same_regions: old_regions.same_as(&new_regions),
+        same_regions: old_scope.same_regions(&new_scope),
     };
     let old_left = Lookup::new(old.left_out().iter().map(Identity::left).collect());
     let new_left = Lookup::new(new.left_out().iter().map(Identity::left).collect());
     for (before, _) in old.clusters().iter().zip(&taken).filter(|(_, taken)| !**taken) {
         let left = new_left.find(Identity::of(before)).next().map(|i| &new.left_out()[i]);
-        match left {
-            None if new_regions.covers(before.region()) => pairing.removed.push(before),
-            left => pairing.unknown(before, Side::Newer, left, &new_regions),
+        match Unknown::why(left, new_scope.outside(Identity::of(before))) {
+            None => pairing.removed.push(before),
+            Some(why) => pairing.unknown(before, Side::Newer, why, &new_scope),
         }
     }
     for (after, m) in new.clusters().iter().zip(&matched) {
@@ -90,9 +109,9 @@ pub(super) fn pair<'a>(old: &'a Topology, new: &'a Topology) -> Pairing<'a> {
             Some(i) => pairing.both.push((&old.clusters()[*i], after)),
             None => {
                 let left = old_left.find(Identity::of(after)).next().map(|i| &old.left_out()[i]);
-                match left {
-                    None if old_regions.covers(after.region()) => pairing.added.push(after),
-                    left => pairing.unknown(after, Side::Older, left, &old_regions),
+                match Unknown::why(left, old_scope.outside(Identity::of(after))) {
+                    None => pairing.added.push(after),
+                    Some(why) => pairing.unknown(after, Side::Older, why, &old_scope),
                 }
             }
         }
@@ -141,13 +160,21 @@ pub(super) fn pair<'a>(old: &'a Topology, new: &'a Topology) -> Pairing<'a> {
 }
 
 impl<'a> Pairing<'a> {
-    /// `cluster`, of one snapshot, is not compared: `other` left it out
-    /// (`left`), or does not cover its region.
-    fn unknown(&mut self, cluster: &'a Cluster, other: Side, left: Option<&LeftOut>, regions: &Regions) {
+    /// `cluster`, of one snapshot, is not compared: `other` (of `scope`)
+    /// left it out, or does not cover it.
+    fn unknown(&mut self, cluster: &'a Cluster, other: Side, why: Unknown<'_>, scope: &Scope<'_>) {
         let egress: Vec<IpAddr> = cluster.egress_ips();
-        let why = match left {
-            Some(left) => format!("left out of the {} snapshot ({}: {})", other.name(), left.kind(), left.reason()),
-            None => format!("outside the {} snapshot, which covers {}", other.name(), regions.describe()),
+        let side = other.name();
+        let why = match why {
+            Unknown::LeftOut(left) => format!("left out of the {side} snapshot ({}: {})", left.kind(), left.reason()),
+            Unknown::Outside(Outside::Cluster) => format!(
+                "outside the {side} snapshot, which covers only cluster(s) {} of {}",
+                scope.clusters(),
+                scope.regions()
+            ),
+            Unknown::Outside(Outside::Region) => {
+                format!("outside the {side} snapshot, which covers {}", scope.regions())
+            }
         };
         let advice = match other {
             Side::Newer => format!(

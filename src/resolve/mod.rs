@@ -10,9 +10,11 @@
 //! claims ([`CivoSource`], [`KubeconfigSource`], [`TopologySource`],
 //! [`StaticSource`] for `CIVO_EGRESS_IP`), *observed* ones see where the
 //! connection really comes from ([`HttpEchoSource`], [`DnsEchoSource`]). It
-//! returns as soon as the outcome is decided (a quorum of observers agrees on
-//! an address no other can still tie), or at its deadline, with an
-//! [`EgressReport`]: a status, the evidence of every source, and the
+//! hears every source out (each under its own timeout, all under the
+//! deadline: the same answers give the same verdict in any order) and
+//! returns an [`EgressReport`]: the crate's one verdict per address family
+//! ([`EgressStatus`], [`FamilyVerdict`](crate::FamilyVerdict)), the
+//! evidence of every source, and the
 //! crate's one [`Warning`](crate::Warning) type for its caveats (a
 //! [`WarningKind`](crate::WarningKind) to branch on, the cluster, the source
 //! when one is concerned, a sentence).
@@ -32,7 +34,9 @@
 //!     .resolve()
 //!     .await;
 //! if report.status() == EgressStatus::Mismatch {
-//!     eprintln!("the gateway moved: allow {:?}, then drop {:?}", report.egress_ips(), report.stale_ips());
+//!     // One pod sees only its own node: allow the new address, and drop an
+//!     // old one only once `civo-egress probe` lists it among its stale IPs.
+//!     eprintln!("pods leave from an address the whitelist lacks: allow all of {:?}", report.egress_ips());
 //! }
 //! let partner: Allowlist = std::fs::read_to_string("partner-allowlist.txt")?.parse()?;
 //! let ip = report.verify_allowlisted(&partner)?; // an error a person can act on
@@ -49,19 +53,26 @@
 //! observation carries its [`Vantage`]: [`Vantage::Pod`] keeps the rules
 //! above; from a [`Vantage::Host`] the observations never produce a
 //! `mismatch`, never enter [`EgressReport::egress_ips`], and the report is
-//! `expected` (or `unknown` when nothing is expected) with a
+//! `expected` (`conflict` when expected sources disagree, `unknown` when
+//! nothing is expected) with a
 //! [`WarningKind::HostVantage`](crate::WarningKind::HostVantage) warning naming this host's IP
 //! ([`EgressReport::host_observed`]) and how to observe from inside: run in a
 //! pod, or `civo-egress probe`.
 //!
-//! The resolver detects the vantage when it is built ([`Vantage::detect`]:
-//! the kubelet's `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT`
-//! variables, and the service-account namespace file it mounts); state it
-//! with [`EgressResolverBuilder::vantage`] where detection cannot see (a pod
-//! without a mounted token, a lab). A startup check
+//! The resolver detects the vantage ([`Vantage::detect_and_prove`]): the
+//! kubelet's `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT`
+//! variables and the service-account files say "a pod", and its `ca.crt`
+//! must be one of the cluster's CAs ([`CaFingerprint`](crate::CaFingerprint):
+//! given to [`EgressResolverBuilder::cluster_cas`], or known to a source:
+//! a snapshot's `ca_fingerprint`, the Civo API's, the kubeconfig's) for the
+//! pod to count as the cluster's; a pod of another cluster (a CI runner) or
+//! one nothing proves observes as a host, with a
+//! [`VantageUnproven`](crate::WarningKind::VantageUnproven) warning. State
+//! it with [`EgressResolverBuilder::vantage`] where you know better (a
+//! service's own pod, a pod without a mounted token, a lab). A startup check
 //! ([`EgressReport::verify_allowlisted`], `examples/startup_check.rs`) runs
-//! inside the service's pod, where the vantage is right and detected; run on
-//! a host, it refuses ([`EgressCheckError::HostVantage`]).
+//! inside the service's pod and states its vantage or names its cluster's
+//! CA; run on a host, it refuses ([`EgressCheckError::HostVantage`]).
 //!
 //! ```
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

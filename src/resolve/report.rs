@@ -164,12 +164,15 @@ impl EgressReport {
     /// (when one was named) and, when it is about one source (an
     /// [`Outlier`](crate::WarningKind::Outlier)), that
     /// [`Subject::Source`](crate::Subject::Source); their kinds are the
-    /// resolver's [`WarningKind`](crate::WarningKind)s: `SeveralExpected`,
-    /// `Mismatch`, `Outlier`, `Disagreement`, `NoQuorum`, `AllRejected`
-    /// (what was rejected: [`rejected`](Self::rejected)), `HostVantage`
-    /// (first when present: the observations were made from a
-    /// [`Vantage::Host`], whose IP is [`host_observed`](Self::host_observed))
-    /// and `HostMatchesExpected`.
+    /// verdict's [`WarningKind`](crate::WarningKind)s: `VantageUnproven`
+    /// (first when present: a pod not proven to be the cluster's),
+    /// `HostVantage` (the observations were made from a [`Vantage::Host`],
+    /// whose IP is [`host_observed`](Self::host_observed)),
+    /// `HostMatchesExpected`, `SourceUnusable` (an expected source gave a
+    /// non-global address, or nothing), `SeveralExpected`, `Conflict`,
+    /// `Mismatch`, `Outlier`, `Disagreement`, `NoQuorum`, `Unverified`,
+    /// `AllRejected` (what was rejected: [`rejected`](Self::rejected)) and
+    /// `NothingObserved`; then the sources' own (a discovery's caveats).
     pub fn warnings(&self) -> &[Warning] {
         &self.verdict.warnings
     }
@@ -195,7 +198,8 @@ impl EgressReport {
     /// ```
     ///
     /// The check runs inside the pod, where what the echo services see is
-    /// the cluster's egress (the resolver detects it): from a
+    /// the cluster's egress (the resolver detects the pod and proves it is
+    /// the cluster's by its CA, or is told): from a
     /// [`Vantage::Host`] it refuses to answer.
     ///
     /// # Errors
@@ -224,7 +228,19 @@ impl EgressReport {
             None => Ok(first),
             Some(missing) => {
                 let replaced = !self.expected.contains(&missing);
-                Err(EgressCheckError::NotAllowlisted { observed: missing, expected: self.expected.clone(), replaced })
+                let disagreed = self
+                    .evidence
+                    .iter()
+                    .filter(|row| row.kind == EvidenceKind::Observed)
+                    .filter_map(|row| row.ip().map(|ip| (row.source.clone(), ip)))
+                    .filter(|(_, ip)| ip.is_ipv4() == missing.is_ipv4() && *ip != missing)
+                    .collect();
+                Err(EgressCheckError::NotAllowlisted {
+                    observed: missing,
+                    expected: self.expected.clone(),
+                    replaced,
+                    disagreed,
+                })
             }
         }
     }
@@ -287,7 +303,7 @@ pub enum EgressCheckError {
     /// Every address the echo services answered was rejected: none is where
     /// the cluster leaves from (a proxy, a NAT or a lab network answered).
     #[error(
-        "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers with --allow-non-global, AddressPolicy::AllowNonGlobal in the library)",
+        "every observed answer was rejected as not global unicast: {}; a proxy, NAT or lab network answered, not the egress (in a lab, accept such answers: the lab address policy, --allow-non-global)",
         rejected_list(rejected)
     )]
     #[non_exhaustive]
@@ -302,7 +318,7 @@ pub enum EgressCheckError {
     /// ([`Vantage::Host`]): they show this host's IP, not the cluster's
     /// egress, so they can neither pass nor fail the check.
     #[error(
-        "the egress IP was observed from a host outside the cluster{}, which shows that host's IP, not the cluster's (status {status}): run the check in a pod of the cluster, or state the vantage (EgressResolverBuilder::vantage(Vantage::Pod)) where this host's egress is the cluster's",
+        "the egress IP was observed from a host outside the cluster{}, which shows that host's IP, not the cluster's (status {status}): run the check in a pod of the cluster (proven by its service-account CA), or state the vantage pod (--vantage pod) where this host's egress is the cluster's",
         host_observed.map(|ip| format!(" ({ip})")).unwrap_or_default()
     )]
     #[non_exhaustive]
@@ -313,8 +329,8 @@ pub enum EgressCheckError {
         status: EgressStatus,
     },
     /// The observed egress IP is not in the allowlist.
-    #[error("egress IP {observed} is not in the partner's allowlist{}: ask them to allow {observed}/{}",
-        replaced_hint(*.replaced, expected), if observed.is_ipv4() { 32 } else { 128 })]
+    #[error("egress IP {observed} is not in the partner's allowlist{}: ask them to allow {observed}/{}{}",
+        replaced_hint(*.replaced, expected), if observed.is_ipv4() { 32 } else { 128 }, dissent_hint(disagreed))]
     #[non_exhaustive]
     NotAllowlisted {
         /// What the outside world sees.
@@ -324,7 +340,18 @@ pub enum EgressCheckError {
         /// Whether the observed IP differs from the expected ones (the
         /// gateway node was likely replaced).
         replaced: bool,
+        /// The observers that saw another address of that family (a split
+        /// vote the quorum decided): the advice names them.
+        disagreed: Vec<(String, IpAddr)>,
     },
+}
+
+fn dissent_hint(disagreed: &[(String, IpAddr)]) -> String {
+    if disagreed.is_empty() {
+        return String::new();
+    }
+    let said: Vec<String> = disagreed.iter().map(|(source, ip)| format!("{source} said {ip}")).collect();
+    format!(" (not unanimous: {})", said.join(", "))
 }
 
 fn causes_list(causes: &[(String, String)]) -> String {

@@ -451,6 +451,18 @@ impl EgressResolver {
             in_cluster: vantage.observes_the_cluster(),
             quorum: settings.quorum,
             accept_expected: settings.accept_expected,
+            doubts: settings
+                .sources
+                .iter()
+                .flat_map(|s| s.warnings())
+                .map(|w| w.kind())
+                .filter(|kind| kind.doubts_egress())
+                .fold(Vec::new(), |mut kinds, kind| {
+                    if !kinds.contains(&kind) {
+                        kinds.push(kind);
+                    }
+                    kinds
+                }),
             family: settings.family,
         };
         let (verdict, host_observed) = verdict::resolve(&gathered);

@@ -26,7 +26,8 @@ const MAX_CA_BYTES: u64 = 1 << 20;
 /// [`EgressReport::egress_ips`](super::EgressReport::egress_ips): see
 /// [`EgressReport::host_observed`](super::EgressReport::host_observed).
 ///
-/// The resolver detects it ([`Vantage::detect`]) unless told
+/// The resolver detects it and proves a pod is the cluster's by its
+/// service-account CA ([`Vantage::detect_and_prove`]) unless told
 /// ([`EgressResolverBuilder::vantage`](super::EgressResolverBuilder::vantage),
 /// the CLI's `--vantage pod|host`). State [`Vantage::Pod`] wherever the
 /// observations *are* the egress asked about although detection cannot see
@@ -153,8 +154,6 @@ impl Vantage {
     }
 }
 
-/// The service-account CA bundle at `path`, if it is a readable regular
-/// file of at most 1 MiB.
 /// What [`Vantage::detect_and_prove`] reads, kept for a proof made later,
 /// once the sources have said which CAs are the cluster's: the detected
 /// vantage, and a pod's service-account CA (PEM).
@@ -167,6 +166,8 @@ pub(crate) fn detect_with_ca() -> (Vantage, Option<String>) {
     (detected, ca)
 }
 
+/// The service-account CA bundle at `path`, if it is a readable regular
+/// file of at most 1 MiB.
 fn service_account_ca(path: &Path) -> Option<String> {
     crate::read_local_file(path, MAX_CA_BYTES).ok()
 }

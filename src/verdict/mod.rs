@@ -20,13 +20,17 @@
 //!    to allow an address.
 //! 6. Inside the cluster, a family expected and not verified by any agreed
 //!    observation is [`Unverified`](EgressStatus::Unverified) (a failure),
-//!    unless the caller accepts an expected-only answer.
+//!    unless the caller accepts an expected-only answer, and no observer
+//!    saw an address outside the expected set.
 //! 7. Expected sources are checked like observations: a non-global address
-//!    (a kubeconfig server on 127.0.0.1, a tunnel) makes the source
-//!    unusable, with why.
-//! 8. A node the probe could not probe leaves its family
-//!    [`Partial`](EgressStatus::Partial), its expected IPs among the egress
-//!    IPs, unverified.
+//!    (a kubeconfig server on 127.0.0.1, a tunnel) or a failure makes the
+//!    source unusable, with why; when every one failed, an observation
+//!    cannot be checked and the verdict is `unknown`.
+//! 8. A node the probe could not probe, in a family it is expected to
+//!    leave from (a pod that answered over IPv6 only was not probed in
+//!    IPv4), leaves that family [`Partial`](EgressStatus::Partial), its
+//!    expected IPs among the egress IPs, unverified; an IP is proven stale
+//!    only when every node was asked and probed in its family.
 
 // The rules are the core's, used by the `resolve` and `probe` layers: in a
 // build without one of them, that one's half is unused.

@@ -30,6 +30,10 @@ pub(crate) struct ResolveEvidence<'a> {
     pub(crate) quorum: usize,
     /// Rule 6's opt-in: an expected-only answer passes inside the cluster.
     pub(crate) accept_expected: bool,
+    /// The kinds of the caveats that put the expected egress in doubt (a
+    /// public-IP pool node without its IP yet, an unmeasured CNI, a cluster
+    /// not ACTIVE...): an expected-only answer then does not pass.
+    pub(crate) doubts: Vec<WarningKind>,
     pub(crate) family: IpFamily,
 }
 
@@ -173,7 +177,21 @@ pub(crate) fn resolve(e: &ResolveEvidence<'_>) -> (Verdict, Option<IpAddr>) {
             .about(Subject::Source(source.source.clone())),
         );
     }
+    for source in e.expected.iter().filter(|s| s.ips.is_empty() && s.rejected.is_empty()) {
+        let why = source.failure.clone().unwrap_or_else(|| "no address".to_owned());
+        warnings.push(
+            warning(
+                cluster,
+                WarningKind::SourceUnusable,
+                format!("{} said nothing ({why}): what it expects is not known", source.source),
+            )
+            .about(Subject::Source(source.source.clone())),
+        );
+    }
     let expected_any = e.expected.iter().any(|s| !s.ips.is_empty());
+    // Expected sources were asked and none said anything usable: what is
+    // observed cannot be checked against them.
+    let expected_lost = !e.expected.is_empty() && !expected_any;
     let observers_asked = !e.observers.is_empty();
     let observed_any = e.observers.iter().any(|o| !o.ips.is_empty());
     let mut families = Vec::new();
@@ -284,10 +302,38 @@ pub(crate) fn resolve(e: &ResolveEvidence<'_>) -> (Verdict, Option<IpAddr>) {
                 ));
                 (EgressStatus::Mismatch, egress, expected.clone())
             }
+            Some(w) if expected_lost => {
+                warnings.push(note(
+                    WarningKind::Unverified,
+                    format!(
+                        "observed {w} from inside the cluster{}, but no expected source said anything usable: it cannot be checked against what the cluster should leave from",
+                        dissent(w)
+                    ),
+                ));
+                (EgressStatus::Unknown, vec![w], vec![w])
+            }
             Some(w) => (EgressStatus::Observed, vec![w], Vec::new()),
             None if conflict.is_some() => (EgressStatus::Conflict, expected.clone(), expected.clone()),
             None if expected.is_empty() => (EgressStatus::Unknown, Vec::new(), Vec::new()),
-            None if !e.in_cluster || !observers_asked || e.accept_expected => {
+            // What the topology says, unobserved, and in doubt: not a pass.
+            None if !e.doubts.is_empty() => {
+                let kinds: Vec<&str> = e.doubts.iter().map(|k| k.as_str()).collect();
+                warnings.push(note(
+                    WarningKind::Unverified,
+                    format!(
+                        "the expected {} {} in doubt ({}) and no observation from inside the cluster verified {}: run this in a pod of the cluster, or `civo-egress probe`",
+                        list(&expected),
+                        if expected.len() == 1 { "is" } else { "are" },
+                        kinds.join(", "),
+                        if expected.len() == 1 { "it" } else { "them" }
+                    ),
+                ));
+                (EgressStatus::Unverified, expected.clone(), expected.clone())
+            }
+            None if !e.in_cluster || !observers_asked => (EgressStatus::Expected, expected.clone(), expected.clone()),
+            // The opt-in accepts an answer nothing contradicted: not one
+            // an observer saw leave from an address outside the set.
+            None if e.accept_expected && tally.iter().all(|(ip, _)| expected.contains(ip)) => {
                 (EgressStatus::Expected, expected.clone(), expected.clone())
             }
             None => {
@@ -401,7 +447,6 @@ pub(crate) fn probe(e: &ProbeEvidence<'_>) -> Verdict {
         |kind, node: &str, message: String| warning(cluster, kind, message).about(Subject::Node(node.to_owned()));
     let ips_of =
         |n: &NodeEvidence| -> Vec<IpAddr> { union(n.answers.iter().map(|a| a.ips.as_slice()), IpFamily::Both) };
-    let unprobed: Vec<&NodeEvidence> = e.nodes.iter().filter(|n| ips_of(n).is_empty()).collect();
     for node in &e.nodes {
         let ips = ips_of(node);
         if ips.len() > 1 {
@@ -423,11 +468,21 @@ pub(crate) fn probe(e: &ProbeEvidence<'_>) -> Verdict {
         }
         let outside = minus(&ips, &node.expected);
         if !outside.is_empty() {
+            // Rule 5: the advice says which echo URLs saw something else.
+            let others: Vec<String> = node
+                .answers
+                .iter()
+                .flat_map(|a| {
+                    a.ips.iter().filter(|ip| !outside.contains(ip)).map(move |ip| format!("{} saw {ip}", a.source))
+                })
+                .collect();
+            let dissent =
+                if others.is_empty() { String::new() } else { format!(" (not unanimous: {})", others.join(", ")) };
             warnings.push(about(
                 WarningKind::Mismatch,
                 &node.node,
                 format!(
-                    "node {} left from {}, not from {}: the whitelist lacks {}, allow it, or pods on {} break (the gateway node may have been replaced, or the node has its own public IP)",
+                    "node {} left from {}{dissent}, not from {}: the whitelist lacks {}, allow it, or pods on {} break (the gateway node may have been replaced, or the node has its own public IP)",
                     node.node,
                     list(&outside),
                     list(&node.expected),
@@ -470,17 +525,23 @@ pub(crate) fn probe(e: &ProbeEvidence<'_>) -> Verdict {
         }
         let mismatch =
             e.nodes.iter().any(|n| ips_of(n).iter().any(|ip| family.admits(*ip) && !n.expected.contains(ip)));
-        let proven = e.complete && unprobed.is_empty() && !observed.is_empty();
+        // Per family: a node expected to leave from an address of this
+        // family and seen leaving from none of it was not probed in it (a
+        // pod that answered over IPv6 only says nothing of its IPv4).
+        let answered_in = |n: &NodeEvidence| ips_of(n).iter().any(|ip| family.admits(*ip));
+        let unprobed =
+            e.nodes.iter().filter(|n| n.expected.iter().any(|ip| family.admits(*ip)) && !answered_in(n)).count();
+        let proven = e.complete && unprobed == 0 && !observed.is_empty();
         let stale = if proven { minus(&expected, &observed) } else { Vec::new() };
         let unverified = minus(&minus(&expected, &observed), &stale);
         let status = if mismatch {
             EgressStatus::Mismatch
-        } else if unprobed.len() == e.nodes.len() {
+        } else if e.nodes.iter().all(|n| ips_of(n).is_empty()) {
             EgressStatus::Unknown
-        } else if !unprobed.is_empty() {
-            EgressStatus::Partial
         } else if observed.is_empty() {
             EgressStatus::Unverified
+        } else if unprobed > 0 {
+            EgressStatus::Partial
         } else {
             EgressStatus::Confirmed
         };

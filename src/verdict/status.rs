@@ -36,7 +36,9 @@ pub enum EgressStatus {
     /// Inside the cluster, the observers did not verify the expected
     /// egress: none answered, every answer was rejected, or too few agreed.
     Unverified,
-    /// Nothing expected, and nothing observed from inside the cluster.
+    /// Nothing expected, and nothing observed from inside the cluster; or
+    /// every expected source asked failed, so what was observed cannot be
+    /// checked; or, for the probe, no node could be probed.
     Unknown,
 }
 

@@ -158,11 +158,11 @@ fn unknown_fields_are_refused_unless_allowed_and_a_newer_format_is_read_with_a_w
     }
     let newer = tmp(
         "newer.json",
-        r#"{"format_version": 2, "clusters": [{"name": "prod", "egress_ip": "212.2.253.151", "egress_mode": "nat"}]}"#,
+        r#"{"format_version": 3, "clusters": [{"name": "prod", "egress_ip": "212.2.253.151", "egress_mode": "nat"}]}"#,
     );
     let out = run(&["whitelist", "--topology", newer.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("format version 2, newer than this tool's 1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("format version 3, newer than this tool's 2"), "{}", stderr(&out));
 }
 
 #[test]

@@ -189,3 +189,60 @@ fn diff_takes_allow_non_global_like_the_other_commands() {
     assert_eq!(json["changes"][0]["change"], "egress-changed");
     assert!(text.contains("allow 203.0.113.11 now; remove 203.0.113.10 only once"), "{text}");
 }
+
+/// Snapshots that record the selection they were made with are compared on
+/// what both cover: a full one against one made with `--cluster prod` says
+/// staging was not compared (exit 1: incomplete), and never to remove it;
+/// a cluster the newer covers and lacks is still a removal.
+#[test]
+fn snapshots_of_different_selections_are_compared_on_what_both_cover() {
+    let full = snapshot("d-sel-full.json", "", r#", "selection": {"regions": ["LON1"]}"#);
+    let prod_only = tmp(
+        "d-sel-prod.json",
+        r#"{"selection": {"clusters": ["prod"], "regions": ["LON1"]},
+            "clusters": [{"name": "prod", "id": "p1", "region": "LON1", "egress_ip": "74.220.24.10"}]}"#,
+    );
+    let prod_only = prod_only.to_str().unwrap();
+    let (code, text, json) = diff(&full, prod_only, &[]);
+    assert_eq!(code, Some(1), "incomplete: {text}");
+    assert!(
+        text.contains(
+            "not compared: cluster LON1/staging: outside the newer snapshot, which covers only cluster(s) prod of \
+             LON1: its egress IPs are unknown now: keep allowing 74.220.24.20"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("removed") && !text.contains("remove"), "{text}");
+    assert_eq!((json["drift"].as_bool(), json["complete"].as_bool()), (Some(false), Some(false)), "{json}");
+    assert_eq!(json["changes"], serde_json::json!([]));
+    assert_eq!(json["warnings"][0]["kind"], "not-compared");
+    assert_eq!(json["warnings"][0]["cluster"], "LON1/staging");
+
+    // The other way round: staging is not added either.
+    let (code, text, json) = diff(prod_only, &full, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("cluster LON1/staging: outside the older snapshot, which covers only cluster(s) prod"),
+        "{text}"
+    );
+    assert!(!text.contains("added") && !text.contains("remove"), "{text}");
+    assert_eq!(json["changes"], serde_json::json!([]));
+
+    // Two snapshots made for prod: all they cover is compared, all clear.
+    let (code, text, json) = diff(prod_only, prod_only, &[]);
+    assert_eq!((code, text.as_str(), json["complete"].as_bool()), (Some(0), "no changes\n", Some(true)));
+
+    // Both made for every cluster of LON1, and staging deleted for real.
+    let after = tmp(
+        "d-sel-after.json",
+        r#"{"selection": {"regions": ["LON1"]},
+            "clusters": [{"name": "prod", "id": "p1", "region": "LON1", "egress_ip": "74.220.24.10"}]}"#,
+    );
+    let (code, text, json) = diff(&full, after.to_str().unwrap(), &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with("cluster staging removed: "), "{text}");
+    assert_eq!(
+        (json["changes"][0]["change"].as_str(), json["complete"].as_bool()),
+        (Some("cluster-removed"), Some(true))
+    );
+}

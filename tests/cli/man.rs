@@ -77,7 +77,14 @@ fn each_command_has_a_page_with_its_flags_environment_and_exit_codes() {
         }
         // The environment its --help names, and the exit codes.
         if let Some((_, environment)) = help.split_once("Environment:\n") {
-            let names = environment.split("\n\n").next().unwrap().lines().filter_map(|l| l.split_whitespace().next());
+            // An entry's line is indented by two; a deeper one continues it.
+            let names = environment
+                .split("\n\n")
+                .next()
+                .unwrap()
+                .lines()
+                .filter(|l| !l.starts_with("   "))
+                .filter_map(|l| l.split_whitespace().next());
             let body = section(&text, "ENVIRONMENT");
             for name in names {
                 assert!(body.contains(&format!(".TP\n\\fB{name}\\fR\n")), "{command}: no {name} in {body}");
@@ -137,4 +144,22 @@ fn an_unknown_command_has_no_page() {
     assert_bad_input(&run(&["man", "frobnicate"]), "no command \"frobnicate\"");
     assert_bad_input(&run(&["man", "help"]), "no command \"help\"");
     assert_bad_input(&run(&["man", "classify", "whitelist"]), "whitelist");
+}
+
+/// A wrapped line of the environment or the exit codes continues its entry:
+/// every tagged entry is a variable or an exit code, never a stray word.
+#[test]
+fn wrapped_lines_are_not_entries_of_their_own() {
+    for command in ["classify", "whitelist", "audit", "discover", "resolve", "probe", "diff"] {
+        let roff = page(&["man", command]);
+        let environment = if roff.contains(".SH ENVIRONMENT\n") { section(&roff, "ENVIRONMENT") } else { "" };
+        let tail = format!("{environment}{}", section(&roff, "EXIT STATUS"));
+        let lines: Vec<&str> = tail.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.starts_with(".TP")) {
+            let tag = lines.get(i + 1).copied().unwrap_or_default();
+            let word = tag.trim_start_matches("\\fB").split("\\f").next().unwrap_or_default();
+            let entry = word.chars().all(|c| c.is_ascii_uppercase() || c == '_') || word.parse::<u8>().is_ok();
+            assert!(entry, "{command}: a stray entry {tag:?} after {line:?}");
+        }
+    }
 }

@@ -144,3 +144,85 @@ fn resolve_and_probe_share_the_expected_source_flags() {
         assert!(stderr(&out).contains("name the cluster with --cluster"), "{command}: {}", stderr(&out));
     }
 }
+
+#[tokio::test]
+async fn rule_4_an_ipv6_egress_nothing_expected_fails_and_is_listed() {
+    let snap = snapshot("four.json", "74.220.24.10");
+    let (v4, v6) = (echo("74.220.24.10").await, echo("2a00:1098:2b::1").await);
+    let args = [
+        "resolve",
+        "--topology",
+        &snap,
+        "--vantage",
+        "pod",
+        "--echo-url",
+        &v4,
+        "--echo-url",
+        &v4,
+        "--echo-url",
+        &v6,
+        "--echo-url",
+        &v6,
+        "--format",
+        "json",
+    ];
+    let out = run_async(&args, &[]).await;
+    let report = json(&out);
+    assert_eq!((report["status"].as_str(), out.status.code()), (Some("mismatch"), Some(1)), "{report}");
+    assert_eq!(report["egress_ips"], serde_json::json!(["74.220.24.10", "2a00:1098:2b::1"]));
+    let families: Vec<(&str, &str)> = report["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["family"].as_str().unwrap(), f["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(families, [("v4", "confirmed"), ("v6", "mismatch")], "decided separately");
+}
+
+#[tokio::test]
+async fn rule_5_the_advice_names_the_observer_that_disagreed() {
+    let snap = snapshot("five.json", "74.220.24.10");
+    let (moved, liar) = (echo("74.220.24.99").await, echo("74.220.24.50").await);
+    let args = [
+        "resolve",
+        "--topology",
+        &snap,
+        "--vantage",
+        "pod",
+        "--echo-url",
+        &moved,
+        "--echo-url",
+        &moved,
+        "--echo-url",
+        &liar,
+    ];
+    let out = run_async(&args, &[]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let advice = text.lines().find(|l| l.starts_with("warning:") && l.contains("allow it")).unwrap_or_default();
+    assert!(advice.contains("not unanimous") && advice.contains("said 74.220.24.50"), "{text}");
+    assert!(advice.contains(liar.trim_end_matches('/')), "which observer: {text}");
+}
+
+#[tokio::test]
+async fn rule_7_a_kubeconfig_that_resolves_nowhere_leaves_the_observation_unchecked() {
+    let kube = kubeconfig("nowhere.yaml", "https://nonexistent-host.invalid:6443");
+    let echo = echo("74.220.24.99").await;
+    let args = [
+        "resolve",
+        "--kubeconfig",
+        &kube,
+        "--vantage",
+        "pod",
+        "--echo-url",
+        &echo,
+        "--echo-url",
+        &echo,
+        "--format",
+        "json",
+    ];
+    let out = run_async(&args, &[]).await;
+    let report = json(&out);
+    assert_eq!((report["status"].as_str(), out.status.code()), (Some("unknown"), Some(1)), "never a pass: {report}");
+    assert!(kinds(&report).contains(&"source-unusable".to_owned()), "{report}");
+}

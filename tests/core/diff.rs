@@ -1,7 +1,7 @@
 //! `diff` in the partner's language, through the public API: what appears
 //! is drift as much as what disappears; what one snapshot does not cover
-//! (left out, another region) is not compared, never "removed"; pools and
-//! caveats are changes of their own.
+//! (left out, another region, a cluster it was not made for) is not
+//! compared, never "removed"; pools and caveats are changes of their own.
 
 use civo_egress::{Change, ChangeKind, Topology, TopologyDiff, WarningKind, diff};
 use serde_json::{Value, json};
@@ -44,6 +44,21 @@ fn none() -> Value {
 
 fn no_extra() -> Value {
     json!({})
+}
+
+/// The top-level `selection` of a snapshot made with `discover --cluster`
+/// for each of `clusters` (none: every cluster) in `regions`.
+fn selection(clusters: &[&str], regions: &[&str]) -> Value {
+    json!({"selection": {"clusters": clusters, "regions": regions}})
+}
+
+/// `extra` with `more`'s fields too.
+fn with(extra: Value, more: Value) -> Value {
+    let mut extra = extra;
+    if let (Some(extra), Value::Object(more)) = (extra.as_object_mut(), more) {
+        extra.extend(more);
+    }
+    extra
 }
 
 /// One case: the older and newer snapshots, and what the diff must say.
@@ -90,6 +105,11 @@ fn rows() -> Vec<Row> {
         )
     };
     let fra = || cluster("prod", "FRA1", json!("74.220.26.44"), no_extra());
+    let spare = || json!({"reserved_ips": [{"name": "spare", "ip": "74.220.27.5"}]});
+    // `discover --cluster prod` of LON1, with the selection recorded.
+    let prod_only = || snap(json!([prod(no_extra())]), none(), with(selection(&["prod"], &["LON1"]), spare()));
+    // `discover` of LON1, with the selection recorded.
+    let lon1 = |clusters: Value| snap(clusters, none(), with(selection(&[], &["LON1"]), spare()));
     vec![
         Row { what: "the same snapshot", old: plain(), new: plain(), changes: &[], not_compared: 0, drift: false },
         Row {
@@ -297,6 +317,126 @@ fn rows() -> Vec<Row> {
             drift: false,
         },
         Row {
+            what: "a full snapshot, then one made for prod only: staging is not compared",
+            old: lon1(json!([prod(no_extra()), staging()])),
+            new: prod_only(),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
+            what: "one made for prod only, then a full snapshot: staging is not compared",
+            old: prod_only(),
+            new: lon1(json!([prod(no_extra()), staging()])),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
+            what: "a full snapshot written before the selection was recorded, then one made for prod only",
+            old: snap(json!([prod(no_extra()), staging()]), none(), spare()),
+            new: prod_only(),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
+            what: "two snapshots made for prod only: compared in full",
+            old: prod_only(),
+            new: snap(
+                json!([cluster("prod", "LON1", json!("74.220.24.11"), no_extra())]),
+                none(),
+                with(selection(&["prod"], &["LON1"]), spare()),
+            ),
+            changes: &[K::EgressChanged],
+            not_compared: 0,
+            drift: true,
+        },
+        Row {
+            what: "a newer made for prod (by id): staging, named by no query, is not compared",
+            old: snap(
+                json!([prod(no_extra()), staging()]),
+                none(),
+                selection(&["id-LON1-prod", "lon1/staging"], &["LON1"]),
+            ),
+            new: snap(json!([prod(no_extra())]), none(), selection(&["id-LON1-prod"], &["LON1"])),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
+            what: "a newer made for prod and for staging by REGION/NAME, without staging: removed",
+            old: lon1(json!([prod(no_extra()), staging()])),
+            new: snap(
+                json!([prod(no_extra())]),
+                none(),
+                with(selection(&["prod", "lon1/STAGING"], &["LON1"]), spare()),
+            ),
+            changes: &[K::ClusterRemoved],
+            not_compared: 0,
+            drift: true,
+        },
+        Row {
+            what: "a newer made for staging by id, without it: removed",
+            old: lon1(json!([prod(no_extra()), staging()])),
+            new: snap(
+                json!([prod(no_extra())]),
+                none(),
+                with(selection(&["prod", "id-LON1-staging"], &["LON1"]), spare()),
+            ),
+            changes: &[K::ClusterRemoved],
+            not_compared: 0,
+            drift: true,
+        },
+        Row {
+            what: "a newer made for a part of a name: not proof enough of a removal",
+            old: lon1(json!([prod(no_extra()), staging()])),
+            new: snap(json!([prod(no_extra())]), none(), with(selection(&["prod", "stag"], &["LON1"]), spare())),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
+            what: "both record the selection, and a cluster was deleted for real",
+            old: lon1(json!([prod(no_extra()), staging()])),
+            new: lon1(json!([prod(no_extra())])),
+            changes: &[K::ClusterRemoved],
+            not_compared: 0,
+            drift: true,
+        },
+        Row {
+            what: "both record the selection, a new cluster",
+            old: lon1(json!([prod(no_extra())])),
+            new: lon1(json!([prod(no_extra()), staging()])),
+            changes: &[K::ClusterAdded],
+            not_compared: 0,
+            drift: false,
+        },
+        Row {
+            what: "a cluster of a region the newer selection did not read is not compared",
+            old: snap(json!([prod(no_extra()), fra()]), none(), selection(&[], &["LON1", "FRA1"])),
+            new: snap(json!([prod(no_extra())]), none(), selection(&[], &["LON1"])),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
+            what: "a region the newer selection read and found empty: its cluster was deleted",
+            old: snap(json!([prod(no_extra()), fra()]), none(), selection(&[], &["LON1", "FRA1"])),
+            new: snap(json!([prod(no_extra())]), none(), selection(&[], &["LON1", "FRA1"])),
+            changes: &[K::ClusterRemoved],
+            not_compared: 0,
+            drift: true,
+        },
+        Row {
+            what: "a cluster the newer selection names but left out is not compared",
+            old: lon1(json!([prod(no_extra()), staging()])),
+            new: snap(json!([staging()]), json!([left("prod", "LON1")]), with(selection(&[], &["LON1"]), spare())),
+            changes: &[],
+            not_compared: 1,
+            drift: false,
+        },
+        Row {
             what: "a renamed cluster (same id) keeps its egress",
             old: plain(),
             new: snap(
@@ -365,6 +505,23 @@ fn the_text_says_what_the_partner_should_do() {
     assert!(region.contains("cluster FRA1/prod: outside the newer snapshot, which covers LON1"), "{region}");
     let newer = text("a cluster in a region the older did not cover is not compared");
     assert!(newer.contains("if its pods call you, allow 74.220.26.44"), "{newer}");
+    let prod_only = text("a full snapshot, then one made for prod only: staging is not compared");
+    assert!(
+        prod_only.contains(
+            "not compared: cluster LON1/staging: outside the newer snapshot, which covers only cluster(s) prod of \
+             LON1: its egress IPs are unknown now: keep allowing 74.220.24.20"
+        ),
+        "{prod_only}"
+    );
+    assert!(!prod_only.contains("remove"), "{prod_only}");
+    assert!(prod_only.ends_with("no changes in what both snapshots cover; 1 thing(s) not compared (above)\n"));
+    let back = text("one made for prod only, then a full snapshot: staging is not compared");
+    assert!(back.contains("cluster LON1/staging: outside the older snapshot, which covers only cluster(s) prod of LON1: not compared; if its pods call you, allow 74.220.24.20"), "{back}");
+    assert!(!back.contains("added"), "{back}");
+    let region = text("a cluster of a region the newer selection did not read is not compared");
+    assert!(region.contains("cluster FRA1/prod: outside the newer snapshot, which covers LON1:"), "{region}");
+    let gone = text("a region the newer selection read and found empty: its cluster was deleted");
+    assert!(gone.contains("cluster prod removed") && gone.contains("remove 74.220.26.44"), "{gone}");
     assert_eq!(text("the same snapshot"), "no changes\n");
     let caveat = text("a caveat appears");
     assert_eq!(caveat, "cluster prod: new caveat gateway-missing: as discovery saw it\n");

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use civo_egress::ipnet::IpNet;
 use civo_egress::{
-    Assignment, AssignmentKind, Cluster, LeftOut, LoadBalancer, NetworkId, Node, PublicIpPool, ReservedIp, Subject,
-    Topology, Warning, WarningKind,
+    Assignment, AssignmentKind, Cluster, Coverage, LeftOut, LoadBalancer, NetworkId, Node, PublicIpPool, ReservedIp,
+    Subject, Topology, Validation, Warning, WarningKind,
 };
 
 const GOLDEN: &str = include_str!("../fixtures/golden-snapshot.json");
@@ -201,4 +201,93 @@ fn a_bad_ca_fingerprint_names_its_field_and_what_is_wrong() {
     assert!(number.to_string().contains("line 1"), "{number}");
     let typo = Topology::from_json(&snapshot("null").replace("ca_fingerprint", "ca_fingerprints")).unwrap_err();
     assert_eq!(typo.to_string(), "clusters[0].ca_fingerprints: unknown field (did you mean ca_fingerprint?)");
+}
+
+/// A snapshot that records the selection discovery was made with
+/// (`discover --cluster prod --region LON1 --region FRA1`): the field is
+/// written only when known, so the files above stay unchanged.
+const WITH_SELECTION: &str = include_str!("../fixtures/golden-snapshot-selection.json");
+
+fn with_selection() -> Topology {
+    let prod = Cluster::builder("prod")
+        .id("5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11")
+        .region("LON1")
+        .egress_ip(ip("74.220.24.10"))
+        .build()
+        .unwrap();
+    let fra = Cluster::builder("prod")
+        .id("9b1d7c42-6a0e-4f3b-8d2c-3e5f7a9b1c2d")
+        .region("FRA1")
+        .egress_ip(ip("74.220.26.44"));
+    let coverage = Coverage::new(["LON1", "FRA1"]).unwrap().with_clusters(["prod"]).unwrap();
+    Topology::new(vec![prod, fra.build().unwrap()], vec![], vec![]).unwrap().with_coverage(coverage)
+}
+
+#[test]
+fn the_selection_is_written_when_known_and_reads_back() {
+    let written = with_selection().to_json();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/golden-snapshot-selection.json"), &written)
+            .unwrap();
+    }
+    assert_eq!(
+        written,
+        WITH_SELECTION.trim_end_matches('\n'),
+        "run with UPDATE_GOLDEN=1 only for an intended format change"
+    );
+    let read = Topology::from_json(WITH_SELECTION).unwrap();
+    assert_eq!(read, with_selection());
+    assert_eq!(serde_json::from_str::<Topology>(WITH_SELECTION).unwrap(), with_selection());
+    let coverage = read.coverage().unwrap();
+    assert_eq!(
+        (coverage.clusters(), coverage.regions()),
+        (&["prod".to_owned()][..], &["LON1".to_owned(), "FRA1".to_owned()][..])
+    );
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(value["selection"], serde_json::json!({"clusters": ["prod"], "regions": ["LON1", "FRA1"]}));
+    // Absent when unknown, never null; `clusters` absent when every cluster.
+    assert!(!GOLDEN.contains("selection") && !BEFORE.contains("selection") && !WITH_CA.contains("selection"));
+    assert_eq!((full().coverage(), before().coverage()), (None, None));
+    let every = full().with_coverage(Coverage::new(["LON1", "FRA1"]).unwrap());
+    let value: serde_json::Value = serde_json::from_str(&every.to_json()).unwrap();
+    assert_eq!(value["selection"], serde_json::json!({"regions": ["LON1", "FRA1"]}));
+    assert_eq!(Topology::from_json(&every.to_json()).unwrap(), every);
+    assert_ne!(every, full(), "what a snapshot covers is part of it");
+    // Kept when the left-out clusters are recorded after it, and the other way round.
+    let coverage = with_selection().coverage().cloned().unwrap();
+    assert_eq!(with_selection().with_left_out(vec![]).coverage(), Some(&coverage));
+    assert_eq!(full().with_coverage(coverage.clone()).left_out(), full().left_out());
+}
+
+#[test]
+fn a_bad_selection_names_its_field_and_what_is_wrong() {
+    let snapshot = |selection: &str| format!(r#"{{"selection": {selection}, "clusters": []}}"#);
+    assert_eq!(Topology::from_json(&snapshot("null")).unwrap().coverage(), None, "null is absent");
+    let empty = Topology::from_json(&snapshot(r#"{"regions": [], "clusters": null}"#)).unwrap();
+    assert_eq!(empty.coverage(), Some(&Coverage::new(Vec::<String>::new()).unwrap()), "no region read: covers nothing");
+    for (selection, error) in [
+        (r#"{"cluster": ["prod"], "regions": ["LON1"]}"#, "selection.cluster: unknown field (did you mean clusters?)"),
+        (r#"{"clusters": ["prod"], "region": ["LON1"]}"#, "selection.region: unknown field (did you mean regions?)"),
+        (r#"{"clusters": ["prod"]}"#, "selection.regions: missing or empty"),
+        (r#"{"regions": ["LON1", " "]}"#, "selection.regions[1]: missing or empty"),
+        (r#"{"regions": ["LON1"], "clusters": [""]}"#, "selection.clusters[0]: missing or empty"),
+    ] {
+        let e = Topology::from_json(&snapshot(selection)).unwrap_err();
+        assert_eq!(e.to_string(), error, "{selection}");
+    }
+    let typo = Topology::from_json(r#"{"selections": {"regions": ["LON1"]}, "clusters": []}"#).unwrap_err();
+    assert_eq!(typo.to_string(), "selections: unknown field (did you mean selection?)");
+    let wrong = Topology::from_json(&snapshot(r#"{"regions": "LON1"}"#)).unwrap_err();
+    assert_eq!(wrong.field(), Some("selection"), "{wrong}");
+    // Unknown fields inside it are accepted as elsewhere: when asked, and from a newer format.
+    let more = snapshot(r#"{"regions": ["LON1"], "tags": ["x"]}"#);
+    let lenient = Topology::from_json_with(&more, Validation::strict().allow_unknown_fields(true)).unwrap();
+    assert_eq!(lenient.coverage(), Some(&Coverage::new(["LON1"]).unwrap()));
+    let newer = more.replacen('{', r#"{"format_version": 99, "#, 1);
+    assert_eq!(Topology::from_json(&newer).unwrap().coverage(), Some(&Coverage::new(["LON1"]).unwrap()));
+    // A Coverage on its own reads through the same checks.
+    let alone: Coverage = serde_json::from_str(r#"{"clusters": ["prod"], "regions": ["LON1"]}"#).unwrap();
+    assert_eq!(alone, Coverage::new(["LON1"]).unwrap().with_clusters(["prod"]).unwrap());
+    assert!(serde_json::from_str::<Coverage>(r#"{"regions": ["LON1"], "cluster": []}"#).is_err());
+    assert!(Coverage::new([""]).is_err() && Coverage::new(["LON1"]).unwrap().with_clusters([" "]).is_err());
 }

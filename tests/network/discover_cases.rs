@@ -11,7 +11,7 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use civo_egress::civo::{CivoClient, CivoError, Selection};
-use civo_egress::{Topology, TopologyError, WarningKind, Whitelist};
+use civo_egress::{ChangeKind, Coverage, Topology, TopologyError, WarningKind, Whitelist, diff};
 use common::civo_api::{Account, FakeCivo, KEY};
 use common::server::Reply;
 use serde_json::Value;
@@ -237,6 +237,62 @@ async fn every_region_offering_kubernetes_is_discovered() {
     assert!(matches!(error, CivoError::Unauthorized { .. }), "{error}");
 }
 
+fn coverage(regions: &[&str], clusters: &[&str]) -> Coverage {
+    Coverage::new(regions.iter().copied()).unwrap().with_clusters(clusters.iter().copied()).unwrap()
+}
+
+#[tokio::test]
+async fn the_snapshot_records_the_selection_it_was_made_with() {
+    let lon = Account::fixture();
+    let fra = elsewhere(&lon, 221);
+    let fake = FakeCivo::start_regions(vec![("LON1", lon), ("FRA1", fra)], 1).await;
+    let discover = |selection: Selection| {
+        let client = client(&fake);
+        async move { client.discover(&selection).await.unwrap().into_parts().0 }
+    };
+    // `--cluster prod`: the client's region, the cluster as asked.
+    let prod = discover(Selection::all().cluster("prod")).await;
+    assert_eq!(prod.coverage(), Some(&coverage(&["LON1"], &["prod"])), "{}", prod.to_json());
+    reads_back(&prod);
+    let value: Value = serde_json::from_str(&prod.to_json()).unwrap();
+    assert_eq!(value["selection"], serde_json::json!({"clusters": ["prod"], "regions": ["LON1"]}));
+    // Every cluster of the regions asked, in the order asked.
+    let both = discover(Selection::all().region("FRA1").region("LON1")).await;
+    assert_eq!(both.coverage(), Some(&coverage(&["FRA1", "LON1"], &[])));
+    reads_back(&both);
+    // Several clusters, as written (by id, by REGION/NAME).
+    let named = discover(Selection::all().region("LON1").region("FRA1").cluster(STAGING).cluster("FRA1/prod")).await;
+    assert_eq!(named.coverage(), Some(&coverage(&["LON1", "FRA1"], &[STAGING, "FRA1/prod"])));
+    assert_eq!(named.clusters().len(), 2);
+
+    // A full snapshot, then one made for prod: staging is not compared, not removed.
+    let full = discover(Selection::all()).await;
+    assert_eq!(full.coverage(), Some(&coverage(&["LON1"], &[])));
+    let d = diff(&full, &prod);
+    assert!(d.changes().is_empty() && !d.has_egress_drift(), "{d}");
+    assert_eq!(d.warnings().iter().map(|w| w.cluster()).collect::<Vec<_>>(), [Some("LON1/staging")], "{d}");
+    // A region outside the other's selection: not compared either way.
+    let d = diff(&both, &full);
+    assert!(d.changes().iter().all(|c| c.kind() != ChangeKind::ClusterRemoved), "{d}");
+    let clusters: Vec<Option<&str>> = d.warnings().iter().map(|w| w.cluster()).collect();
+    assert_eq!(clusters, [Some("FRA1/prod"), Some("FRA1/staging"), None], "and the reserved IPs: {d}");
+}
+
+#[tokio::test]
+async fn every_region_read_is_recorded_and_a_failed_one_is_not() {
+    let lon = Account::fixture(); // its regions: LON1 and NYC1, both with Kubernetes
+    let nyc = elsewhere(&lon, 222);
+    let fake = FakeCivo::start_regions(vec![("LON1", lon), ("NYC1", nyc)], 1).await;
+    let all = client(&fake).discover(&Selection::all_regions()).await.unwrap().into_parts().0;
+    assert_eq!(all.coverage(), Some(&coverage(&["LON1", "NYC1"], &[])));
+    fake.forbid("NYC1:/v2/kubernetes/clusters");
+    let partial = client(&fake).discover(&Selection::all_regions()).await.unwrap().into_parts().0;
+    assert_eq!(partial.coverage(), Some(&coverage(&["LON1"], &[])), "NYC1 was not read");
+    // So NYC1's clusters are unknown to it, not removed.
+    let d = diff(&all, &partial);
+    assert!(d.changes().is_empty() && !d.is_complete(), "{d}");
+}
+
 #[tokio::test]
 async fn a_hung_request_is_retried() {
     let fake = FakeCivo::account().await;
@@ -375,6 +431,56 @@ mod cli {
         }
         let out = run(&["discover", "--api-url", &url, "--all-regions", "--region", "LON1"]).await;
         assert_eq!(out.status.code(), Some(2), "they conflict: {}", stderr(&out));
+    }
+
+    #[tokio::test]
+    async fn the_binarys_snapshot_records_its_selection_and_diff_reads_it() {
+        let lon = Account::fixture();
+        let nyc = elsewhere(&lon, 222);
+        let fake = FakeCivo::start_regions(vec![("LON1", lon), ("NYC1", nyc)], 1).await;
+        let url = fake.url();
+        let mut files = Vec::new();
+        for (name, args, expected) in [
+            ("prod", vec!["--region", "LON1", "--cluster", "prod"], coverage(&["LON1"], &["prod"])),
+            ("lon1", vec!["--region", "LON1"], coverage(&["LON1"], &[])),
+            ("two", vec!["--region", "NYC1", "--region", "LON1"], coverage(&["NYC1", "LON1"], &[])),
+            ("all", vec!["--all-regions"], coverage(&["LON1", "NYC1"], &[])),
+        ] {
+            let mut all = vec!["discover", "--api-url", &url];
+            all.extend(args);
+            let out = run(&all).await;
+            assert_eq!(out.status.code(), Some(0), "{all:?}: {}", stderr(&out));
+            let t = Topology::from_json(&String::from_utf8_lossy(&out.stdout)).unwrap();
+            assert_eq!(t.coverage(), Some(&expected), "{all:?}");
+            let path = std::env::temp_dir().join(format!("civo-egress-selection-{}-{name}.json", std::process::id()));
+            std::fs::write(&path, &out.stdout).unwrap();
+            files.push(path.to_str().unwrap().to_owned());
+        }
+        // A full LON1 snapshot against one made for prod: staging not compared, never removed.
+        let out = run(&["diff", &files[1], &files[0]]).await;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(1), "incomplete: {text}{}", stderr(&out));
+        assert!(
+            text.contains("not compared: cluster LON1/staging: outside the newer snapshot, which covers only cluster(s) prod of LON1"),
+            "{text}"
+        );
+        assert!(!text.contains("remove"), "{text}");
+        // Every region against LON1 only: NYC1's clusters are not compared.
+        let out = run(&["diff", "--format", "json", &files[3], &files[1]]).await;
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (json["drift"].as_bool(), json["changes"].as_array().map(Vec::len)),
+            (Some(false), Some(0)),
+            "{json}"
+        );
+        assert_eq!(json["warnings"][1]["cluster"], "NYC1/staging", "{json}");
+        assert_eq!(json["warnings"].as_array().map(Vec::len), Some(3), "and the reserved IPs: {json}");
+        // The same regions in another order: all compared, all clear.
+        let out = run(&["diff", &files[2], &files[3]]).await;
+        assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()), (Some(0), "no changes\n"));
+        for file in files {
+            let _ = std::fs::remove_file(file);
+        }
     }
 
     #[tokio::test]

@@ -183,6 +183,10 @@ async fn one_liar_is_outvoted_and_named() {
     let outlier = json["warnings"].as_array().unwrap().iter().find(|w| w["kind"] == "outlier").unwrap();
     assert_eq!((&outlier["cluster"], &outlier["source"]), (&serde_json::json!("prod"), &serde_json::json!(liar)));
     assert!(outlier["message"].as_str().unwrap().contains(OTHER), "{outlier}");
+    // Rule 5: advice on a split vote says who disagreed.
+    let error = report.verify_allowlisted(&"198.51.100.1/32\n".parse().unwrap()).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(&format!("not unanimous: {liar} said {OTHER}")), "{text}");
 }
 
 #[tokio::test]
@@ -469,7 +473,10 @@ async fn the_civo_api_and_a_snapshot_as_expected_sources() {
         .unwrap()
         .resolve()
         .await;
-    assert_eq!(report.status(), EgressStatus::Observed, "an unreachable API leaves the observation");
+    // The expected side failed: the observation stays, and cannot be checked.
+    assert_eq!(report.status(), EgressStatus::Unknown, "{report:?}");
+    assert_eq!(report.egress_ips(), [ip(EGRESS)]);
+    assert!(warns(&report, WarningKind::SourceUnusable), "{:?}", report.warnings());
     assert!(matches!(report.evidence()[0].error(), Some(SourceError::Unreachable { .. })));
 }
 

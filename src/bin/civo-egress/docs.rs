@@ -128,8 +128,10 @@ fn after_help(roff: &mut Roff, text: &str) {
         };
         roff.control("SH", [section.as_str()]);
         for line in lines {
+            // A line indented past the tag column continues the entry above.
+            let continues = line.starts_with("   ");
             match line.trim().split_once(char::is_whitespace) {
-                Some((tag, what)) if line.starts_with(char::is_whitespace) => {
+                Some((tag, what)) if line.starts_with(char::is_whitespace) && !continues => {
                     roff.control("TP", []);
                     roff.text([bold(tag)]);
                     roff.text([roman(what.trim())]);

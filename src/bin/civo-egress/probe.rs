@@ -48,11 +48,10 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     use std::time::{Duration, Instant};
 
     use civo_egress::civo::Selection;
-    use civo_egress::kubeconfig::Kubeconfig;
     use civo_egress::probe::Probe;
 
     use crate::expected::Expected;
-    use crate::failure::{INTERRUPTED, civo, runtime, usage, verdict};
+    use crate::failure::{INTERRUPTED, civo, runtime, verdict};
     use crate::out::{print_json, progress_wanted};
     use crate::remote::deadline;
 
@@ -60,12 +59,24 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     let addresses = args.expected.addresses();
     let context = args.expected.context().map(str::to_owned);
     let expected = args.expected.choose(deadline)?;
-    // Refuse what kubectl refuses before kube-rs reads the file its own way.
-    let ours = match &args.expected.kubeconfig {
-        Some(path) => Kubeconfig::load(std::slice::from_ref(path)),
-        None => Kubeconfig::from_env(),
-    };
-    ours.and_then(|k| k.server(context.as_deref())).map_err(usage)?;
+    // Validated before anything runs: the settings and the kubeconfig (the
+    // crate's reader, as strict as kubectl, every file it names capped).
+    let mut builder = Probe::builder()
+        .namespace(args.namespace.clone())
+        .image(args.image)
+        .nodes(args.nodes.clone())
+        .addresses(addresses)
+        .timeout(deadline);
+    if !args.echo_urls.is_empty() {
+        builder = builder.echo_urls(args.echo_urls);
+    }
+    if let Some(path) = args.expected.kubeconfig.clone() {
+        builder = builder.kubeconfig(path);
+    }
+    if let Some(context) = context {
+        builder = builder.context(context);
+    }
+    let probe = builder.build().map_err(|e| crate::failure::probe(e, &args.namespace))?;
     let runtime = runtime()?;
     let cluster = match expected {
         Expected::Snapshot(cluster) => *cluster,
@@ -100,22 +111,6 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
             ));
         }
     };
-    let mut builder = Probe::builder()
-        .namespace(args.namespace.clone())
-        .image(args.image)
-        .nodes(args.nodes.clone())
-        .addresses(addresses)
-        .timeout(deadline);
-    if !args.echo_urls.is_empty() {
-        builder = builder.echo_urls(args.echo_urls);
-    }
-    if let Some(path) = args.expected.kubeconfig.clone() {
-        builder = builder.kubeconfig(path);
-    }
-    if let Some(context) = context {
-        builder = builder.context(context);
-    }
-    let probe = builder.build().map_err(|e| crate::failure::probe(e, &args.namespace))?;
     // The library has no per-node hook: a line before and one after.
     let progress = progress_wanted();
     let started = Instant::now();
