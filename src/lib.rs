@@ -346,7 +346,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `http.rs` | the HTTP plumbing shared by `civo` and the HTTP echo source: rustls with ring, URL checks, capped bodies (crate-internal) |
+//! | `http.rs` | the HTTP plumbing shared by `civo` and the HTTP echo source: rustls with ring, built once, capped bodies (crate-internal) |
 //! | `civo/config.rs` | [`civo::CivoConfig`]: `CIVO_TOKEN`, `~/.civo.json`, `CIVO_CONFIG`, the region and API URL |
 //! | `civo/models.rs`, `civo/lenient.rs` | the Civo API's bodies, read leniently (`civo::api`) |
 //! | `civo/error.rs` | [`civo::CivoError`] |
@@ -358,7 +358,7 @@
 //! | `kubeconfig.rs` | [`kubeconfig`]: which API server a context talks to |
 //! | `resolve/source.rs`, `resolve/evidence.rs` | [`resolve::EgressSource`] and what one source said |
 //! | `resolve/vantage.rs` | [`resolve::Vantage`], [`resolve::VantageProof`]: where an observation was made, and whether that pod is proven to be the cluster's |
-//! | `resolve/echo.rs` | the echo answers' rules (URL checks, body parsing, the global check, the size cap), shared with the probe (crate-internal) |
+//! | `resolve/echo.rs` | the echo answers' rules (the URL rule, the HTTP status and HTML check, the size cap, body parsing, the global check, the default URLs), pure, shared by the resolver and the probe (crate-internal) |
 //! | `resolve/http_echo.rs`, `resolve/dns_echo.rs`, `resolve/direct.rs` | the echo services as sources |
 //! | `resolve/civo_source.rs`, `resolve/kubeconfig_source.rs` | the expected sources |
 //! | `resolve/resolver.rs`, `resolve/report.rs` | [`resolve::EgressResolver`], [`resolve_egress`], [`resolve::EgressReport`] |
@@ -387,7 +387,9 @@
 //! - `probe` (not in `default`): the `probe` module: `probe::Probe`
 //!   creates a pod on every node through the Kubernetes API and reports
 //!   where each node's pods leave from (kube-rs and k8s-openapi, rustls
-//!   with ring; implies `http-probe`, whose echo URLs and rules it uses).
+//!   with ring; implies `kubeconfig`, whose strict reader checks the
+//!   kubeconfig, and shares the echo URLs and rules of `resolve`, not
+//!   reqwest).
 //!   Off by default: kube-rs and k8s-openapi are heavy, and the core's
 //!   users never need them.
 //! - `resolve`: the [`resolve`] module ([`resolve::EgressResolver`],

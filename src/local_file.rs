@@ -109,40 +109,25 @@ pub fn read_local_file(path: &Path, max_bytes: u64) -> Result<String, LocalFileE
 /// Opens for reading; on Linux with `O_NONBLOCK`, so that a FIFO swapped
 /// in after the check above cannot block the open (the handle is checked
 /// again, and a regular file reads the same either way).
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "arm",
-        target_arch = "aarch64",
-        target_arch = "riscv64",
-        target_arch = "powerpc64",
-        target_arch = "s390x"
-    )
-))]
 fn open(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    /// `O_NONBLOCK` on these architectures (asm-generic/fcntl.h); mips,
-    /// sparc, alpha and parisc number it otherwise, and open without it.
-    const O_NONBLOCK: i32 = 0o4000;
-    std::fs::OpenOptions::new().read(true).custom_flags(O_NONBLOCK).open(path)
-}
-
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "arm",
-        target_arch = "aarch64",
-        target_arch = "riscv64",
-        target_arch = "powerpc64",
-        target_arch = "s390x"
-    )
-)))]
-fn open(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(path)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // `O_NONBLOCK` is 0o4000 on these (asm-generic/fcntl.h); mips, sparc,
+    // alpha and parisc number it otherwise, and open without it.
+    #[cfg(all(
+        target_os = "linux",
+        any(
+            target_arch = "x86",
+            target_arch = "x86_64",
+            target_arch = "arm",
+            target_arch = "aarch64",
+            target_arch = "riscv64",
+            target_arch = "powerpc64",
+            target_arch = "s390x"
+        )
+    ))]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, 0o4000);
+    options.open(path)
 }
 
 fn regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), LocalFileError> {

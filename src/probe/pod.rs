@@ -252,16 +252,17 @@ pub(crate) fn parse_output(
         let (line, next) = after.split_once('\n').unwrap_or((after, ""));
         rest = next;
         let mut fields = line.splitn(5, '\t');
-        let index = fields.next().and_then(|f| f.parse::<usize>().ok());
-        let (Some(index), Some(http), Some(exit)) = (index, fields.next(), fields.next()) else { continue };
+        let (Some(index), Some(http), Some(exit)) = (fields.next(), fields.next(), fields.next()) else { continue };
         let content_type = fields.next().unwrap_or("");
         let curl_error = fields.next().unwrap_or("").trim();
-        // Markers come in order; one out of order is not ours to trust.
-        if index != expected || index >= urls {
+        // Markers come in order, their index written as curl writes it; one
+        // out of order, out of range or written otherwise (`01`, `+1`: what
+        // `usize::from_str` would take) is not ours to trust.
+        if expected >= urls || index != expected.to_string() {
             continue;
         }
+        outcomes[expected] = Some(judge(body, http.trim(), exit.trim(), content_type, curl_error, addresses));
         expected += 1;
-        outcomes[index] = Some(judge(body, http.trim(), exit.trim(), content_type, curl_error, addresses));
     }
     outcomes
         .into_iter()
@@ -445,5 +446,24 @@ mod tests {
         let log = format!("8.8.8.8{}9.9.9.9{}", marker("n", 1, "200", "0", "", ""), marker("n", 7, "200", "0", "", ""));
         assert!(parse_output(&log, "n", 2, strict).iter().all(Result::is_err));
         assert!(parse_output("", "n", 0, strict).is_empty());
+    }
+
+    #[test]
+    fn a_marker_index_is_read_only_as_curl_writes_it() {
+        // Found by the fuzz target `probe_output`: `01` was read as URL 1.
+        let strict = AddressPolicy::GlobalOnly;
+        for written in ["01", "+1", " 1", "1 "] {
+            let log = format!(
+                "212.2.253.151{}212.2.253.151{}",
+                marker("n", 0, "200", "0", "", ""),
+                marker("n", 0, "200", "0", "", "").replace("\t0\t", &format!("\t{written}\t"))
+            );
+            let out = parse_output(&log, "n", 2, strict);
+            assert_eq!(out[0], Ok(IpAddr::from([212, 2, 253, 151])));
+            assert!(matches!(out[1], Err(SourceError::Unreachable { .. })), "{written:?}: {:?}", out[1]);
+        }
+        let regression = include_bytes!("../../fuzz/seeds/probe_output/regression_index_01.log");
+        let out = parse_output(&String::from_utf8_lossy(&regression[1..]), "n0nce", 4, strict);
+        assert!(out[1].is_err(), "{:?}", out[1]);
     }
 }

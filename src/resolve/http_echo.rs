@@ -19,9 +19,9 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// address our connection comes from.
 ///
 /// The answer is trimmed and must parse as an IP address; HTML, error pages
-/// and bodies over 4 KiB are rejected (the echo rules the probe's pods
-/// follow too). `https://` only, except `http://` to a
-/// loopback host (and, with [`AddressPolicy::AllowNonGlobal`], to a non-global IP
+/// and bodies over 4 KiB are rejected (the echo rules, which the probe's
+/// pods follow too). `https://` only, except `http://` to a loopback host
+/// (and, with [`AddressPolicy::AllowNonGlobal`], to a non-global IP
 /// literal). A family other than [`IpFamily::Both`] binds the connection to
 /// that family.
 ///

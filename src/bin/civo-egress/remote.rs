@@ -211,12 +211,17 @@ pub fn resolve(args: ResolveArgs) -> Result<ExitCode, Failure> {
         resolver = resolver.vantage(vantage);
     }
     let resolver = resolver.build().map_err(usage)?;
-    let report = runtime()?.block_on(async {
+    let runtime = runtime()?;
+    let report = runtime.block_on(async {
         tokio::select! {
             report = resolver.resolve() => Some(report),
             _ = tokio::signal::ctrl_c() => None,
         }
     });
+    // A blocking lookup a cancelled source left behind (the system
+    // resolver's) must not hold the command past its deadline: dropping the
+    // runtime would wait for it.
+    runtime.shutdown_background();
     let Some(report) = report else {
         return Ok(ExitCode::from(INTERRUPTED));
     };
