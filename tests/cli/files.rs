@@ -210,3 +210,27 @@ fn a_closed_pipe_keeps_the_commands_code() {
         assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// A full (or closed) stderr loses the lines written there, never the
+/// command: no panic (exit 101), the command's own code.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stderr_never_panics() {
+    let run = |args: &[&str]| {
+        Command::new(binary())
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_clear()
+            .env("HOME", "/nonexistent")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create("/dev/full").unwrap()))
+            .output()
+            .unwrap()
+    };
+    // The example's note goes to stderr; the answer to stdout.
+    let out = run(&["classify", "--example", "212.2.253.151"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("212.2.253.151"));
+    // A failure's one line goes to stderr: its code stays.
+    assert_eq!(run(&["classify", "--topology", "/nonexistent/snapshot.json", "8.8.8.8"]).status.code(), Some(2));
+}

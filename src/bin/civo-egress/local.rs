@@ -138,7 +138,7 @@ pub fn whitelist(args: WhitelistArgs) -> Result<ExitCode, Failure> {
     let whitelist = builder.build().map_err(usage)?;
     // The topology's own warnings were said when it was read.
     for warning in whitelist.warnings().iter().filter(|w| !topology.warnings().contains(w)) {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
     say_raw!("{}", whitelist.render(WhitelistFormat::from(args.format)));
     Ok(ExitCode::SUCCESS)

@@ -137,7 +137,7 @@ fn main() -> ExitCode {
             // required arguments were not provided: <IP>..."), no usage.
             let text = e.to_string();
             let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-            eprintln!("{}", if first.is_empty() { "error: invalid arguments".to_owned() } else { first.join(" ") });
+            note!("{}", if first.is_empty() { "error: invalid arguments".to_owned() } else { first.join(" ") });
             return ExitCode::from(2);
         }
     };
@@ -162,7 +162,7 @@ fn main() -> ExitCode {
 fn finish(result: Result<ExitCode, failure::Failure>) -> ExitCode {
     let result = result.and_then(|code| out::write_failure().map_or(Ok(code), Err));
     result.unwrap_or_else(|failure| {
-        eprintln!("error: {}", failure.message());
+        note!("error: {}", failure.message());
         failure.code()
     })
 }

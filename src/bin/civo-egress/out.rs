@@ -50,6 +50,17 @@ macro_rules! say_raw {
     ($($arg:tt)*) => { $crate::out::write_stdout(format_args!($($arg)*)) };
 }
 
+/// `eprintln!` that never panics: a closed or full stderr loses the line,
+/// not the command (its exit code still says what happened).
+macro_rules! note {
+    ($($arg:tt)*) => { $crate::out::write_stderr(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Writes to stderr, ignoring a failure: the line is all that is lost.
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 /// Pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
     let json = serde_json::to_string_pretty(value).map_err(|e| Failure::Runtime(format!("cannot write JSON: {e}")))?;

@@ -83,7 +83,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
         Expected::Civo { client, cluster: name } => {
             let discovery = runtime.block_on(client.discover(&Selection::all().cluster(&name))).map_err(civo)?;
             for warning in discovery.warnings() {
-                eprintln!("warning: {warning}");
+                note!("warning: {warning}");
             }
             match discovery.topology().clusters() {
                 [one] => one.clone(),
@@ -116,7 +116,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     if progress {
         let nodes = if args.nodes.is_empty() { "every node".to_owned() } else { args.nodes.join(", ") };
-        eprintln!(
+        note!(
             "probing {nodes} of cluster {} (one pod per node in namespace {}; up to {} s)...",
             cluster.name(),
             args.namespace,
@@ -128,7 +128,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
             report = probe.run(&cluster) => Some(report),
             _ = tokio::signal::ctrl_c() => {
                 // Dropping the run spawns the deletes of its pods: give them time.
-                eprintln!("interrupted: deleting the probe's pods");
+                note!("interrupted: deleting the probe's pods");
                 None
             }
         }
@@ -141,7 +141,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, Failure> {
     let report = report.map_err(|e| crate::failure::probe(e, &args.namespace))?;
     if progress {
         let answered = report.nodes().iter().filter(|n| n.observed().is_some()).count();
-        eprintln!("probed {answered} of {} node(s) in {:.1} s", report.nodes().len(), started.elapsed().as_secs_f64());
+        note!("probed {answered} of {} node(s) in {:.1} s", report.nodes().len(), started.elapsed().as_secs_f64());
     }
     match args.format {
         Format::Json => print_json(&report)?,

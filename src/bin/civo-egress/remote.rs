@@ -98,12 +98,12 @@ pub fn discover(args: DiscoverArgs) -> Result<ExitCode, Failure> {
         } else {
             format!("region {}", client.region())
         };
-        eprintln!("discovering {what} in {regions}: clusters, instances, networks, load balancers, reserved IPs...");
+        note!("discovering {what} in {regions}: clusters, instances, networks, load balancers, reserved IPs...");
     }
     let discovery = runtime()?.block_on(client.discover(&selection)).map_err(civo)?;
     if progress {
         let topology = discovery.topology();
-        eprintln!(
+        note!(
             "discovered {} cluster(s), {} reserved IP(s) in {:.1} s",
             topology.clusters().len(),
             topology.reserved_ips().len(),
@@ -111,7 +111,7 @@ pub fn discover(args: DiscoverArgs) -> Result<ExitCode, Failure> {
         );
     }
     for warning in discovery.warnings() {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
     if let Some((query, left)) = discovery.unmet().first() {
         return Err(Failure::Runtime(format!(

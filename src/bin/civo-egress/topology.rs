@@ -49,7 +49,7 @@ impl TopologyArgs {
     /// `CIVO_EGRESS_TOPOLOGY`, else a usage failure naming how to get one.
     pub fn load(&self) -> Result<Topology, Failure> {
         if self.example {
-            eprintln!("note: using the embedded example topology (the article's cluster, examples/topology.json)");
+            note!("note: using the embedded example topology (the article's cluster, examples/topology.json)");
             return Topology::from_json(EXAMPLE_TOPOLOGY)
                 .map_err(|e| Failure::Runtime(format!("embedded topology: {e}")));
         }
@@ -73,7 +73,7 @@ pub fn load_with(path: &Path, validation: Validation) -> Result<Topology, Failur
     let topology = Topology::from_json_with(&read(path)?, validation)
         .map_err(|e| Failure::Usage(format!("{}: {e}", display(path))))?;
     for warning in topology.warnings() {
-        eprintln!("warning: {}: {warning}", display(path));
+        note!("warning: {}: {warning}", display(path));
     }
     Ok(topology)
 }
