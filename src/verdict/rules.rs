@@ -131,9 +131,17 @@ fn conflicting(expected: &[Answers], family: IpFamily) -> Option<(&Answers, &Ans
     let sets: Vec<(&Answers, Vec<IpAddr>)> =
         expected.iter().map(|e| (e, union([e.ips.as_slice()], family))).filter(|(_, ips)| !ips.is_empty()).collect();
     let holds = |a: &[IpAddr], b: &[IpAddr]| b.iter().all(|ip| a.contains(ip));
-    sets.iter().enumerate().find_map(|(i, (a, a_ips))| {
-        sets[i + 1..].iter().find(|(_, b_ips)| !holds(a_ips, b_ips) && !holds(b_ips, a_ips)).map(|(b, _)| (*a, *b))
-    })
+    // The first pair by source name: the same whatever order the sources
+    // were given in.
+    let mut pairs: Vec<(&Answers, &Answers)> = Vec::new();
+    for (i, (a, a_ips)) in sets.iter().enumerate() {
+        for (b, b_ips) in &sets[i + 1..] {
+            if !holds(a_ips, b_ips) && !holds(b_ips, a_ips) {
+                pairs.push(if a.source <= b.source { (*a, *b) } else { (*b, *a) });
+            }
+        }
+    }
+    pairs.into_iter().min_by(|x, y| (&x.0.source, &x.1.source).cmp(&(&y.0.source, &y.1.source)))
 }
 
 fn said(expected: &[Answers], family: IpFamily) -> String {
@@ -144,6 +152,7 @@ fn said(expected: &[Answers], family: IpFamily) -> String {
             parts.push(format!("{} said {}", e.source, list(&ips)));
         }
     }
+    parts.sort_unstable();
     parts.join("; ")
 }
 
