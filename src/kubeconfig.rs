@@ -634,6 +634,21 @@ impl Kubeconfig {
         self.current_context.as_deref()
     }
 
+    /// The context asked (an empty name is none: the current context, as
+    /// kubectl reads it) and the name of its cluster.
+    fn cluster_of<'a>(&'a self, context: Option<&'a str>) -> Result<(&'a str, &'a String), KubeconfigError> {
+        let context = context
+            .filter(|name| !name.is_empty())
+            .or(self.current_context.as_deref())
+            .ok_or(KubeconfigError::NoContext)?;
+        let (_, cluster) =
+            self.contexts.iter().find(|(name, _)| name == context).ok_or_else(|| KubeconfigError::UnknownContext {
+                name: context.to_owned(),
+                available: self.contexts.iter().map(|(name, _)| name.clone()).collect(),
+            })?;
+        Ok((context, cluster))
+    }
+
     /// The API server of `context`, or of the current context (also for
     /// `Some("")`: kubectl reads `--context ""` as no context given).
     ///
@@ -646,15 +661,7 @@ impl Kubeconfig {
     /// [`KubeconfigError::NoContext`], [`KubeconfigError::UnknownContext`],
     /// [`KubeconfigError::UnknownCluster`] or [`KubeconfigError::BadServer`].
     pub fn server(&self, context: Option<&str>) -> Result<ApiServer, KubeconfigError> {
-        let context = context
-            .filter(|name| !name.is_empty())
-            .or(self.current_context.as_deref())
-            .ok_or(KubeconfigError::NoContext)?;
-        let (_, cluster) =
-            self.contexts.iter().find(|(name, _)| name == context).ok_or_else(|| KubeconfigError::UnknownContext {
-                name: context.to_owned(),
-                available: self.contexts.iter().map(|(name, _)| name.clone()).collect(),
-            })?;
+        let (context, cluster) = self.cluster_of(context)?;
         let (_, server) = self
             .clusters
             .iter()
@@ -714,15 +721,7 @@ impl Kubeconfig {
     /// [`KubeconfigError::UnreadableCertificateAuthority`] when the file
     /// cannot be read.
     pub fn ca_fingerprints(&self, context: Option<&str>) -> Result<Vec<CaFingerprint>, KubeconfigError> {
-        let context = context
-            .filter(|name| !name.is_empty())
-            .or(self.current_context.as_deref())
-            .ok_or(KubeconfigError::NoContext)?;
-        let (_, cluster) =
-            self.contexts.iter().find(|(name, _)| name == context).ok_or_else(|| KubeconfigError::UnknownContext {
-                name: context.to_owned(),
-                available: self.contexts.iter().map(|(name, _)| name.clone()).collect(),
-            })?;
+        let (context, cluster) = self.cluster_of(context)?;
         let Some((_, authority)) = self.authorities.iter().find(|(name, _)| name == cluster) else {
             return Err(KubeconfigError::UnknownCluster { context: context.to_owned(), cluster: cluster.clone() });
         };
