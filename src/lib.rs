@@ -180,6 +180,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Keeping it under watch
+//!
+//! With the `watch` feature, a `watch::Watcher` refreshes the topology
+//! (the Civo API, or a snapshot file) on an interval, checks named partner
+//! allowlists, and tells what changed as typed events (`egress-changed`,
+//! `allowlist-uncovered`, `refresh-failed`...); its state renders as
+//! Prometheus metrics (`watch::Metrics`). A failed refresh keeps the last
+//! known state: an IP is never reported removed for want of an answer. See
+//! the `watch` module's docs for a runnable example.
+//!
 //! # Classes and precedence
 //!
 //! The IANA special-purpose registries are followed row by row, with their
@@ -363,12 +373,14 @@
 //! | `resolve/civo_source.rs`, `resolve/kubeconfig_source.rs` | the expected sources |
 //! | `resolve/resolver.rs`, `resolve/report.rs` | [`resolve::EgressResolver`], [`resolve_egress`], [`resolve::EgressReport`] |
 //! | `probe/` | `probe::Probe`: the pod spec and its output's parser, the run, the per-node report (feature `probe`) |
+//! | `watch/` | `watch::Watcher` (the async gathering), its pure step (`state.rs`: one refresh's outcome to the next state and its events), `schedule.rs` (jitter, backoff), `event.rs`, `metrics.rs` (prometheus-client) (feature `watch`) |
 //!
 //! The binary, `src/bin/civo-egress/` (feature `cli`), is parse, validate,
 //! run, as ripgrep's: `main.rs` (the clap definition and dispatch),
 //! `topology.rs` (where a command's snapshot comes from), `local.rs`
 //! (`classify`, `whitelist`, `audit`, `diff`), `remote.rs` (`discover`,
-//! `resolve`), `probe.rs`, `docs.rs` (completions, man), `out.rs` (capped
+//! `resolve`), `probe.rs`, `watch.rs` (the watch command's loop, HTTP
+//! endpoints and `--exec`), `docs.rs` (completions, man), `out.rs` (capped
 //! input, stdout that survives a closed pipe) and `failure.rs` (the one
 //! mapping from errors to exit codes).
 //!
@@ -392,6 +404,10 @@
 //!   reqwest).
 //!   Off by default: kube-rs and k8s-openapi are heavy, and the core's
 //!   users never need them.
+//! - `watch` (not in `default`): the `watch` module, a `watch::Watcher`
+//!   of the Civo API or a snapshot, its events and its metrics
+//!   (prometheus-client, jiff for RFC 3339 times; implies `civo-api`). The
+//!   binary serves the metrics (axum); the library does not listen.
 //! - `resolve`: the [`resolve`] module ([`resolve::EgressResolver`],
 //!   [`resolve::EgressSource`], [`resolve::StaticSource`],
 //!   [`resolve::TopologySource`]) and [`resolve_egress`] at the root; implied
@@ -462,6 +478,9 @@ pub mod probe;
 #[cfg(feature = "resolve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "resolve")))]
 pub mod resolve;
+#[cfg(feature = "watch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "watch")))]
+pub mod watch;
 
 /// The IP network types of the signatures (`IpNet`, `Ipv4Net`, `Ipv6Net`).
 pub use ipnet;

@@ -21,13 +21,17 @@ mod probe;
 mod startup_check;
 #[path = "cli/verdict.rs"]
 mod verdict;
+#[path = "cli/watch.rs"]
+mod watch;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// The `civo-egress` binary, built by cargo for this test (feature `cli`).
+/// The binary under test: this build's, or `CIVO_EGRESS_TEST_BIN` (the
+/// release build, for the footprint figures of the README).
 fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_civo-egress"))
+    std::env::var_os("CIVO_EGRESS_TEST_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_civo-egress")), PathBuf::from)
 }
 
 fn run(args: &[&str]) -> Output {

@@ -178,6 +178,8 @@ pub use kubeconfig_source::KubeconfigSource;
 pub use report::{EgressCheckError, EgressReport};
 pub use resolver::{EgressResolver, EgressResolverBuilder, ResolveError, resolve_egress};
 pub use source::{EgressSource, StaticSource, TopologySource};
+#[cfg(feature = "watch")]
+pub(crate) use vantage::detect_with_ca;
 pub use vantage::{Vantage, VantageProof, prove};
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ use serde::ser::{SerializeStruct, Serializer};
 
 pub use status::{EgressStatus, IpFamily};
 
+#[cfg(feature = "watch")]
+pub(crate) use rules::expected_only;
 #[cfg(feature = "resolve")]
 pub(crate) use rules::{Answers, ResolveEvidence, resolve};
 #[cfg(feature = "probe")]

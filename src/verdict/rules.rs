@@ -570,3 +570,29 @@ pub(crate) fn probe(e: &ProbeEvidence<'_>) -> Verdict {
     let status = overall(&families);
     Verdict { status, families, warnings }
 }
+
+/// The verdict on a cluster's expected egress alone, nothing observed: what
+/// the watcher says of a cluster it does not observe. [`resolve`]'s rule
+/// itself, not a second one: `expected`, or `unverified` while a caveat
+/// doubts the egress (a public-IP pool node without its IP, an unmeasured
+/// CNI, a cluster not ACTIVE...), `unknown` without any IP.
+#[cfg(feature = "watch")]
+pub(crate) fn expected_only(cluster: &str, ips: &[IpAddr], caveats: &[Warning]) -> EgressStatus {
+    let mut doubts: Vec<WarningKind> = Vec::new();
+    for kind in caveats.iter().map(Warning::kind).filter(|kind| kind.doubts_egress()) {
+        if !doubts.contains(&kind) {
+            doubts.push(kind);
+        }
+    }
+    let evidence = ResolveEvidence {
+        cluster: Some(cluster),
+        expected: vec![Answers { source: "topology".to_owned(), ips: ips.to_vec(), ..Answers::default() }],
+        observers: Vec::new(),
+        in_cluster: false,
+        quorum: 1,
+        accept_expected: false,
+        doubts,
+        family: IpFamily::Both,
+    };
+    resolve(&evidence).0.status
+}

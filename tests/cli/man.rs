@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use super::{assert_bad_input, run, stderr, stdout};
 
 /// Every command with a page (clap's `help` has none).
-const COMMANDS: [&str; 9] =
-    ["classify", "whitelist", "audit", "discover", "resolve", "probe", "diff", "completions", "man"];
+const COMMANDS: [&str; 10] =
+    ["classify", "whitelist", "audit", "discover", "resolve", "probe", "watch", "diff", "completions", "man"];
 
 /// The page's text with roff's escaped hyphens plain, for searching.
 fn plain(roff: &str) -> String {
@@ -150,7 +150,7 @@ fn an_unknown_command_has_no_page() {
 /// every tagged entry is a variable or an exit code, never a stray word.
 #[test]
 fn wrapped_lines_are_not_entries_of_their_own() {
-    for command in ["classify", "whitelist", "audit", "discover", "resolve", "probe", "diff"] {
+    for command in ["classify", "whitelist", "audit", "discover", "resolve", "probe", "watch", "diff"] {
         let roff = page(&["man", command]);
         let environment = if roff.contains(".SH ENVIRONMENT\n") { section(&roff, "ENVIRONMENT") } else { "" };
         let tail = format!("{environment}{}", section(&roff, "EXIT STATUS"));

@@ -301,6 +301,12 @@ impl FakeCivo {
         self.state.lock().unwrap().under_report = true;
     }
 
+    /// Changes the account served (the first region's) from the next
+    /// request on: a cluster scaled, its gateway replaced...
+    pub fn edit_account(&self, edit: impl FnOnce(&mut Account)) {
+        edit(&mut self.state.lock().unwrap().account);
+    }
+
     /// Every request target received so far.
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()

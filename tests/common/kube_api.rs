@@ -54,8 +54,9 @@
 //!   any status on a path ([`FakeKube::fail`]), a slow answer
 //!   ([`FakeKube::delay`]); pods that never start, hang or fail come from
 //!   the kubelet ([`Behaviour`]); and, opt-in, the Pod Security "restricted"
-//!   admission check ([`FakeKube::enforce_pod_security_restricted`]: 403 with
-//!   the admission plugin's message naming each violation).
+//!   admission check ([`FakeKube::enforce_pod_security_restricted`], the
+//!   whole profile as tests/common/admission.rs implements it: 403 with the
+//!   admission plugin's message naming each violation).
 //! - Inspection: the pods held now ([`FakeKube::pods`]), every request seen
 //!   ([`FakeKube::requests`], method, path, query; never a credential), the
 //!   pods as created ([`FakeKube::created_pods`]).
@@ -67,8 +68,8 @@
 //! (PUT/PATCH, `pods/status`), exec/attach/port-forward, graceful deletion
 //! (a deleted pod is gone at once), RBAC (an authenticated user may do
 //! everything), namespaces as objects (any namespace exists), admission
-//! beyond the checks above (Pod Security "baseline" checks other than host
-//! namespaces and privileged, volume types, `procMount`, AppArmor), other resources (services, daemonsets...), or
+//! beyond the checks above (no service-account token volume is added, no
+//! defaults beyond a few of the spec's), other resources (services, daemonsets...), or
 //! `410 Gone` for old resource versions (every event is kept).
 
 #![allow(dead_code)]

@@ -21,3 +21,4 @@ mod probe;
 mod resolve;
 mod security;
 mod vantage;
+mod watch;

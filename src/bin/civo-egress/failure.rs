@@ -16,6 +16,17 @@ Exit codes:
      unable to run at all, standard output not writable
   130  interrupted (ctrl-c; the probe deletes its pods first)";
 
+/// `watch`'s exit codes.
+pub const WATCH_EXIT_CODES: &str = "\
+Exit codes:
+  0  SIGTERM or SIGINT (a clean stop); with --once, every allowlist lets in every egress IP and every
+     verdict is ok (nothing incomplete, left out or in doubt)
+  1  with --once, a finding: an allowlist lacks an egress IP, a public-IP pool is incomplete, a cluster
+     was left out, a verdict is not ok
+  2  bad input or usage: a bad flag, an unreadable or malformed allowlist or snapshot
+  3  a runtime failure: the Civo API unreachable or failing (with --once), the address not listenable,
+     standard output not writable";
+
 /// A finding (exit 1).
 pub const FINDING: u8 = 1;
 
@@ -26,6 +37,12 @@ pub const INTERRUPTED: u8 = 130;
 /// decided, from [`EgressStatus::is_ok`].
 pub fn verdict(status: EgressStatus) -> ExitCode {
     if status.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(FINDING) }
+}
+
+/// The exit code of `watch --once`: 0 when its state is clear (every
+/// allowlist lets in every egress IP, every verdict ok), else 1.
+pub fn watch_state(clear: bool) -> ExitCode {
+    if clear { ExitCode::SUCCESS } else { ExitCode::from(FINDING) }
 }
 
 /// A failure, reported as one line on stderr.

@@ -23,12 +23,13 @@ mod local;
 mod probe;
 mod remote;
 mod topology;
+mod watch;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::failure::EXIT_CODES;
+use crate::failure::{EXIT_CODES, WATCH_EXIT_CODES};
 
 /// The environment variables of the topology-reading commands.
 const TOPOLOGY_ENV: &str = "Environment:\n  CIVO_EGRESS_TOPOLOGY  the snapshot file read when --topology is not given";
@@ -102,6 +103,10 @@ enum Command {
     /// Needs the `probe` feature.
     #[command(after_help = format!("{PROBE_ENV}\n\n{EXIT_CODES}"))]
     Probe(probe::ProbeArgs),
+    /// Keep the egress under watch: refresh the Civo API (or a snapshot) every --interval, print what
+    /// changed as JSON lines, serve Prometheus metrics; --once for a single check (a CronJob's).
+    #[command(after_help = format!("{CIVO_ENV}\n\n{WATCH_EXIT_CODES}"))]
+    Watch(watch::WatchArgs),
     /// Compare two snapshots; exit 1 when an egress IP changed, appeared or disappeared, or something
     /// one snapshot covers could not be compared.
     #[command(after_help = EXIT_CODES)]
@@ -149,6 +154,7 @@ fn main() -> ExitCode {
         Command::Resolve(args) => remote::resolve(args),
         Command::Probe(args) => probe::probe(args),
         Command::Diff(args) => local::diff_command(args),
+        Command::Watch(args) => watch::watch(args),
         Command::Completions(args) => docs::completions(&args),
         Command::Man(args) => docs::man(&args),
     };

@@ -766,10 +766,7 @@ fn create_pod(shared: &Arc<Shared>, ns: &str, body: &[u8]) -> HttpResponse {
     if state.restricted {
         let violations = restricted_violations(&pod);
         if !violations.is_empty() {
-            let message = format!(
-                "pods \"{name}\" is forbidden: violates PodSecurity \"restricted:latest\": {}",
-                violations.join(", ")
-            );
+            let message = super::super::admission::forbidden_message(&name, &violations);
             let details = json!({"name": name, "kind": "pods"});
             return json_response(403, &status_object(403, &message, Some(details)));
         }
@@ -1102,95 +1099,7 @@ fn cut_log(log: String, tail: Option<usize>, limit: Option<usize>) -> Vec<u8> {
     bytes
 }
 
-/// The Pod Security Standard "restricted" checks (as of v1.31), in the admission plugin's words.
+/// The Pod Security Standard "restricted" checks (tests/common/admission.rs).
 fn restricted_violations(pod: &Value) -> Vec<String> {
-    let spec = &pod["spec"];
-    let pod_sc = &spec["securityContext"];
-    let containers: Vec<&Value> = ["initContainers", "containers", "ephemeralContainers"]
-        .iter()
-        .flat_map(|k| spec[*k].as_array().into_iter().flatten())
-        .collect();
-    let name = |c: &Value| c["name"].as_str().unwrap_or("").to_owned();
-    let quoted = |names: Vec<String>| names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
-    let plural = |names: &[String]| if names.len() == 1 { "container" } else { "containers" };
-    let mut out = Vec::new();
-    if spec["hostNetwork"] == true || spec["hostPID"] == true || spec["hostIPC"] == true {
-        out.push("host namespaces (hostNetwork=true, hostPID=true or hostIPC=true)".to_owned());
-    }
-    let privileged: Vec<String> =
-        containers.iter().filter(|c| c["securityContext"]["privileged"] == true).map(|c| name(c)).collect();
-    if !privileged.is_empty() {
-        out.push(format!(
-            "privileged ({} {} must not set securityContext.privileged=true)",
-            plural(&privileged),
-            quoted(privileged.clone())
-        ));
-    }
-    let escalation: Vec<String> = containers
-        .iter()
-        .filter(|c| c["securityContext"]["allowPrivilegeEscalation"] != false)
-        .map(|c| name(c))
-        .collect();
-    if !escalation.is_empty() {
-        out.push(format!(
-            "allowPrivilegeEscalation != false ({} {} must set securityContext.allowPrivilegeEscalation=false)",
-            plural(&escalation),
-            quoted(escalation.clone())
-        ));
-    }
-    let caps: Vec<String> = containers
-        .iter()
-        .filter(|c| {
-            let caps = &c["securityContext"]["capabilities"];
-            let drops_all = caps["drop"].as_array().is_some_and(|d| d.iter().any(|x| x == "ALL"));
-            let adds = caps["add"].as_array().is_some_and(|a| a.iter().any(|x| x != "NET_BIND_SERVICE"));
-            !drops_all || adds
-        })
-        .map(|c| name(c))
-        .collect();
-    if !caps.is_empty() {
-        out.push(format!(
-            "unrestricted capabilities ({} {} must set securityContext.capabilities.drop=[\"ALL\"])",
-            plural(&caps),
-            quoted(caps.clone())
-        ));
-    }
-    let pod_non_root = pod_sc["runAsNonRoot"] == true;
-    let non_root: Vec<String> = containers
-        .iter()
-        .filter(|c| {
-            let v = &c["securityContext"]["runAsNonRoot"];
-            v == false || (!pod_non_root && v != true)
-        })
-        .map(|c| name(c))
-        .collect();
-    if !non_root.is_empty() {
-        out.push(format!(
-            "runAsNonRoot != true (pod or {} {} must set securityContext.runAsNonRoot=true)",
-            plural(&non_root),
-            quoted(non_root.clone())
-        ));
-    }
-    let root_user = pod_sc["runAsUser"] == 0 || containers.iter().any(|c| c["securityContext"]["runAsUser"] == 0);
-    if root_user {
-        out.push("runAsUser=0 (pod and containers must not set runAsUser=0)".to_owned());
-    }
-    let pod_seccomp = pod_sc["seccompProfile"]["type"].as_str();
-    let seccomp_ok = |t: Option<&str>| matches!(t, Some("RuntimeDefault" | "Localhost"));
-    let seccomp: Vec<String> = containers
-        .iter()
-        .filter(|c| {
-            let t = c["securityContext"]["seccompProfile"]["type"].as_str();
-            if t.is_some() { !seccomp_ok(t) } else { !seccomp_ok(pod_seccomp) }
-        })
-        .map(|c| name(c))
-        .collect();
-    if !seccomp.is_empty() {
-        out.push(format!(
-            "seccompProfile (pod or {} {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")",
-            plural(&seccomp),
-            quoted(seccomp.clone())
-        ));
-    }
-    out
+    super::super::admission::restricted_violations(pod)
 }
