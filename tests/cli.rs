@@ -21,7 +21,7 @@ mod probe;
 mod startup_check;
 #[path = "cli/verdict.rs"]
 mod verdict;
-#[path = "cli/watch.rs"]
+#[path = "cli/watch/mod.rs"]
 mod watch;
 
 use std::path::PathBuf;

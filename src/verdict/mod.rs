@@ -46,12 +46,12 @@ use serde::ser::{SerializeStruct, Serializer};
 
 pub use status::{EgressStatus, IpFamily};
 
-#[cfg(feature = "watch")]
-pub(crate) use rules::expected_only;
 #[cfg(feature = "resolve")]
 pub(crate) use rules::{Answers, ResolveEvidence, resolve};
 #[cfg(feature = "probe")]
 pub(crate) use rules::{NodeEvidence, ProbeEvidence, node_status, probe};
+#[cfg(feature = "watch")]
+pub(crate) use rules::{egress_known, expected_only};
 
 /// The verdict on one address family: its status, the IPs pods leave from
 /// as far as shown, the ones the evidence proves no pod leaves from, and

@@ -571,6 +571,14 @@ pub(crate) fn probe(e: &ProbeEvidence<'_>) -> Verdict {
     Verdict { status, families, warnings }
 }
 
+/// Whether a cluster's egress set is fully known: its verdict is ok and no
+/// node of a public-IP pool waits for its IP. Only then can an allowlist be
+/// said to cover it, or a watch be clear.
+#[cfg(feature = "watch")]
+pub(crate) const fn egress_known(status: EgressStatus, pending: u32) -> bool {
+    status.is_ok() && pending == 0
+}
+
 /// The verdict on a cluster's expected egress alone, nothing observed: what
 /// the watcher says of a cluster it does not observe. [`resolve`]'s rule
 /// itself, not a second one: `expected`, or `unverified` while a caveat

@@ -21,6 +21,13 @@ pub enum WatchError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An interval over a day.
+    #[error("an interval of {} s is over a day", .interval.as_secs())]
+    #[non_exhaustive]
+    InvalidInterval {
+        /// The interval given.
+        interval: std::time::Duration,
+    },
     /// An allowlist file could not be read (the cause names the file).
     #[error("allowlist {name}: {source}")]
     #[non_exhaustive]
@@ -76,6 +83,7 @@ impl WatchError {
     pub const fn is_input(&self) -> bool {
         match self {
             Self::InvalidName { .. }
+            | Self::InvalidInterval { .. }
             | Self::AllowlistFile { .. }
             | Self::Allowlist { .. }
             | Self::SnapshotFile { .. }

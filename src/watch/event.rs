@@ -56,8 +56,7 @@ impl Event {
     #[must_use]
     #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> String {
-        // ok: strings, addresses, numbers and names only; nothing can fail to serialize.
-        serde_json::to_string(self).expect("an event always serializes")
+        serde_json::to_string(self).expect("an event always serializes") // ok: strings, addresses, numbers, names
     }
 }
 
@@ -92,18 +91,23 @@ pub enum EventKind {
         /// The IPs it left from and no longer does, by the source's word.
         removed: Vec<IpAddr>,
     },
-    /// An allowlist lacks egress IPs of a cluster (at the first refresh, or
-    /// since it covered them, or the missing set changed).
+    /// An allowlist is not known to let in every egress IP of a cluster:
+    /// it lacks some, or the cluster's egress set is not fully known (at
+    /// the first refresh, or since it covered them, or either changed).
     AllowlistUncovered {
         /// The allowlist's name.
         allowlist: String,
         /// The cluster.
         cluster: String,
-        /// The egress IPs it does not let in.
+        /// The known egress IPs it does not let in.
         missing: Vec<IpAddr>,
+        /// The cluster's egress set is not fully known (a public-IP pool
+        /// node without its IP, a caveat in doubt, the cluster left out):
+        /// even with nothing `missing`, it is not covered.
+        incomplete: bool,
     },
-    /// An allowlist lets in every egress IP of a cluster (at the first
-    /// refresh, or since it did not).
+    /// An allowlist lets in every egress IP of a cluster whose egress set
+    /// is fully known (at the first refresh, or since it did not).
     AllowlistCovered {
         /// The allowlist's name.
         allowlist: String,
@@ -174,23 +178,6 @@ impl EventKind {
             Self::VerdictChanged { .. } => "verdict-changed",
         }
     }
-
-    /// Whether it calls for action (`--once` exits 1 on one): an egress
-    /// change, an allowlist that lacks an IP, an incomplete set, a cluster
-    /// left out, a failed refresh, a verdict that is not ok.
-    #[must_use]
-    pub const fn is_finding(&self) -> bool {
-        match self {
-            Self::EgressChanged { .. }
-            | Self::AllowlistUncovered { .. }
-            | Self::RefreshFailed { .. }
-            | Self::Incomplete { .. }
-            | Self::ClusterLeftOut { .. } => true,
-            Self::VerdictChanged { to, .. } => !to.is_ok(),
-            Self::ClusterAdded { status, .. } => !status.is_ok(),
-            Self::AllowlistCovered { .. } | Self::RefreshRecovered { .. } | Self::Complete { .. } => false,
-        }
-    }
 }
 
 /// `a, b` (or `none`).
@@ -221,8 +208,12 @@ impl fmt::Display for EventKind {
             Self::EgressChanged { cluster, added, removed } => {
                 write!(f, "{cluster} now also leaves from {}; no longer from {}", Ips(added), Ips(removed))
             }
-            Self::AllowlistUncovered { allowlist, cluster, missing } => {
-                write!(f, "allowlist {allowlist} lacks {} of {cluster}", Ips(missing))
+            Self::AllowlistUncovered { allowlist, cluster, missing, incomplete } => {
+                write!(f, "allowlist {allowlist} lacks {} of {cluster}", Ips(missing))?;
+                if *incomplete {
+                    f.write_str(", whose egress set is not fully known")?;
+                }
+                Ok(())
             }
             Self::AllowlistCovered { allowlist, cluster } => {
                 write!(f, "allowlist {allowlist} lets in every egress IP of {cluster}")

@@ -59,9 +59,9 @@ impl Metrics {
     #[allow(clippy::expect_used)]
     pub fn render(&self) -> String {
         let mut text = String::with_capacity(16 * 1024);
-        // ok: writing to a String cannot fail, and the collector only fails when the writer does.
-        prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry)
-            .expect("encoding into a String cannot fail");
+        let encoded = prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry);
+        // The collector fails only when its writer does, and a String does not.
+        encoded.expect("encoding into a String cannot fail"); // ok: a String never fails to grow
         text
     }
 }
@@ -128,6 +128,14 @@ impl Collector for StateCollector {
             gauge(&mut m, &[("cluster", c.cluster())], i64::from(c.pending()))?;
         }
 
+        let help = "1 for a cluster the last refresh left out (its last known egress IPs are kept), by why.";
+        let mut m = family(&mut encoder, "civo_egress_left_out", help, MetricType::Gauge)?;
+        for c in s.clusters() {
+            if let Some(kind) = c.left_out_kind() {
+                gauge(&mut m, &[("cluster", c.cluster()), ("kind", kind.as_str())], 1)?;
+            }
+        }
+
         let help = "Changes of the cluster's egress set seen since the watcher started.";
         let mut m = family(&mut encoder, "civo_egress_changes", help, MetricType::Counter)?;
         for c in s.clusters() {
@@ -141,7 +149,7 @@ impl Collector for StateCollector {
             }
         }
 
-        let help = "1 when the allowlist lets in every egress IP of the cluster (absent while the egress is unknown).";
+        let help = "1 when the allowlist lets in every egress IP of the cluster and that set is fully known.";
         let mut m = family(&mut encoder, "civo_egress_allowlist_covered", help, MetricType::Gauge)?;
         for c in s.clusters() {
             for a in c.allowlists() {

@@ -12,11 +12,19 @@
 //! - A failed refresh (the API down, 429 or 5xx after the client's own
 //!   retries, an unreadable snapshot or allowlist) keeps the last known
 //!   state: an IP is never reported removed for want of an answer. The next
-//!   refresh comes after a backoff (5 s, doubling, at most the interval),
-//!   never sooner than the API's `Retry-After`.
-//! - A cluster the source leaves out (not ACTIVE, deleted, its region
-//!   unreadable) keeps its last known egress IPs, with a `cluster-left-out`
-//!   event and an `unknown` verdict; an allowlist is not said to cover it.
+//!   refresh comes after a backoff (5 s, doubling up to the interval, never
+//!   below 5 s), never sooner than the API's `Retry-After`.
+//! - A cluster the source leaves out (not ACTIVE, no usable egress IP), or
+//!   absent while a region could not be read, keeps its last known egress
+//!   IPs, with a `cluster-left-out` event and an `unknown` verdict. One
+//!   absent from regions all read is deleted: told (`cluster-left-out`,
+//!   `cluster-gone`) and dropped.
+//! - An allowlist covers a cluster only when it lets in every egress IP of
+//!   a set fully known (no public-IP pool node pending, nothing in doubt,
+//!   not left out); else `allowlist-uncovered` says `"incomplete": true`.
+//! - An allowlist file that no longer reads keeps its last readable
+//!   version, with a `source-unusable` warning: one partner's broken file
+//!   does not blind the watch. Nothing watched (no cluster) is not clear.
 //! - The verdict is [`EgressStatus`](crate::EgressStatus)'s one rule (the same as `resolve`'s):
 //!   `expected` for a cluster known from the API alone, `unverified` while
 //!   a caveat doubts its egress (a public-IP pool node without its IP, an
@@ -28,7 +36,7 @@
 //!
 //! `cluster-added` (every cluster at the first refresh), `egress-changed`
 //! (`cluster`, `added`, `removed`), `allowlist-uncovered` (`allowlist`,
-//! `cluster`, `missing`), `allowlist-covered`, `refresh-failed` (`error`),
+//! `cluster`, `missing`, `incomplete`), `allowlist-covered`, `refresh-failed` (`error`),
 //! `refresh-recovered`, `incomplete` and `complete` (`cluster`, `pending`),
 //! `cluster-left-out`, and with observers `verdict-changed` (`cluster`,
 //! `from`, `to`). Clusters are named `REGION/NAME`.
@@ -37,14 +45,15 @@
 //!
 //! `civo_egress_build_info{version}`, `civo_egress_ip_info{cluster,
 //! cluster_id, region, ip, family}`, `civo_egress_incomplete{cluster}`,
-//! `civo_egress_pending_nodes{cluster}`, `civo_egress_changes_total{cluster}`,
+//! `civo_egress_pending_nodes{cluster}`, `civo_egress_left_out{cluster, kind}`,
+//! `civo_egress_changes_total{cluster}`,
 //! `civo_egress_last_change_timestamp_seconds{cluster}`,
 //! `civo_egress_allowlist_covered{allowlist, cluster}`,
 //! `civo_egress_allowlist_missing_ips{allowlist, cluster}`,
 //! `civo_egress_refresh_success`,
 //! `civo_egress_last_refresh_success_timestamp_seconds`,
 //! `civo_egress_refresh_duration_seconds` (a gauge: the last refresh),
-//! `civo_egress_refresh_errors_total`, `civo_egress_caveats{cluster, kind}`
+//! `civo_egress_refreshes_total`, `civo_egress_refresh_errors_total`, `civo_egress_caveats{cluster, kind}`
 //! and, with observers, `civo_egress_verdict{cluster, status}` (a state
 //! set: 1 for the current status, 0 for the others).
 //!
@@ -77,9 +86,10 @@ mod error;
 mod event;
 mod metrics;
 #[cfg(test)]
-mod properties;
+mod proptests;
 mod schedule;
 mod state;
+mod step;
 #[cfg(test)]
 mod tests;
 mod watcher;

@@ -15,6 +15,8 @@ use crate::civo::{CivoClient, Selection};
 use crate::resolve::{EgressResolver, EgressSource, TopologySource, Vantage, prove};
 use crate::{Allowlist, Cluster, Topology, Warning, WarningKind};
 
+/// The longest interval between refreshes: a day.
+const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
 /// The largest allowlist file read (one IP or CIDR per line).
 const MAX_ALLOWLIST_BYTES: u64 = 1024 * 1024;
 /// The largest snapshot file read (as `civo-egress` reads one elsewhere).
@@ -81,7 +83,8 @@ pub struct WatcherBuilder {
 }
 
 impl WatcherBuilder {
-    /// The time between refreshes (default 60 s), jittered by ±10 %.
+    /// The time between refreshes (default 60 s, at most a day), jittered
+    /// by ±10 %.
     pub const fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
@@ -124,12 +127,16 @@ impl WatcherBuilder {
     ///
     /// # Errors
     ///
+    /// [`WatchError::InvalidInterval`] for an interval over a day;
     /// [`WatchError::InvalidName`] for an allowlist name that is empty,
     /// repeated or not of letters, digits, `-`, `_` and `.`;
     /// [`WatchError::AllowlistFile`] or [`WatchError::Allowlist`] for a
     /// file that cannot be read or parsed; [`WatchError::Observe`] for a
     /// quorum of 0 with observers.
     pub fn build(self) -> Result<Watcher, WatchError> {
+        if self.interval > MAX_INTERVAL {
+            return Err(WatchError::InvalidInterval { interval: self.interval });
+        }
         let mut allowlists: Vec<AllowlistFile> = Vec::new();
         for (name, path) in self.allowlists {
             check_name(&name, &allowlists)?;
@@ -177,7 +184,7 @@ fn check_name(name: &str, taken: &[AllowlistFile]) -> Result<(), WatchError> {
 
 /// Keeps an account's egress under watch: refreshes the topology (the Civo
 /// API, or a snapshot file) on an interval, checks the allowlists, judges
-/// the egress (by the one rule of [`EgressStatus`], with observation when
+/// the egress (by the one rule of [`EgressStatus`](crate::EgressStatus), with observation when
 /// given echo services), and tells what changed as [`Event`]s.
 ///
 /// A failed refresh keeps the last known state (an IP is never reported
@@ -317,8 +324,15 @@ impl Watcher {
     }
 
     async fn gather(&mut self) -> Result<Gathered, WatchError> {
+        // An allowlist that no longer reads keeps its last good version,
+        // said in a warning: one partner's broken file must not blind the
+        // watch of every cluster.
+        let mut unreadable = Vec::new();
         for allowlist in &mut self.allowlists {
-            allowlist.reread()?;
+            if let Err(error) = allowlist.reread() {
+                let message = format!("{error}; its last readable version is used until it is mended");
+                unreadable.push(Warning::new(WarningKind::SourceUnusable, message));
+            }
         }
         let (topology, mut warnings) = match &self.origin {
             Origin::Civo { client, selection } => {
@@ -336,6 +350,7 @@ impl Watcher {
         };
         // What is about one cluster is among its caveats already.
         warnings.retain(|w| w.cluster().is_none());
+        warnings.extend(unreadable);
         let verdicts = self.observe(&topology, &mut warnings).await?;
         Ok(Gathered { topology, warnings, verdicts })
     }
@@ -346,7 +361,8 @@ impl Watcher {
         if self.observers.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(cluster) = observed_cluster(topology) else {
+        let unread = warnings.iter().any(|w| w.kind() == WarningKind::RegionFailed);
+        let Some(cluster) = observed_cluster(topology, unread) else {
             warnings.push(Warning::new(
                 WarningKind::VantageUnproven,
                 "nothing observed: the watcher runs in no pod proven to be a watched cluster's (its service \
@@ -376,15 +392,16 @@ impl Watcher {
 }
 
 /// The cluster whose CA the pod's service account holds, else the only
-/// cluster watched.
-fn observed_cluster(topology: &Topology) -> Option<&Cluster> {
+/// cluster watched: only when no other may be there (none left out, every
+/// region read), or an observation of another would judge this one.
+fn observed_cluster(topology: &Topology, unread: bool) -> Option<&Cluster> {
     let (detected, ca) = crate::resolve::detect_with_ca();
     let proven = topology.clusters().iter().find(|c| {
         c.ca_fingerprint().is_some_and(|fp| prove(detected, ca.as_deref(), &[fp]).vantage().observes_the_cluster())
     });
     match (proven, topology.clusters()) {
         (Some(cluster), _) => Some(cluster),
-        (None, [only]) => Some(only),
+        (None, [only]) if topology.left_out().is_empty() && !unread => Some(only),
         (None, _) => None,
     }
 }

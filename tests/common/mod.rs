@@ -7,3 +7,4 @@ pub mod civo_api;
 pub mod dns;
 pub mod kube_api;
 pub mod server;
+pub mod temp;

@@ -5,8 +5,7 @@
 //! against it.
 
 use crate::common;
-
-use std::path::PathBuf;
+use crate::common::temp::TempDir;
 
 use civo_egress::civo::{CivoClient, Selection};
 use civo_egress::kubeconfig::Kubeconfig;
@@ -113,30 +112,6 @@ async fn a_kubeconfig_without_a_usable_ca_is_no_fingerprint_and_no_failure() {
     }
 }
 
-/// A directory of the test's own, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("civo-egress-ca-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A kubeconfig whose cluster `prod` names its CA by `ca_line` (indented
 /// under `cluster:`), or none.
 fn with_ca(ca_line: &str) -> String {
@@ -156,12 +131,12 @@ fn a_kubeconfig_states_its_cluster_ca_by_data_or_by_file() {
     let none = Kubeconfig::from_yaml(&with_ca("")).unwrap();
     assert_eq!(none.ca_fingerprints(None).unwrap(), [], "no CA: the system's roots");
 
-    let dir = TempDir::new("file");
+    let dir = TempDir::new("ca", "file");
     dir.write("ca.crt", CLUSTER_CAS[1].0);
     // A relative file is relative to the kubeconfig that names it.
     let relative = dir.write("relative.yaml", &with_ca("    certificate-authority: ca.crt\n"));
     assert_eq!(Kubeconfig::load(&[&relative]).unwrap().ca_fingerprints(None).unwrap(), [fingerprint(1)]);
-    let absolute = dir.0.join("ca.crt").display().to_string();
+    let absolute = dir.path().join("ca.crt").display().to_string();
     let absolute = dir.write("absolute.yaml", &with_ca(&format!("    certificate-authority: {absolute}\n")));
     assert_eq!(Kubeconfig::load(&[&absolute]).unwrap().ca_fingerprints(None).unwrap(), [fingerprint(1)]);
     // The data wins over the file, as for kubectl.
@@ -180,7 +155,7 @@ fn a_kubeconfig_states_its_cluster_ca_by_data_or_by_file() {
 
 #[test]
 fn an_unusable_ca_is_an_error_that_says_which_and_never_quotes_it() {
-    let dir = TempDir::new("errors");
+    let dir = TempDir::new("ca", "errors");
     let missing = dir.write("missing.yaml", &with_ca("    certificate-authority: nowhere/ca.crt\n"));
     let error = Kubeconfig::load(&[&missing]).unwrap().ca_fingerprints(None).unwrap_err();
     assert!(error.is_io() && !error.is_invalid(), "{error:?}");
@@ -188,7 +163,7 @@ fn an_unusable_ca_is_an_error_that_says_which_and_never_quotes_it() {
     assert!(error.to_string().ends_with("nowhere/ca.crt: no such file"), "{error}");
     assert!(std::error::Error::source(&error).is_some());
 
-    let directory = dir.write("dir.yaml", &with_ca(&format!("    certificate-authority: {}\n", dir.0.display())));
+    let directory = dir.write("dir.yaml", &with_ca(&format!("    certificate-authority: {}\n", dir.path().display())));
     let error = Kubeconfig::load(&[&directory]).unwrap().ca_fingerprints(None).unwrap_err();
     assert!(error.is_io(), "a directory is no CA file: {error}");
 

@@ -5,9 +5,9 @@
 #![cfg(feature = "watch")]
 
 use crate::common;
+use crate::common::temp::TempDir;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use civo_egress::civo::{CivoClient, Selection};
@@ -19,30 +19,6 @@ use serde_json::{Value, json};
 
 const PROD_ID: &str = "5e0c6a3e-2d4f-4b8a-9a59-0c1f3f0e7a11";
 const NEW_NODE: &str = "k3s-prod-8e1c-4b2a1f-node-pool-e7b2-m4n5p";
-
-/// A directory of the test's own, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("civo-egress-watch-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `(kind, cluster or allowlist/cluster)` of each event: what a row asserts.
 fn summary(events: &[Event]) -> Vec<(String, String)> {
@@ -116,7 +92,7 @@ fn give_new_node_its_ip(account: &mut Account, ip: &str) {
 #[tokio::test]
 async fn watches_the_api_through_changes_failures_and_recovery() {
     let fake = FakeCivo::start(scaling_account(), 20).await;
-    let dir = TempDir::new("civo");
+    let dir = TempDir::new("watch", "civo");
     // partner lists both gateways but none of the pool's nodes.
     let partner = dir.write("partner.txt", "74.220.24.10\n74.220.24.11\n74.220.26.44\n");
     let client = CivoClient::builder()
@@ -258,7 +234,7 @@ fn snapshot(gateway: &str) -> String {
 
 #[tokio::test]
 async fn watches_a_snapshot_file_and_an_allowlist_read_again_at_each_refresh() {
-    let dir = TempDir::new("snapshot");
+    let dir = TempDir::new("watch", "snapshot");
     let path = dir.write("account.json", &snapshot("74.220.24.10"));
     let partner = dir.write("partner.txt", "74.220.24.10\n");
     let mut watcher = Watcher::builder(Origin::Snapshot(path.clone())).allowlist("partner", &partner).build().unwrap();
@@ -293,26 +269,37 @@ async fn watches_a_snapshot_file_and_an_allowlist_read_again_at_each_refresh() {
     assert_eq!(summary(&events), [s("refresh-recovered", ""), s("allowlist-covered", "partner:LON1/prod")]);
     assert!(watcher.state().is_clear(), "{:?}", watcher.state());
 
-    // An allowlist made invalid fails the refresh too, and keeps its coverage.
+    // An allowlist made invalid keeps its last readable version, said in a
+    // warning of the account: the refresh goes on, the watch is not clear.
     std::fs::write(&partner, "74.220.24.0/24\nnot an address\n").unwrap();
     let events = watcher.refresh().await;
-    assert_eq!(summary(&events), [s("refresh-failed", "")]);
-    assert!(matches!(watcher.last_error(), Some(WatchError::Allowlist { .. })), "{:?}", watcher.last_error());
-    assert!(watcher.state().clusters()[0].allowlists()[0].is_covered());
-    assert_metrics(&metrics, &[r#"civo_egress_allowlist_covered{allowlist="partner",cluster="LON1/prod"} 1"#.into()]);
+    assert_eq!(summary(&events), [] as [(String, String); 0]);
+    assert!(watcher.last_error().is_none(), "{:?}", watcher.last_error());
+    let warnings = watcher.state().warnings();
+    assert_eq!(warnings.iter().map(|w| w.kind()).collect::<Vec<_>>(), [WarningKind::SourceUnusable]);
+    assert!(
+        warnings[0].message().contains("partner") && warnings[0].message().contains("last readable"),
+        "{warnings:?}"
+    );
+    assert!(watcher.state().clusters()[0].allowlists()[0].is_covered() && !watcher.state().is_clear());
+    #[rustfmt::skip]
+    assert_metrics(&metrics, &[
+        r#"civo_egress_allowlist_covered{allowlist="partner",cluster="LON1/prod"} 1"#.into(),
+        r#"civo_egress_caveats{cluster="",kind="source-unusable"} 1"#.into(),
+    ]);
 
     // The snapshot gone: a failure naming the file.
     std::fs::write(&partner, "74.220.24.0/24\n").unwrap();
     std::fs::remove_file(&path).unwrap();
     assert_eq!(summary(&watcher.refresh().await), [s("refresh-failed", "")]);
     assert!(matches!(watcher.last_error(), Some(WatchError::SnapshotFile { .. })), "{:?}", watcher.last_error());
-    assert_eq!(watcher.state().refresh().failures_in_a_row(), 2);
+    assert_eq!(watcher.state().refresh().failures_in_a_row(), 1);
     assert_eq!(watcher.state().clusters()[0].left_out_kind(), None::<WarningKind>, "a failure leaves nothing out");
 }
 
 #[tokio::test]
 async fn run_ends_promptly_once_its_receiver_is_dropped() {
-    let dir = TempDir::new("run");
+    let dir = TempDir::new("watch", "run");
     let path = dir.write("account.json", &snapshot("74.220.24.10"));
     let partner = dir.write("partner.txt", "74.220.24.10\n");
     // capacity: 64 (dropped while run sleeps an hour), 1 (dropped while

@@ -87,6 +87,16 @@ pub fn civo(error: CivoError) -> Failure {
     if error.is_config() || named_wrong { usage(error) } else { Failure::Runtime(error.to_string()) }
 }
 
+/// A watcher's error: bad local input (a name, an allowlist or snapshot
+/// file) is exit 2, the Civo API's failures as [`civo`]'s.
+pub fn watch_failure(error: &civo_egress::watch::WatchError) -> Failure {
+    match error {
+        civo_egress::watch::WatchError::Civo(error) => civo(error.clone()),
+        error if error.is_input() => usage(error),
+        error => Failure::Runtime(error.to_string()),
+    }
+}
+
 /// The settings and the kubeconfig, or a node name that does not exist, are
 /// bad input; the Kubernetes API and the pods are runtime. A refusal names
 /// the RBAC the probe needs in `namespace`.

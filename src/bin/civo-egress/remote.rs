@@ -55,24 +55,45 @@ pub const fn deadline(secs: u64) -> Duration {
     Duration::from_secs(secs)
 }
 
-/// `discover`'s arguments.
+/// Which part of a Civo account: `discover`'s and `watch`'s.
 #[derive(Debug, clap::Args)]
-pub struct DiscoverArgs {
+pub struct AccountArgs {
     /// Only this cluster, by name, id or REGION/NAME (repeatable; default: every cluster of the
     /// regions).
     #[arg(long = "cluster", value_name = "NAME_OR_ID")]
-    clusters: Vec<String>,
-    /// A Civo region code (repeatable, for several regions in one snapshot). Default: CIVO_REGION,
-    /// else the Civo CLI config's default_region, else LON1.
+    pub clusters: Vec<String>,
+    /// A Civo region code (repeatable, for several regions at once). Default: CIVO_REGION, else the
+    /// Civo CLI config's default_region, else LON1.
     #[arg(long = "region", value_name = "CODE")]
-    regions: Vec<String>,
-    /// Every region whose features include Kubernetes (asked of the Civo API), in one snapshot.
+    pub regions: Vec<String>,
+    /// Every region whose features include Kubernetes (asked of the Civo API).
     #[arg(long, conflicts_with = "regions")]
-    all_regions: bool,
+    pub all_regions: bool,
     /// The Civo API URL. Default: CIVO_API_URL, else the Civo CLI config's meta.url, else https://api.civo.com
     /// (plain http:// only to a loopback address).
     #[arg(long, value_name = "URL")]
-    api_url: Option<String>,
+    pub api_url: Option<String>,
+}
+
+impl AccountArgs {
+    /// The client: the first region's, the deadline, the environment's key.
+    pub fn client(&self, deadline: Duration) -> Result<CivoClient, Failure> {
+        CivoArgs { region: self.regions.first().cloned(), api_url: self.api_url.clone() }.client(deadline)
+    }
+
+    /// The part of the account named.
+    pub fn selection(&self) -> Selection {
+        let selection = if self.all_regions { Selection::all_regions() } else { Selection::all() };
+        let selection = self.regions.iter().cloned().fold(selection, Selection::region);
+        self.clusters.iter().cloned().fold(selection, Selection::cluster)
+    }
+}
+
+/// `discover`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct DiscoverArgs {
+    #[command(flatten)]
+    account: AccountArgs,
     /// Overall deadline in seconds, 1 to 86400 (exit 3 when it passes).
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
@@ -82,11 +103,9 @@ pub struct DiscoverArgs {
 /// `--cluster` that matched but was left out is a runtime failure (exit 3)
 /// with the reason.
 pub fn discover(args: DiscoverArgs) -> Result<ExitCode, Failure> {
-    let civo_args = CivoArgs { region: args.regions.first().cloned(), api_url: args.api_url.clone() };
-    let client = civo_args.client(deadline(args.timeout))?;
-    let selection = if args.all_regions { Selection::all_regions() } else { Selection::all() };
-    let selection = args.regions.iter().cloned().fold(selection, Selection::region);
-    let selection = args.clusters.iter().cloned().fold(selection, Selection::cluster);
+    let client = args.account.client(deadline(args.timeout))?;
+    let selection = args.account.selection();
+    let args = args.account;
     let progress = progress_wanted();
     let started = Instant::now();
     if progress {
