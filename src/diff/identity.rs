@@ -15,7 +15,7 @@ use crate::topology::Topology;
 
 /// How a cluster, present or left out, is named in a snapshot.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Identity<'a> {
+pub(crate) struct Identity<'a> {
     name: &'a str,
     id: Option<&'a str>,
     region: Option<&'a str>,
@@ -28,6 +28,12 @@ impl<'a> Identity<'a> {
 
     pub(super) fn left(left: &'a LeftOut) -> Self {
         Self { name: left.name(), id: left.id(), region: left.region() }
+    }
+
+    /// A cluster known by its parts (the watcher's, of a refresh before).
+    #[cfg(feature = "watch")]
+    pub(crate) const fn named(name: &'a str, id: Option<&'a str>, region: Option<&'a str>) -> Self {
+        Self { name, id, region }
     }
 
     /// Whether `query`, as discovery was asked for a cluster, names this
@@ -103,7 +109,7 @@ impl<'a> Lookup<'a> {
 /// without it, the regions of its clusters and of the clusters it left out
 /// (a cluster of unknown region then covers every region: the snapshot was
 /// written without regions).
-pub(super) struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     /// Upper-cased region codes, in first-seen order.
     codes: Vec<String>,
     any: bool,
@@ -114,7 +120,7 @@ pub(super) struct Scope<'a> {
 
 /// Why a cluster is outside what a snapshot covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outside {
+pub(crate) enum Outside {
     /// Its region is not among the snapshot's.
     Region,
     /// The snapshot was made for other clusters.
@@ -122,7 +128,7 @@ pub(super) enum Outside {
 }
 
 impl<'a> Scope<'a> {
-    pub(super) fn of(topology: &'a Topology) -> Self {
+    pub(crate) fn of(topology: &'a Topology) -> Self {
         let (mut codes, mut seen, mut any, mut empty) = (Vec::new(), HashSet::new(), false, true);
         let recorded = topology.coverage();
         let regions: Vec<Option<&str>> = match recorded {
@@ -152,7 +158,7 @@ impl<'a> Scope<'a> {
     /// among those of what the snapshot holds (a snapshot made with
     /// `discover --cluster` before the selection was recorded leaves out
     /// the other clusters of its regions, and cannot say so).
-    pub(super) fn outside(&self, who: Identity<'_>) -> Option<Outside> {
+    pub(crate) fn outside(&self, who: Identity<'_>) -> Option<Outside> {
         let in_region = match who.region {
             _ if self.any => true,
             None => !self.empty && self.recorded.is_none(),

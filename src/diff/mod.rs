@@ -10,6 +10,8 @@
 mod change;
 mod cluster;
 mod identity;
+#[cfg(feature = "watch")]
+pub(crate) use identity::{Identity, Scope};
 mod pairing;
 
 use std::fmt;

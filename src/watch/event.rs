@@ -139,8 +139,10 @@ pub enum EventKind {
         /// Always 0.
         pending: u32,
     },
-    /// A cluster the source left out (not ACTIVE, no usable egress IP,
-    /// gone, its region unreadable): its last known egress IPs are kept.
+    /// A cluster the source left out (no usable egress IP, its instances
+    /// gone, its region unreadable or not covered): its last known egress
+    /// IPs are kept. Or deleted (`cluster-gone`, absent from what the
+    /// refresh read): dropped.
     ClusterLeftOut {
         /// The cluster.
         cluster: String,
@@ -224,9 +226,7 @@ impl fmt::Display for EventKind {
                 write!(f, "{cluster} has {pending} public-IP pool node(s) without an IP yet")
             }
             Self::Complete { cluster, .. } => write!(f, "every public-IP pool node of {cluster} has its IP"),
-            Self::ClusterLeftOut { cluster, reason_kind, reason } => {
-                write!(f, "{cluster} ({reason_kind}): {reason}; its last known egress IPs are kept")
-            }
+            Self::ClusterLeftOut { cluster, reason_kind, reason } => write!(f, "{cluster} ({reason_kind}): {reason}"),
             Self::VerdictChanged { cluster, from, to } => write!(f, "{cluster} went from {from} to {to}"),
         }
     }

@@ -175,6 +175,9 @@ impl Collector for StateCollector {
                 family(&mut encoder, "civo_egress_last_refresh_success_timestamp_seconds", help, MetricType::Gauge)?;
             ConstGauge::new(seconds(time)).encode(m)?;
         }
+        let help = "The watcher's interval between refreshes, in seconds (before jitter and backoff).";
+        let m = family(&mut encoder, "civo_egress_interval_seconds", help, MetricType::Gauge)?;
+        ConstGauge::new(s.interval().as_secs_f64()).encode(m)?;
         let help = "How long the last refresh took, in seconds.";
         let m = family(&mut encoder, "civo_egress_refresh_duration_seconds", help, MetricType::Gauge)?;
         ConstGauge::new(r.last_duration().as_secs_f64()).encode(m)?;

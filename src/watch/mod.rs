@@ -10,18 +10,22 @@
 //! # What it promises
 //!
 //! - A failed refresh (the API down, 429 or 5xx after the client's own
-//!   retries, an unreadable snapshot or allowlist) keeps the last known
+//!   retries, an unreadable snapshot) keeps the last known
 //!   state: an IP is never reported removed for want of an answer. The next
 //!   refresh comes after a backoff (5 s, doubling up to the interval, never
 //!   below 5 s), never sooner than the API's `Retry-After`.
-//! - A cluster the source leaves out (not ACTIVE, no usable egress IP), or
-//!   absent while a region could not be read, keeps its last known egress
-//!   IPs, with a `cluster-left-out` event and an `unknown` verdict. One
-//!   absent from regions all read is deleted: told (`cluster-left-out`,
-//!   `cluster-gone`) and dropped.
+//! - A cluster the source leaves out (no usable egress IP, its instances
+//!   gone), or absent while a region could not be read or outside what the
+//!   refresh covered (a snapshot's recorded selection), keeps its last
+//!   known egress IPs, with a `cluster-left-out` event and an `unknown`
+//!   verdict. One absent from what was read is deleted: told
+//!   (`cluster-left-out`, `cluster-gone`) and dropped. A cluster not ACTIVE
+//!   is watched, `unverified` (its caveat doubts the egress).
 //! - An allowlist covers a cluster only when it lets in every egress IP of
 //!   a set fully known (no public-IP pool node pending, nothing in doubt,
-//!   not left out); else `allowlist-uncovered` says `"incomplete": true`.
+//!   not left out, its file read); else `allowlist-uncovered` says
+//!   `"incomplete": true`. A snapshot's warnings about one cluster (an
+//!   egress collision, a reserved IP on a node) weigh on its verdict.
 //! - An allowlist file that no longer reads keeps its last readable
 //!   version, with a `source-unusable` warning: one partner's broken file
 //!   does not blind the watch. Nothing watched (no cluster) is not clear.

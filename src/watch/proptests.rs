@@ -83,7 +83,7 @@ proptest! {
             };
             let t = topology(seen);
             let refresh = |state: &mut WatchState| state.refreshed(Refreshed {
-                topology: &t, warnings: vec![], allowlists: &lists, verdicts: vec![],
+                topology: &t, cluster_warnings: vec![], stale_allowlists: vec![], warnings: vec![], allowlists: &lists, verdicts: vec![],
                 observing: false, now: at(i), took: Duration::ZERO,
             });
             let events = refresh(&mut state);

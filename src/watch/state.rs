@@ -18,6 +18,9 @@ pub struct WatchState {
     pub(super) allowlists: Vec<String>,
     pub(super) observing: bool,
     pub(super) refresh: RefreshState,
+    /// The watcher's interval between refreshes.
+    #[serde(serialize_with = "seconds")]
+    pub(super) interval: Duration,
 }
 
 /// One cluster as the watcher knows it.
@@ -79,6 +82,11 @@ pub(crate) struct Refreshed<'a> {
     pub(crate) topology: &'a Topology,
     /// The source's warnings about no one cluster (a region unreadable...).
     pub(crate) warnings: Vec<Warning>,
+    /// The source's warnings about one cluster that are not among its
+    /// caveats (a snapshot's `egress-collision`, `reserved-on-node`).
+    pub(crate) cluster_warnings: Vec<Warning>,
+    /// The allowlists whose file no longer reads.
+    pub(crate) stale_allowlists: Vec<String>,
     pub(crate) allowlists: &'a [(String, Allowlist)],
     /// The verdicts of the clusters observed; the others are judged on
     /// their expected egress alone.
@@ -119,6 +127,12 @@ impl WatchState {
     #[must_use]
     pub fn allowlists(&self) -> &[String] {
         &self.allowlists
+    }
+
+    /// The watcher's interval between refreshes.
+    #[must_use]
+    pub const fn interval(&self) -> Duration {
+        self.interval
     }
 
     /// Whether the verdicts weigh observations (echo services).

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use super::EventKind;
 use super::state::{AllowlistCoverage, ClusterState, Judged, Refreshed, WatchState};
+use crate::diff::{Identity, Scope};
 use crate::verdict::{egress_known, expected_only};
 use crate::{Allowlist, Cluster, EgressStatus, Warning, WarningKind};
 
@@ -29,7 +30,13 @@ impl WatchState {
         if self.refresh.failures_in_a_row > 0 {
             events.push(EventKind::RefreshRecovered { failures: self.refresh.failures_in_a_row });
         }
-        let context = Context { allowlists: r.allowlists, now: r.now, observing: r.observing };
+        let context = Context {
+            allowlists: r.allowlists,
+            stale: &r.stale_allowlists,
+            warnings: &r.cluster_warnings,
+            now: r.now,
+            observing: r.observing,
+        };
         let mut seen: Vec<String> = Vec::new();
         let mut next: Vec<ClusterState> = Vec::new();
         for cluster in r.topology.clusters() {
@@ -49,15 +56,27 @@ impl WatchState {
             next.push(ClusterState::left_out(prev, &label, &why, &context, &mut events));
             seen.push(label);
         }
-        // Known before, absent now. While a region could not be read, it
-        // may be there: kept, left out, with its last known IPs (never
-        // reported removed for want of an answer). Otherwise the source
-        // read its region and does not list it: deleted, told and dropped
-        // (its IPs may go to someone else; an allowlist should drop them).
+        // Known before, absent now. While a region could not be read, or
+        // the refresh did not cover the cluster (a snapshot of other
+        // regions or clusters), it may be there: kept, left out, with its
+        // last known IPs (never reported removed for want of an answer).
+        // Otherwise the source covered it and does not list it: deleted,
+        // told and dropped (its IPs may go to someone else).
         let unread = r.warnings.iter().any(|w| w.kind() == WarningKind::RegionFailed);
+        let scope = Scope::of(r.topology);
         for prev in self.clusters.iter().filter(|c| !seen.contains(&c.cluster)) {
-            if unread {
-                let reason = "not in the last refresh, which could not read every region";
+            let name = match prev.region {
+                Some(_) => prev.cluster.split_once('/').map_or(prev.cluster.as_str(), |(_, name)| name),
+                None => prev.cluster.as_str(),
+            };
+            let who = Identity::named(name, prev.cluster_id.as_deref(), prev.region.as_deref());
+            let outside = scope.outside(who).is_some();
+            if unread || outside {
+                let reason = if unread {
+                    "not in the last refresh, which could not read every region"
+                } else {
+                    "not in the last refresh, which did not cover its region or name"
+                };
                 let why = Left {
                     id: prev.cluster_id.as_deref(),
                     region: prev.region.as_deref(),
@@ -89,6 +108,11 @@ impl WatchState {
 /// What every cluster of one refresh is judged with.
 struct Context<'a> {
     allowlists: &'a [(String, Allowlist)],
+    /// The allowlists whose file no longer reads (their last version used).
+    stale: &'a [String],
+    /// The source's warnings about one cluster that are not among its
+    /// caveats (a snapshot's egress collision, a reserved IP on a node).
+    warnings: &'a [Warning],
     now: SystemTime,
     observing: bool,
 }
@@ -128,6 +152,12 @@ impl ClusterState {
         let mut egress_ips: Vec<IpAddr> = expected.iter().chain(&observed).copied().collect();
         egress_ips.sort_unstable();
         let mut caveats = cluster.caveats().to_vec();
+        let about = |w: &&Warning| w.cluster().is_some_and(|c| c == label || c == cluster.name());
+        for warning in cx.warnings.iter().filter(about) {
+            if !caveats.contains(warning) {
+                caveats.push(warning.clone());
+            }
+        }
         let status = match judged {
             Some(judged) => {
                 for warning in &judged.warnings {
@@ -137,7 +167,7 @@ impl ClusterState {
                 }
                 judged.status
             }
-            None => expected_only(&label, &expected, cluster.caveats()),
+            None => expected_only(&label, &expected, &caveats),
         };
         let pending = cluster.pending_public_nodes();
         let mut state = Self {
@@ -154,6 +184,9 @@ impl ClusterState {
             last_change: prev.and_then(|p| p.last_change),
             allowlists: Vec::new(),
         };
+        // A cluster never seen with an IP (first seen left out) is added
+        // now, not changed.
+        let prev = prev.filter(|p| !(p.left_out.is_some() && p.egress_ips.is_empty()));
         match prev {
             None => events.push(EventKind::ClusterAdded {
                 cluster: label.clone(),
@@ -230,9 +263,11 @@ impl ClusterState {
                 to: self.status,
             });
         }
-        let known = self.left_out.is_none() && egress_known(self.status, self.pending);
+        let egress = self.left_out.is_none() && egress_known(self.status, self.pending);
         for (name, allowlist) in cx.allowlists {
             let missing: Vec<IpAddr> = self.egress_ips.iter().copied().filter(|ip| !allowlist.allows(*ip)).collect();
+            // An allowlist read from a file that no longer reads covers nothing for sure.
+            let known = egress && !cx.stale.contains(name);
             let now = AllowlistCoverage { allowlist: name.clone(), missing, known };
             let before = prev.and_then(|p| p.allowlists.iter().find(|a| a.allowlist == *name));
             if before != Some(&now) {

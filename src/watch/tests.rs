@@ -84,6 +84,8 @@ fn run(rows: Vec<Row>) -> WatchState {
         let got = match input {
             In::Ok(topology, allowlists, verdicts, warnings) => state.refreshed(Refreshed {
                 topology: &topology,
+                cluster_warnings: vec![],
+                stale_allowlists: vec![],
                 warnings,
                 allowlists: &allowlists,
                 observing: !verdicts.is_empty(),
@@ -356,6 +358,8 @@ fn account_warnings_that_doubt_egress_are_not_clear() {
         let warnings = vec![Warning::new(kind, "account-wide")];
         let r = Refreshed {
             topology: &topology,
+            cluster_warnings: vec![],
+            stale_allowlists: vec![],
             warnings,
             allowlists: &[],
             verdicts: vec![],
@@ -474,4 +478,74 @@ fn nothing_watched_is_not_clear() {
         assert!(s.refresh().succeeded() && !s.is_clear());
     })]);
     assert!(state.clusters().is_empty());
+}
+
+/// One refresh with what `run`'s rows leave empty.
+fn refresh_with(
+    state: &mut WatchState,
+    topology: &Topology,
+    allowlists: &[(String, Allowlist)],
+    (cluster_warnings, stale_allowlists): (Vec<Warning>, Vec<String>),
+    i: usize,
+) -> Vec<EventKind> {
+    state.refreshed(Refreshed {
+        topology,
+        cluster_warnings,
+        stale_allowlists,
+        warnings: vec![],
+        allowlists,
+        verdicts: vec![],
+        observing: false,
+        now: at(i),
+        took: Duration::ZERO,
+    })
+}
+
+#[test]
+fn what_else_the_source_says_of_a_cluster_or_a_list_keeps_it_from_covered() {
+    let partner = lists(&[("partner", "74.220.26.44\n")]);
+    let t = topo(vec![staging()]);
+    // A snapshot's egress collision, not among the cluster's caveats.
+    let collision = Warning::new(WarningKind::EgressCollision, "a LoadBalancer holds it").with_cluster(STAGING);
+    let mut state = WatchState::default();
+    let events = refresh_with(&mut state, &t, &partner, (vec![collision], vec![]), 0);
+    assert_eq!(events[1..], [unknown("partner", STAGING, &[])], "{events:?}");
+    assert_eq!(cluster(&state, STAGING).status(), Unverified);
+    assert!(!state.is_clear());
+    // Without it, covered; then the file stops reading: not covered for sure.
+    let events = refresh_with(&mut state, &t, &partner, (vec![], vec![]), 1);
+    assert_eq!(events, [covered("partner", STAGING)]);
+    let events = refresh_with(&mut state, &t, &partner, (vec![], vec!["partner".into()]), 2);
+    assert_eq!(events, [unknown("partner", STAGING, &[])]);
+}
+
+#[test]
+fn absent_outside_what_the_refresh_covered_is_left_out_not_deleted() {
+    let lon_and_fra = Topology::new(vec![staging(), prod("74.220.24.10", 0, &[])], vec![], vec![]).unwrap();
+    let mut state = WatchState::default();
+    refresh_with(&mut state, &lon_and_fra, &[], (vec![], vec![]), 0);
+    // Rewritten for FRA1 alone: LON1's clusters are outside it, not deleted.
+    let fra = Cluster::builder("eu").region("FRA1").id("e-1").egress_ip(ip("74.220.30.1")).build().unwrap();
+    let only_fra = topo(vec![fra]).with_coverage(crate::Coverage::new(["FRA1"]).unwrap());
+    let events = refresh_with(&mut state, &only_fra, &[], (vec![], vec![]), 1);
+    let gone: Vec<&EventKind> = events.iter().filter(|e| e.name() == "cluster-left-out").collect();
+    assert_eq!(gone.len(), 2, "{events:?}");
+    assert!(gone.iter().all(|e| matches!(e, EventKind::ClusterLeftOut { reason_kind: WarningKind::RegionFailed, .. })));
+    assert_eq!(state.clusters().len(), 3, "kept with their last IPs");
+}
+
+#[test]
+fn first_seen_left_out_then_listed_is_added_not_changed() {
+    let building = LeftOut::new("staging", WarningKind::NoEgressIp, "no master_ip yet").unwrap();
+    let left = topo(vec![]).with_left_out(vec![building.identified(Some("s-1".into()), Some("LON1".into()))]);
+    let mut state = WatchState::default();
+    let events = refresh_with(&mut state, &left, &[], (vec![], vec![]), 0);
+    assert_eq!(events, [left_event()]);
+    let events = refresh_with(&mut state, &topo(vec![staging()]), &[], (vec![], vec![]), 1);
+    assert_eq!(events, [added(STAGING, "s-1", &["74.220.26.44"], Expected)]);
+    assert_eq!(cluster(&state, STAGING).changes(), 0, "no change counted");
+}
+
+fn left_event() -> EventKind {
+    left(STAGING, WarningKind::NoEgressIp, "no master_ip yet")
 }

@@ -284,6 +284,8 @@ impl Watcher {
                 self.state.refreshed(Refreshed {
                     topology: &gathered.topology,
                     warnings: gathered.warnings,
+                    cluster_warnings: gathered.cluster_warnings,
+                    stale_allowlists: gathered.stale,
                     allowlists: &lists,
                     verdicts: gathered.verdicts,
                     observing: !self.observers.is_empty(),
@@ -297,6 +299,7 @@ impl Watcher {
                 kinds
             }
         };
+        self.state.interval = self.interval;
         self.sender.send_replace(Arc::new(self.state.clone()));
         kinds.into_iter().map(|kind| Event::new(now, kind)).collect()
     }
@@ -327,11 +330,12 @@ impl Watcher {
         // An allowlist that no longer reads keeps its last good version,
         // said in a warning: one partner's broken file must not blind the
         // watch of every cluster.
-        let mut unreadable = Vec::new();
+        let (mut unreadable, mut stale) = (Vec::new(), Vec::new());
         for allowlist in &mut self.allowlists {
             if let Err(error) = allowlist.reread() {
                 let message = format!("{error}; its last readable version is used until it is mended");
                 unreadable.push(Warning::new(WarningKind::SourceUnusable, message));
+                stale.push(allowlist.name.clone());
             }
         }
         let (topology, mut warnings) = match &self.origin {
@@ -348,11 +352,16 @@ impl Watcher {
                 (topology, warnings)
             }
         };
-        // What is about one cluster is among its caveats already.
-        warnings.retain(|w| w.cluster().is_none());
-        warnings.extend(unreadable);
-        let verdicts = self.observe(&topology, &mut warnings).await?;
-        Ok(Gathered { topology, warnings, verdicts })
+        // What is about one cluster goes to that cluster, unless it is
+        // among its caveats already.
+        let (mut about_one, mut about_none): (Vec<Warning>, Vec<Warning>) =
+            warnings.drain(..).partition(|w| w.cluster().is_some());
+        about_one.retain(|w| {
+            !topology.clusters().iter().any(|c| Some(c.label().as_str()) == w.cluster() && c.caveats().contains(w))
+        });
+        about_none.extend(unreadable);
+        let verdicts = self.observe(&topology, &mut about_none).await?;
+        Ok(Gathered { topology, warnings: about_none, cluster_warnings: about_one, stale, verdicts })
     }
 
     /// With observers, the verdict on the cluster the watcher runs in
@@ -410,5 +419,8 @@ fn observed_cluster(topology: &Topology, unread: bool) -> Option<&Cluster> {
 struct Gathered {
     topology: Topology,
     warnings: Vec<Warning>,
+    cluster_warnings: Vec<Warning>,
+    /// The allowlists whose file no longer reads.
+    stale: Vec<String>,
     verdicts: Vec<Judged>,
 }

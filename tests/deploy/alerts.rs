@@ -200,9 +200,9 @@ fn exported_metric_names() -> BTreeSet<String> {
     names
 }
 
-/// README.md's table of the alerts: (alert, expression, for, severity) per
-/// row, the expression's `\|` unescaped.
-fn readme_alert_table(readme: &str) -> Vec<[String; 4]> {
+/// README.md's table of the alerts: (alert, expression, for, severity,
+/// meaning) per row, the expression's `\|` unescaped.
+fn readme_alert_table(readme: &str) -> Vec<[String; 5]> {
     let section = readme.split("\n## The alerts\n").nth(1).expect("a section \"The alerts\"");
     section
         .lines()
@@ -213,7 +213,8 @@ fn readme_alert_table(readme: &str) -> Vec<[String; 4]> {
                 .split('|')
                 .map(|c| c.trim().trim_matches('`').replace('\u{0}', "|"))
                 .collect();
-            [cells[1].clone(), cells[2].clone(), cells[3].clone(), cells[4].clone()]
+            assert_eq!(cells.len(), 7, "README.md's row of the alerts has not 5 cells: {row}");
+            [cells[1].clone(), cells[2].clone(), cells[3].clone(), cells[4].clone(), cells[5].clone()]
         })
         .collect()
 }
@@ -245,8 +246,15 @@ pub(crate) fn alerts_use_exported_metrics() {
         assert!(unknown.is_empty(), "{place} names {unknown:?}, which the watcher does not export: {exported:?}");
     }
 
-    // README.md's table says what the rules do.
-    let table = readme_alert_table(&readme);
+    // README.md's table says what the rules do, one row for each alert,
+    // in ALERTS' order, each with its meaning.
+    let rows = readme_alert_table(&readme);
+    let listed: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed, ALERTS, "README.md's table of the alerts");
+    for row in &rows {
+        assert!(!row[4].is_empty(), "{}: no meaning in README.md's table", row[0]);
+    }
+    let table: Vec<[String; 4]> = rows.into_iter().map(|[a, e, f, s, _]| [a, e, f, s]).collect();
     let want: Vec<[String; 4]> = rules
         .iter()
         .map(|r| {

@@ -270,10 +270,12 @@ async fn watches_a_snapshot_file_and_an_allowlist_read_again_at_each_refresh() {
     assert!(watcher.state().is_clear(), "{:?}", watcher.state());
 
     // An allowlist made invalid keeps its last readable version, said in a
-    // warning of the account: the refresh goes on, the watch is not clear.
+    // warning of the account: the refresh goes on, the watch is not clear,
+    // and that allowlist no longer covers for sure.
     std::fs::write(&partner, "74.220.24.0/24\nnot an address\n").unwrap();
     let events = watcher.refresh().await;
-    assert_eq!(summary(&events), [] as [(String, String); 0]);
+    assert_eq!(summary(&events), [s("allowlist-uncovered", "partner:LON1/prod")]);
+    assert_eq!(json_of(&events, "allowlist-uncovered")["incomplete"], json!(true));
     assert!(watcher.last_error().is_none(), "{:?}", watcher.last_error());
     let warnings = watcher.state().warnings();
     assert_eq!(warnings.iter().map(|w| w.kind()).collect::<Vec<_>>(), [WarningKind::SourceUnusable]);
@@ -281,10 +283,11 @@ async fn watches_a_snapshot_file_and_an_allowlist_read_again_at_each_refresh() {
         warnings[0].message().contains("partner") && warnings[0].message().contains("last readable"),
         "{warnings:?}"
     );
-    assert!(watcher.state().clusters()[0].allowlists()[0].is_covered() && !watcher.state().is_clear());
+    assert!(!watcher.state().clusters()[0].allowlists()[0].is_covered() && !watcher.state().is_clear());
     #[rustfmt::skip]
     assert_metrics(&metrics, &[
-        r#"civo_egress_allowlist_covered{allowlist="partner",cluster="LON1/prod"} 1"#.into(),
+        r#"civo_egress_allowlist_covered{allowlist="partner",cluster="LON1/prod"} 0"#.into(),
+        r#"civo_egress_allowlist_missing_ips{allowlist="partner",cluster="LON1/prod"} 0"#.into(),
         r#"civo_egress_caveats{cluster="",kind="source-unusable"} 1"#.into(),
     ]);
 

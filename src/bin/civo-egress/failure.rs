@@ -25,7 +25,8 @@ Exit codes:
      was left out, a verdict is not ok
   2  bad input or usage: a bad flag, an unreadable or malformed allowlist or snapshot
   3  a runtime failure: the Civo API unreachable or failing (with --once), the address not listenable,
-     standard output not writable";
+     standard output not writable
+  130  --once interrupted (its hooks killed): an interrupted check is no clear one";
 
 /// A finding (exit 1).
 pub const FINDING: u8 = 1;

@@ -49,3 +49,34 @@ fn exec_gets_each_event_and_its_failures_are_counted_without_blocking() {
         assert_eq!(w.stop("TERM").code(), Some(0), "{}", w.log());
     }
 }
+
+/// Every process whose command line is `sleep SECS`.
+fn sleeping(secs: &str) -> bool {
+    let want = format!("sleep\0{secs}\0").into_bytes();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .any(|entry| std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == want))
+}
+
+#[test]
+fn once_interrupted_kills_its_hooks_and_is_no_clear_check() {
+    let path = tmp("watch-exec-once.json", "");
+    snapshot(&path, "74.220.24.10");
+    for signal in ["TERM", "INT"] {
+        let mut child = std::process::Command::new(super::binary())
+            .args(["watch", "--once", "--topology", path.to_str().unwrap(), "--exec", "sleep 41"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        eventually(10, "the hook sleeps", || sleeping("41").then_some(()));
+        let kill = std::process::Command::new("kill").args(["-s", signal, &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let started = std::time::Instant::now();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "SIG{signal}: an interrupted check is no clear one");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+        eventually(5, "no hook left", || (!sleeping("41")).then_some(()));
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -13,6 +13,8 @@ use prometheus_client::metrics::counter::Counter;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+
+use super::out::Out;
 
 /// Commands run at once.
 const RUNNING: usize = 4;
@@ -32,11 +34,18 @@ pub struct Exec {
     pending: Arc<AtomicUsize>,
     /// The process groups running.
     groups: Arc<Mutex<BTreeSet<u32>>>,
+    /// Set by [`kill_all`](Self::kill_all): no command starts after it.
+    stopped: Arc<AtomicBool>,
+    /// Whether an event may be dropped when too many wait (the watch) or
+    /// must wait its turn (`--once`, whose exit waits for its hooks).
+    may_drop: bool,
+    out: Out,
 }
 
 impl Exec {
-    /// A runner of `sh -c cmd`, each run killed after `timeout`.
-    pub fn new(cmd: &str, timeout: Duration) -> Self {
+    /// A runner of `sh -c cmd`, each run killed after `timeout`, logging
+    /// to `out`; `may_drop`: see [`spawn`](Self::spawn).
+    pub fn new(cmd: &str, timeout: Duration, may_drop: bool, out: Out) -> Self {
         Self {
             cmd: Arc::from(cmd),
             timeout,
@@ -44,15 +53,19 @@ impl Exec {
             slots: Arc::new(Semaphore::new(RUNNING)),
             pending: Arc::new(AtomicUsize::new(0)),
             groups: Arc::new(Mutex::new(BTreeSet::new())),
+            stopped: Arc::new(AtomicBool::new(false)),
+            may_drop,
+            out,
         }
     }
 
-    /// Hands `json` to a run in the background, unless too many wait.
+    /// Hands `json` to a run in the background; when too many wait, the
+    /// watch's runner drops it (counted), `--once`'s waits its turn.
     pub fn spawn(&self, json: String) -> Option<JoinHandle<()>> {
-        if self.pending.fetch_add(1, Ordering::SeqCst) >= RUNNING + WAITING {
+        if self.pending.fetch_add(1, Ordering::SeqCst) >= RUNNING + WAITING && self.may_drop {
             self.pending.fetch_sub(1, Ordering::SeqCst);
             self.failures.inc();
-            note!("--exec: {} events wait already for a slot: this one is not handed over", WAITING);
+            self.out.log(format!("--exec: {WAITING} events wait already for a slot: this one is not handed over"));
             return None;
         }
         let this = self.clone();
@@ -64,16 +77,24 @@ impl Exec {
         }))
     }
 
-    /// Kills every command still running, with its process group: at the
-    /// stop, none outlives the watcher.
+    /// Stops: no command starts from now on, and every one running is
+    /// killed with its process group (none outlives the watcher).
     pub fn kill_all(&self) {
-        let groups = std::mem::take(&mut *self.groups.lock().unwrap_or_else(PoisonError::into_inner));
-        for group in groups {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        self.stopped.store(true, Ordering::SeqCst);
+        self.slots.close();
+        for group in std::mem::take(&mut *groups) {
             kill_group(group);
         }
     }
 
-    async fn run(&self, json: &str) {
+    /// Starts the command, unless stopped: under the lock, so that a stop
+    /// either comes before (and nothing starts) or after (and kills it).
+    fn start(&self) -> Option<std::io::Result<(tokio::process::Child, Option<u32>)>> {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.stopped.load(Ordering::SeqCst) {
+            return None;
+        }
         let spawned = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(&*self.cmd)
@@ -86,18 +107,23 @@ impl Exec {
             .process_group(0)
             .kill_on_drop(true)
             .spawn();
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(e) => {
+        Some(spawned.map(|child| {
+            let group = child.id();
+            groups.extend(group);
+            (child, group)
+        }))
+    }
+
+    async fn run(&self, json: &str) {
+        let (mut child, group) = match self.start() {
+            None => return,
+            Some(Ok(started)) => started,
+            Some(Err(e)) => {
                 self.failures.inc();
-                note!("--exec could not start: {e}");
+                self.out.log(format!("--exec could not start: {e}"));
                 return;
             }
         };
-        let group = child.id();
-        if let Some(group) = group {
-            self.groups.lock().unwrap_or_else(PoisonError::into_inner).insert(group);
-        }
         let run = async {
             if let Some(mut stdin) = child.stdin.take() {
                 // One write, so that lines of concurrent runs do not interleave;
@@ -114,11 +140,11 @@ impl Exec {
             Ok(Ok(status)) if status.success() => {}
             Ok(Ok(status)) => {
                 self.failures.inc();
-                note!("--exec failed ({status})");
+                self.out.log(format!("--exec failed ({status})"));
             }
             Ok(Err(e)) => {
                 self.failures.inc();
-                note!("--exec failed: {e}");
+                self.out.log(format!("--exec failed: {e}"));
             }
             Err(_) => {
                 self.failures.inc();
@@ -126,16 +152,16 @@ impl Exec {
                     kill_group(group);
                 }
                 let _ = child.wait().await;
-                note!("--exec killed after {} s", self.timeout.as_secs());
+                self.out.log(format!("--exec killed after {} s", self.timeout.as_secs()));
             }
         }
     }
 }
 
-/// `kill -s KILL -- -GROUP`: the program, not an unsafe signal call of ours.
+/// SIGKILL to the process group `group` (the hook's shell and whatever it
+/// started); one already gone is no error of ours.
 fn kill_group(group: u32) {
-    let _ = std::process::Command::new("kill")
-        .args(["-s", "KILL", "--", &format!("-{group}")])
-        .stderr(Stdio::null())
-        .status();
+    if let Some(pid) = i32::try_from(group).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
 }

@@ -3,23 +3,23 @@
 
 mod exec;
 mod http;
+mod out;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::{Duration, SystemTime};
 
 use civo_egress::resolve::{DnsEchoSource, DnsEchoStyle, EgressSource, HttpEchoSource, Vantage};
 use civo_egress::watch::{Event, EventKind, Metrics, Origin, WatchState, Watcher};
-use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 
 use self::exec::Exec;
 use self::http::{Served, router};
+use self::out::Out;
 
-use crate::failure::{Failure, runtime, usage, watch_failure, watch_state};
+use crate::failure::{Failure, INTERRUPTED, runtime, usage, watch_failure, watch_state};
 use crate::remote::{AccountArgs, deadline};
 
 /// `--format json|text` of the events.
@@ -153,26 +153,54 @@ fn line(event: &Event, format: EventFormat) -> String {
     }
 }
 
-/// A failed refresh and a recovery are logged too: stdout is the events',
-/// stderr says what went wrong.
-fn log(event: &Event) {
-    match event.kind() {
-        EventKind::RefreshFailed { error } => note!("refresh failed: {error}"),
-        EventKind::RefreshRecovered { failures } => note!("refresh succeeded after {failures} failure(s)"),
-        _ => {}
+/// SIGTERM and SIGINT, as one stream.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Self, Failure> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let handle = |kind| signal(kind).map_err(|e| Failure::Runtime(format!("cannot handle signals: {e}")));
+        Ok(Self { terminate: handle(SignalKind::terminate())?, interrupt: handle(SignalKind::interrupt())? })
+    }
+
+    /// The next SIGTERM or SIGINT.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
     }
 }
 
 /// `--once`: one refresh, its events (each handed to `--exec`, waited
-/// for), then the state as a last line.
-async fn once(mut watcher: Watcher, args: &WatchArgs) -> Result<ExitCode, Failure> {
+/// for), then the state as a last line. Stopped by SIGTERM or SIGINT, it
+/// kills its hooks and exits 130: an interrupted check is no clear one.
+async fn once(watcher: Watcher, args: &WatchArgs) -> Result<ExitCode, Failure> {
+    let mut signals = Signals::new()?;
+    let (out, writers) = Out::start();
+    let exec = args.exec.as_deref().map(|cmd| Exec::new(cmd, Duration::from_secs(args.exec_timeout), false, out));
+    let checked = tokio::select! {
+        checked = check_once(watcher, args, exec.as_ref()) => Some(checked),
+        () = signals.recv() => None,
+    };
+    if let Some(exec) = &exec {
+        exec.kill_all();
+    }
+    drop(exec);
+    writers.finish(Duration::from_millis(500));
+    checked.unwrap_or(Ok(ExitCode::from(INTERRUPTED)))
+}
+
+async fn check_once(mut watcher: Watcher, args: &WatchArgs, exec: Option<&Exec>) -> Result<ExitCode, Failure> {
     let events = watcher.refresh().await;
-    let exec = args.exec.as_deref().map(|cmd| Exec::new(cmd, Duration::from_secs(args.exec_timeout)));
     let mut runs = Vec::new();
     for event in &events {
         // No log line: a failure is the one error line below.
         say!("{}", line(event, args.format));
-        runs.extend(exec.as_ref().and_then(|exec| exec.spawn(event.to_json())));
+        runs.extend(exec.and_then(|exec| exec.spawn(event.to_json())));
     }
     for run in runs {
         let _ = run.await;
@@ -239,65 +267,21 @@ fn rfc3339(time: SystemTime) -> String {
         .unwrap_or_default()
 }
 
-/// The lines bound for stdout, written by a thread of their own: a stdout
-/// that blocks (a pipe no one reads) never holds the watch, the endpoints
-/// or the signals. Past [`QUEUED`] lines waiting, a line is dropped and
-/// counted.
-struct Printer {
-    lines: SyncSender<String>,
-    dropped: Counter<u64>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-/// Lines that may wait for stdout.
-const QUEUED: usize = 4096;
-
-impl Printer {
-    fn start() -> Self {
-        let (lines, received) = std::sync::mpsc::sync_channel::<String>(QUEUED);
-        let thread = std::thread::spawn(move || {
-            for line in received {
-                say!("{line}");
-            }
-        });
-        Self { lines, dropped: Counter::default(), thread }
-    }
-
-    /// Lets the lines queued be written, for at most `within` (a stdout
-    /// that blocks must not hold the exit).
-    fn finish(self, within: Duration) {
-        drop(self.lines);
-        let started = std::time::Instant::now();
-        while !self.thread.is_finished() && started.elapsed() < within {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn print(&self, line: String) {
-        if let Err(TrySendError::Full(_)) = self.lines.try_send(line)
-            && self.dropped.inc() == 0
-        {
-            note!("standard output does not keep up: events are dropped (civo_egress_events_dropped_total)");
-        }
-    }
-}
-
 /// Runs until SIGTERM or SIGINT: the endpoints served from the start
 /// (`/readyz` 503 until a refresh succeeds), the watcher in a task, each
 /// event printed and handed to `--exec`.
 async fn serve(mut watcher: Watcher, args: &WatchArgs) -> Result<ExitCode, Failure> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let handle = |kind| signal(kind).map_err(|e| Failure::Runtime(format!("cannot handle signals: {e}")));
-    let (mut terminate, mut interrupt) = (handle(SignalKind::terminate())?, handle(SignalKind::interrupt())?);
+    let mut signals = Signals::new()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
-    let printer = Printer::start();
-    let exec = args.exec.as_deref().map(|cmd| Exec::new(cmd, Duration::from_secs(args.exec_timeout)));
+    let (out, writers) = Out::start();
+    let timeout = Duration::from_secs(args.exec_timeout);
+    let exec = args.exec.as_deref().map(|cmd| Exec::new(cmd, timeout, true, out.clone()));
     let mut metrics = Metrics::new(watcher.subscribe());
     let registry = metrics.registry_mut();
-    let help = "Events not printed: standard output did not keep up";
-    registry.register("civo_egress_events_dropped", help, printer.dropped.clone());
+    let help = "Lines of the events or the log not written: standard output or error did not keep up";
+    registry.register("civo_egress_lines_dropped", help, out.dropped.clone());
     if let Some(exec) = &exec {
         let help = "--exec commands that failed, timed out, could not start or were not handed an event";
         registry.register("civo_egress_exec_failures", help, exec.failures.clone());
@@ -313,10 +297,16 @@ async fn serve(mut watcher: Watcher, args: &WatchArgs) -> Result<ExitCode, Failu
             })
             .await
     });
-    note!("watching; metrics on http://{}/metrics", args.listen);
+    out.log(format!("watching; metrics on http://{}/metrics", args.listen));
     let tell = |event: &Event| {
-        printer.print(line(event, args.format));
-        log(event);
+        out.print(line(event, args.format));
+        match event.kind() {
+            EventKind::RefreshFailed { error } => out.log(format!("refresh failed: {error}")),
+            EventKind::RefreshRecovered { failures } => {
+                out.log(format!("refresh succeeded after {failures} failure(s)"));
+            }
+            _ => {}
+        }
         if let Some(exec) = &exec {
             exec.spawn(event.to_json());
         }
@@ -326,28 +316,35 @@ async fn serve(mut watcher: Watcher, args: &WatchArgs) -> Result<ExitCode, Failu
     // rather than failing at every interval; the API failing does not.
     let first = tokio::select! {
         events = watcher.refresh() => Some(events),
-        _ = terminate.recv() => None,
-        _ = interrupt.recv() => None,
+        () = signals.recv() => None,
     };
-    let mut stopping = first.is_none();
     for event in first.iter().flatten() {
         tell(event);
     }
-    let mistake = watcher.last_error().map(watch_failure).filter(|f| matches!(f, Failure::Usage(_)));
-    stopping |= mistake.is_some();
-    let (events, mut received) = mpsc::channel::<Event>(256);
-    let watching = (!stopping).then(|| tokio::spawn(watcher.run(events)));
-    while !stopping {
-        tokio::select! {
-            event = received.recv() => match event {
-                Some(event) => tell(&event),
-                None => stopping = true,
-            },
-            _ = interrupt.recv() => stopping = true,
-            _ = terminate.recv() => stopping = true,
+    let mut outcome = match watcher.last_error().map(watch_failure) {
+        Some(failure @ Failure::Usage(_)) => Err(failure),
+        _ => Ok(ExitCode::SUCCESS),
+    };
+    if first.is_some() && outcome.is_ok() {
+        let (events, mut received) = mpsc::channel::<Event>(256);
+        let mut watching = tokio::spawn(watcher.run(events));
+        loop {
+            tokio::select! {
+                event = received.recv() => match event {
+                    Some(event) => tell(&event),
+                    // The watcher ended by itself: it cannot, unless it failed.
+                    None => {
+                        let why = match (&mut watching).await {
+                            Err(e) if e.is_panic() => "the watcher failed (a bug: please report it)".to_owned(),
+                            _ => "the watcher stopped".to_owned(),
+                        };
+                        outcome = Err(Failure::Runtime(why));
+                        break;
+                    }
+                },
+                () = signals.recv() => break,
+            }
         }
-    }
-    if let Some(watching) = watching {
         watching.abort();
     }
     if let Some(exec) = &exec {
@@ -356,12 +353,12 @@ async fn serve(mut watcher: Watcher, args: &WatchArgs) -> Result<ExitCode, Failu
     let _ = stop.send(true);
     // Open connections get a moment; the exit never waits longer than that.
     let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
-    printer.finish(Duration::from_millis(500));
-    match mistake {
-        Some(failure) => Err(failure),
-        None => {
-            note!("stopped");
-            Ok(ExitCode::SUCCESS)
-        }
+    if outcome.is_ok() {
+        out.log("stopped".to_owned());
     }
+    // Every sender gone, the writers end once their queues are written.
+    drop(exec);
+    drop(out);
+    writers.finish(Duration::from_millis(500));
+    outcome
 }
