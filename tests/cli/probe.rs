@@ -8,25 +8,13 @@
 use std::time::Duration;
 
 use super::*;
-use common::kube_api::{Behaviour, EchoKubelet, FakeKube, FakeNode, kubelet};
+use common::kube_api::{Behaviour, EchoKubelet, FakeKube, kubelet, lab_nodes};
 
 const ECHO_A: &str = "https://echo-a.test/ip";
 const ECHO_B: &str = "https://echo-b.test/ip";
 const EGRESS: &str = "212.2.253.151";
 const PUBLIC: &str = "212.2.246.9";
 const LABEL: &str = "app.kubernetes.io/managed-by=civo-egress-probe";
-
-fn nodes() -> Vec<FakeNode> {
-    vec![
-        FakeNode::new("k3s-gw", "192.168.1.2").role("control-plane").taint(
-            "node-role.kubernetes.io/control-plane",
-            None,
-            "NoSchedule",
-        ),
-        FakeNode::new("k3s-worker-a", "192.168.1.3"),
-        FakeNode::new("k3s-public", "192.168.1.4").external_ip(PUBLIC),
-    ]
-}
 
 /// A snapshot whose cluster's nodes are the fake's (private IPs = InternalIPs).
 fn snapshot(name: &str) -> String {
@@ -46,7 +34,7 @@ fn faithful() -> EchoKubelet {
 
 /// A fake cluster, its kubeconfig and a matching snapshot, named `name`.
 async fn cluster(name: &str, kubelet: EchoKubelet) -> (FakeKube, String, String) {
-    let fake = FakeKube::builder().nodes(nodes()).kubelet(kubelet).start().await;
+    let fake = FakeKube::builder().nodes(lab_nodes(PUBLIC)).kubelet(kubelet).start().await;
     let kubeconfig = tmp(&format!("probe-{name}.kubeconfig"), &fake.kubeconfig()).to_string_lossy().into_owned();
     (fake, kubeconfig, snapshot(&format!("probe-{name}.json")))
 }

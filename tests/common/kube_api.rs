@@ -89,6 +89,20 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// The probe's lab of three nodes: a tainted control-plane gateway, a
+/// worker, and a node of a public-IP pool leaving from `public_ip`.
+pub fn lab_nodes(public_ip: &str) -> Vec<FakeNode> {
+    vec![
+        FakeNode::new("k3s-gw", "192.168.1.2").role("control-plane").taint(
+            "node-role.kubernetes.io/control-plane",
+            None,
+            "NoSchedule",
+        ),
+        FakeNode::new("k3s-worker-a", "192.168.1.3"),
+        FakeNode::new("k3s-public", "192.168.1.4").external_ip(public_ip),
+    ]
+}
+
 /// A node the fake API serves.
 #[derive(Debug, Clone)]
 pub struct FakeNode {

@@ -13,7 +13,7 @@ use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe};
 use civo_egress::{EgressStatus, Topology};
 use serde_json::Value;
 
-use crate::common::kube_api::{FakeKube, FakeNode, SeenRequest, kubelet};
+use crate::common::kube_api::{FakeKube, SeenRequest, kubelet, lab_nodes};
 use crate::render::{
     IN_CLUSTER_SERVER, METRICS_PORT, NAMESPACE, SECRET_KEY, SERVICE_ACCOUNT_DIR, base, object, pod_template, runtime,
     scratch, strings, text, with_probe,
@@ -24,18 +24,6 @@ use crate::render::{
 
 const EGRESS: &str = "212.2.253.151";
 const PUBLIC: &str = "212.2.246.9";
-
-fn lab_nodes() -> Vec<FakeNode> {
-    vec![
-        FakeNode::new("k3s-gw", "192.168.1.2").role("control-plane").taint(
-            "node-role.kubernetes.io/control-plane",
-            None,
-            "NoSchedule",
-        ),
-        FakeNode::new("k3s-worker-a", "192.168.1.3"),
-        FakeNode::new("k3s-public", "192.168.1.4").external_ip(PUBLIC),
-    ]
-}
 
 fn lab_topology() -> Topology {
     Topology::from_json(&format!(
@@ -112,7 +100,7 @@ pub(crate) fn probe_component_runs_in_the_cluster() {
     runtime().block_on(async {
         let fake = FakeKube::builder()
             .tls()
-            .nodes(lab_nodes())
+            .nodes(lab_nodes(PUBLIC))
             .kubelet(kubelet(&[("k3s-gw", EGRESS), ("k3s-worker-a", EGRESS), ("k3s-public", PUBLIC)]))
             .start()
             .await;

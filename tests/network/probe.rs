@@ -14,7 +14,7 @@ use civo_egress::probe::{MANAGED_BY, MANAGED_BY_LABEL, Probe, ProbeError, ProbeR
 use civo_egress::{Cluster, Node, Topology};
 use civo_egress::{Subject, WarningKind};
 
-use crate::common::kube_api::{Behaviour, Credentials, EchoKubelet, FakeKube, FakeNode, kubelet};
+use crate::common::kube_api::{Behaviour, Credentials, EchoKubelet, FakeKube, kubelet, lab_nodes};
 
 const ECHO_A: &str = "https://echo-a.test/ip";
 const ECHO_B: &str = "https://echo-b.test/ip";
@@ -27,18 +27,6 @@ fn label() -> String {
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
-}
-
-fn lab_nodes() -> Vec<FakeNode> {
-    vec![
-        FakeNode::new("k3s-gw", "192.168.1.2").role("control-plane").taint(
-            "node-role.kubernetes.io/control-plane",
-            None,
-            "NoSchedule",
-        ),
-        FakeNode::new("k3s-worker-a", "192.168.1.3"),
-        FakeNode::new("k3s-public", "192.168.1.4").external_ip(PUBLIC),
-    ]
 }
 
 fn lab_cluster() -> Cluster {
@@ -62,7 +50,7 @@ struct Lab {
 }
 
 async fn lab(name: &str, tls: bool) -> Lab {
-    let mut builder = FakeKube::builder().nodes(lab_nodes()).kubelet(lab_kubelet());
+    let mut builder = FakeKube::builder().nodes(lab_nodes(PUBLIC)).kubelet(lab_kubelet());
     if tls {
         builder = builder.tls().client_cert();
     }
