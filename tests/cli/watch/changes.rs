@@ -169,3 +169,30 @@ fn a_cluster_left_out_then_deleted() {
     assert!(m.contains(r#"cluster="LON1/prod""#), "{m}");
     assert_eq!(w.stop("TERM").code(), Some(0), "{}", w.log());
 }
+
+#[test]
+fn a_failing_stdout_is_said_once_and_exits_3_at_the_stop() {
+    let path = tmp("watch-full-stdout.json", "");
+    super::snapshot(&path, "74.220.24.10");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let listen = super::free_addr();
+    let mut child = std::process::Command::new(super::binary())
+        .args(["watch", "--interval", "1", "--listen", &listen, "--topology", path.to_str().unwrap()])
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Three refreshes' worth of events, each lost.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    super::snapshot(&path, "74.220.24.11");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = std::process::Command::new("kill").args(["-s", "TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "{log}");
+    let said = log.lines().filter(|l| l.contains("the events are lost until the stop")).count();
+    assert_eq!(said, 1, "said once: {log}");
+    assert!(log.lines().last().is_some_and(|l| l.starts_with("error: cannot write standard output")), "{log}");
+}

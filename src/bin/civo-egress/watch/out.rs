@@ -45,7 +45,16 @@ pub struct Writers(Vec<JoinHandle<()>>);
 impl Out {
     /// Starts both writers.
     pub fn start() -> (Self, Writers) {
-        let out = Stream::start(|line| say!("{line}"));
+        let out = Stream::start(|line| {
+            say!("{line}");
+            // A stdout that fails (a full disk, not a closed pipe) loses
+            // every event from then on: said once, on stderr; the exit
+            // code says it too (3, at the stop).
+            static SAID: std::sync::Once = std::sync::Once::new();
+            if let Some(failure) = crate::out::write_failure() {
+                SAID.call_once(|| note!("{}: the events are lost until the stop", failure.message()));
+            }
+        });
         let err = Stream::start(|line| note!("{line}"));
         let this = Self { stdout: out.lines, stderr: err.lines, dropped: Counter::default() };
         (this, Writers(vec![out.thread, err.thread]))
